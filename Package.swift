@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+// The DeepFaceLab SAEHD / SAEHDBW toolchain as small Unix tools.
+// One library target per module (see docs/ARCHITECTURE.md); executables stay thin.
+import PackageDescription
+import Foundation
+
+// Build for the host CPU by default (AVX2 on Zen 3, AVX-512 on Zen 5); `PORTABLE=1 swift build`
+// (or `make PORTABLE=1`) builds for generic x86-64 so a binary can move between machines.
+let portable = ProcessInfo.processInfo.environment["PORTABLE"].map { $0 == "1" } ?? false
+let nativeSwift: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "native"])]
+let nativeC: [CSetting] = portable ? [.unsafeFlags(["-O3"])] : [.unsafeFlags(["-O3", "-march=native"])]
+let nativeCxx: [CXXSetting] = portable ? [.unsafeFlags(["-O3"])] : [.unsafeFlags(["-O3", "-march=native"])]
+
+func library(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: deps, swiftSettings: nativeSwift)
+}
+
+func tool(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: deps + ["ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        swiftSettings: nativeSwift)
+}
+
+let package = Package(
+    name: "dfl-swift",
+    products: [
+        .executable(name: "dfl-gray", targets: ["dfl-gray"]),
+        .executable(name: "dfl-resize", targets: ["dfl-resize"]),
+        .executable(name: "dfl-pack", targets: ["dfl-pack"]),
+        .executable(name: "dfl-info", targets: ["dfl-info"]),
+        .executable(name: "dfl-bench", targets: ["dfl-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libturbojpeg0-dev, libpng-dev, libopenblas-dev).
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg"),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng"),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas"),
+
+        library("AtomicIO", []),
+        library("Imaging", ["CTurboJPEG", "CPNG"]),
+        library("FaceSet", []),
+        library("FaceAlign", ["FaceSet", "Imaging"]),
+        .target(name: "CDlib", cxxSettings: nativeCxx,
+                linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("lapack"), .linkedLibrary("blas"),
+                                 .linkedLibrary("m")]),
+        library("FaceDetect", ["CDlib", "Imaging", "FaceAlign"]),
+        library("NeuralNet", ["COpenBLAS", "AtomicIO"]),
+        library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
+                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        tool("dfl-gray", ["FaceSet", "Imaging"]),
+        tool("dfl-resize", ["FaceSet", "FaceAlign", "Imaging"]),
+        tool("dfl-pack", ["FaceSet"]),
+        tool("dfl-info", ["FaceSet", "FaceAlign"]),
+        tool("dfl-bench", ["NeuralNet", "COpenBLAS"]),
+
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "FaceSetTests", dependencies: ["FaceSet", "Imaging"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "FaceAlignTests", dependencies: ["FaceAlign", "FaceSet"], swiftSettings: nativeSwift),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
+                    swiftSettings: nativeSwift),
+        .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign"], swiftSettings: nativeSwift),
+    ],
+    cxxLanguageStandard: .cxx17
+)
