@@ -134,7 +134,8 @@ public struct NDArray: Equatable, Sendable {
             throw FaceSetError.metadata("unsupported ndarray dtype \(byteOrder)\(typeString)")
         }
         let n = try NDArray.elementCount(shape)
-        guard n * size == data.count else { throw FaceSetError.metadata("ndarray data length mismatch") }
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: size)
+        guard !overflow, bytes == data.count else { throw FaceSetError.metadata("ndarray data length mismatch") }
         let bigEndian = byteOrder == ">"
         let order = fortranOrder && shape.count > 1 ? fortranIndexMap() : nil
         var out = [T](); out.reserveCapacity(n)
