@@ -242,7 +242,11 @@ private struct Machine {
             case 0x4E: try push(.none)
             case 0x88: try push(.bool(true))
             case 0x89: try push(.bool(false))
-            case 0x43: try push(.bytes(Array(try take(try u8())))) // SHORT_BINBYTES
+            case 0x43, 0x55: try push(.bytes(Array(try take(try u8())))) // SHORT_BINBYTES, SHORT_BINSTRING (py2 str)
+            case 0x54: // BINSTRING (py2 str; a signed length)
+                let n = Int32(truncatingIfNeeded: try uLE(4))
+                guard n >= 0 else { throw fail("negative BINSTRING length") }
+                try push(.bytes(Array(try take(Int(n)))))
             case 0x42: try push(.bytes(Array(try take(try length(4))))) // BINBYTES
             case 0x8E, 0x96: try push(.bytes(Array(try take(try length(8))))) // BINBYTES8, BYTEARRAY8
             case 0x63: // GLOBAL
@@ -329,6 +333,16 @@ private struct Machine {
             if t == "b1", let i = try? a.ints().first { return make(.scalar(.bool(i != 0))) }
             if let i = try? a.ints().first { return make(.scalar(.int(i))) }
             return opaque
+        case ("_codecs", "encode"):
+            // How Python 3 pickles `bytes` at protocol 2: encode(text, 'latin1'). A pure function; decode it.
+            guard args.count == 2, case let .scalar(.string(text)) = args[0].kind,
+                  case let .scalar(.string(enc)) = args[1].kind, ["latin1", "latin-1", "iso-8859-1"].contains(enc.lowercased()),
+                  text.unicodeScalars.allSatisfy({ $0.value < 256 }) else { return opaque }
+            return make(.scalar(.bytes(text.unicodeScalars.map { UInt8($0.value) })))
+        case ("__builtin__", "bytes"), ("builtins", "bytes"):
+            // Protocol 2 writes b'' as bytes(); other argument forms stay opaque.
+            guard args.isEmpty else { return opaque }
+            return make(.scalar(.bytes([])))
         case ("samplelib.Sample", "SampleType"), ("facelib.FaceType", "FaceType"):
             // DFL IntEnums: the value is the int argument.
             guard args.count == 1, case let .scalar(.int(i)) = args[0].kind else { return opaque }

@@ -5,7 +5,7 @@ final class RoundTripTests: XCTestCase {
     static let faces = ["dfl/faces/obama_speech_2009_0.jpg", "dfl/faces/grace_hopper_navy_1984_0.jpg",
                         "dfl/faces/lin_manuel_miranda_2009_0.jpg", "dfl/gray/obama_speech_2009_0.jpg",
                         "generated/p3_numpy1_lists.jpg", "generated/p4_numpy2_arrays.jpg",
-                        "generated/p4_numpy1_old.jpg"]
+                        "generated/p4_numpy1_old.jpg", "generated/p2_numpy1.jpg"]
 
     /// The typed fields, compared one by one (the stored forms may change: arrays ↔ lists).
     func assertSameFields(_ a: FaceMetadata, _ b: FaceMetadata, _ what: String) {
