@@ -33,6 +33,12 @@ public enum DFLJPG {
         return face
     }
 
+    /// The raw metadata dict of a JPEG face without interpreting its fields (nil when there is none), for
+    /// tools that show or copy metadata that `FaceMetadata` would reject.
+    public static func readDictionary(_ bytes: [UInt8]) throws -> PickleValue? {
+        try metadataPickle(in: JPEGFile(parsing: bytes)).map { try PickleReader.read($0) }
+    }
+
     /// Reads a face's metadata; throws `FaceSetError.noMetadata` when there is none.
     public static func readMetadata(_ bytes: [UInt8]) throws -> FaceMetadata {
         guard let m = try read(bytes).metadata else { throw FaceSetError.noMetadata }

@@ -46,6 +46,7 @@ final class BadInputTests: XCTestCase {
         assertThrows("int instead of dict", containing: "not a dict") { _ = try DFLJPG.read(try file.serialized()) }
         file.segments[i].payload = try PickleWriter.write(.dict([PicklePair(.string("face_type"), .string("full_face"))]))
         assertThrows("no landmarks", containing: "landmarks missing") { _ = try DFLJPG.read(try file.serialized()) }
+        XCTAssertEqual(try DFLJPG.readDictionary(try file.serialized())?["face_type"], .string("full_face"))
         file.segments[i].payload = try PickleWriter.write(.dict([PicklePair(.string("face_type"), .string("nose")),
                                                               PicklePair(.string("landmarks"), .list([]))]))
         assertThrows("bad face type", containing: "face_type") { _ = try DFLJPG.read(try file.serialized()) }
