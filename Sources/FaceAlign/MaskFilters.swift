@@ -18,26 +18,29 @@ func ellipseRows(side: Int) -> [Range<Int>] {
     }
 }
 
-/// Grey dilation of channel 0 by the ellipse (outside pixels ignored, as OpenCV's default border).
+/// Grey dilation of channel 0 by the ellipse (outside pixels ignored, as OpenCV's default border), for
+/// masks with values ≥ 0: each non-zero pixel stamps its value over the mirrored element, so the cost
+/// follows the mask's area rather than the image's.
 func dilateWithEllipse(_ image: FloatImage, side: Int) -> FloatImage {
-    guard side > 1 else { return image }
-    let rows = ellipseRows(side: side)
-    let anchor = side / 2
-    let w = image.width, h = image.height
+    let w = image.width, h = image.height, channels = image.channels
     var out = FloatImage(width: w, height: h, channels: 1)
+    let rows = side > 1 ? ellipseRows(side: side) : [0..<1]
+    let anchor = side > 1 ? side / 2 : 0
     image.data.withUnsafeBufferPointer { src in
         out.data.withUnsafeMutableBufferPointer { dst in
-            for y in 0..<h {
-                for x in 0..<w {
-                    var best = -Float.infinity
+            for sy in 0..<h {
+                for sx in 0..<w {
+                    let v = src[(sy * w + sx) * channels]
+                    guard v > 0 else { continue }
+                    // dst(x, y) takes src(x + j − a, y + i − a) for (i, j) in the element.
                     for (i, cols) in rows.enumerated() where !cols.isEmpty {
-                        let sy = y + i - anchor
-                        guard sy >= 0, sy < h else { continue }
-                        let lo = max(x + cols.lowerBound - anchor, 0), hi = min(x + cols.upperBound - anchor, w)
-                        guard lo < hi else { continue }
-                        for sx in lo..<hi { best = max(best, src[(sy * w + sx) * image.channels]) }
+                        let y = sy - i + anchor
+                        guard y >= 0, y < h else { continue }
+                        let lo = max(sx - (cols.upperBound - 1) + anchor, 0)
+                        let hi = min(sx - cols.lowerBound + anchor, w - 1)
+                        guard lo <= hi else { continue }
+                        for x in lo...hi where dst[y * w + x] < v { dst[y * w + x] = v }
                     }
-                    dst[y * w + x] = best
                 }
             }
         }
@@ -67,29 +70,44 @@ func gaussianKernel(size: Int) -> [Double] {
 func gaussianBlur(_ image: FloatImage, kernelSize: Int) -> FloatImage {
     let kernel = gaussianKernel(size: kernelSize)
     let radius = kernelSize / 2
-    let w = image.width, h = image.height
+    let w = image.width, h = image.height, channels = image.channels
     func reflect(_ i: Int, _ n: Int) -> Int {
         guard n > 1 else { return 0 }
         var i = i
         while i < 0 || i >= n { i = i < 0 ? -i : 2 * (n - 1) - i }
         return i
     }
+    // Source offsets per output column / row, so the inner loops do no border arithmetic.
+    let columnTaps = (0..<w).map { x in kernel.indices.map { reflect(x + $0 - radius, w) } }
+    let rowTaps = (0..<h).map { y in kernel.indices.map { reflect(y + $0 - radius, h) } }
     var horizontal = [Double](repeating: 0, count: w * h)
-    for y in 0..<h {
-        for x in 0..<w {
-            var s = 0.0
-            for (j, k) in kernel.enumerated() {
-                s += k * Double(image.data[(y * w + reflect(x + j - radius, w)) * image.channels])
-            }
-            horizontal[y * w + x] = s
-        }
-    }
     var out = FloatImage(width: w, height: h, channels: 1)
-    for y in 0..<h {
-        for x in 0..<w {
-            var s = 0.0
-            for (j, k) in kernel.enumerated() { s += k * horizontal[reflect(y + j - radius, h) * w + x] }
-            out.data[y * w + x] = Float(s)
+    kernel.withUnsafeBufferPointer { k in
+        image.data.withUnsafeBufferPointer { src in
+            horizontal.withUnsafeMutableBufferPointer { tmp in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        var s = 0.0
+                        columnTaps[x].withUnsafeBufferPointer { taps in
+                            for j in 0..<taps.count { s += k[j] * Double(src[(y * w + taps[j]) * channels]) }
+                        }
+                        tmp[y * w + x] = s
+                    }
+                }
+            }
+        }
+        horizontal.withUnsafeBufferPointer { tmp in
+            out.data.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<h {
+                    rowTaps[y].withUnsafeBufferPointer { taps in
+                        for x in 0..<w {
+                            var s = 0.0
+                            for j in 0..<taps.count { s += k[j] * tmp[taps[j] * w + x] }
+                            dst[y * w + x] = Float(s)
+                        }
+                    }
+                }
+            }
         }
     }
     return out
