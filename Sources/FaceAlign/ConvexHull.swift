@@ -10,10 +10,21 @@ public struct PixelPoint: Sendable, Hashable {
         self.y = y
     }
 
-    /// The point truncated toward zero, as numpy's `astype(int)`.
+    /// Coordinates are kept within ±2²⁴ (far outside any image) so that rasterising stays overflow-free.
+    public static let coordinateLimit = 1 << 24
+
+    /// The point truncated toward zero, as numpy's `astype(int)`; non-finite values become 0 and values
+    /// beyond ±`coordinateLimit` are clamped to it.
     public init(truncating p: Point2D) {
-        self.x = Int(p.x.isFinite ? max(min(p.x, 1e9), -1e9) : 0)
-        self.y = Int(p.y.isFinite ? max(min(p.y, 1e9), -1e9) : 0)
+        let limit = Double(PixelPoint.coordinateLimit)
+        self.x = Int(p.x.isFinite ? max(min(p.x, limit), -limit) : 0)
+        self.y = Int(p.y.isFinite ? max(min(p.y, limit), -limit) : 0)
+    }
+
+    /// The point with each coordinate clamped to ±`coordinateLimit`.
+    public var clampedToLimit: PixelPoint {
+        let l = PixelPoint.coordinateLimit
+        return PixelPoint(max(min(x, l), -l), max(min(y, l), -l))
     }
 }
 

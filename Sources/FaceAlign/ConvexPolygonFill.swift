@@ -10,8 +10,11 @@ import Imaging
 
 /// Sets every channel of the pixels covered by the convex `polygon` to `value` (OpenCV fillConvexPoly,
 /// LINE_8, shift 0). The polygon must be convex (use `convexHull`); vertex order may be either way.
+/// Vertices beyond ±`PixelPoint.coordinateLimit` are clamped to it. The work is bounded by the image
+/// size and the vertex count, whatever the coordinates.
 public func fillConvexPolygon(_ image: inout FloatImage, _ polygon: [PixelPoint], value: Float = 1) {
     guard !polygon.isEmpty, image.width > 0, image.height > 0 else { return }
+    let polygon = polygon.map(\.clampedToLimit)
     let width = image.width, height = image.height, channels = image.channels
     image.data.withUnsafeMutableBufferPointer { data in
         func span(_ y: Int, _ x0: Int, _ x1: Int) {
@@ -139,8 +142,11 @@ private func fillConvexInterior(_ v: [PixelPoint], width: Int, height: Int, span
             let (l, r) = edges[0].x > edges[1].x ? (1, 0) : (0, 1)
             span(y, (edges[l].x + half) >> 16, (edges[r].x + half) >> 16)
         }
-        edges[0].x += edges[0].dx
-        edges[1].x += edges[1].dx
-        y += 1
+        // Rows above the image draw nothing: jump to the next edge change or row 0 in one step (the same
+        // x values as stepping row by row, since x advances by dx per row).
+        let next = y < 0 ? max(y + 1, min(0, edges[0].endY, edges[1].endY)) : y + 1
+        edges[0].x += edges[0].dx * (next - y)
+        edges[1].x += edges[1].dx * (next - y)
+        y = next
     } while y <= yMax
 }

@@ -75,6 +75,7 @@ public func polygonArea(_ points: [Point2D]) -> Double {
 
 /// DFL's `estimate_averaged_yaw` (spec §3.7), used for the HEAD crop on template-space landmarks:
 /// the mean right-half width minus the mean left-half width, measured along x at three nose heights.
+/// It needs the 68-point layout; any other count gives 0.
 public func estimateAveragedYaw(_ landmarks: [Point2D]) -> Double {
     guard landmarks.count == 68 else { return 0 }
     let l = landmarks

@@ -41,6 +41,19 @@ final class ConvexPolygonFillTests: XCTestCase {
         XCTAssertEqual(filledCount(m), 100)
     }
 
+    /// Malformed landmarks can put vertices millions of pixels away: the fill must stay fast and not
+    /// overflow.
+    func testFarAwayVertices() {
+        var m = FloatImage(width: 10, height: 10, channels: 1)
+        fillConvexPolygon(&m, [PixelPoint(-10_000_000, -10_000_000), PixelPoint(10_000_000, -10_000_000),
+                               PixelPoint(0, 10_000_000)])
+        XCTAssertEqual(filledCount(m), 100)
+        var n = FloatImage(width: 10, height: 10, channels: 1)
+        fillConvexPolygon(&n, [PixelPoint(Int.min, Int.min), PixelPoint(Int.max, 3), PixelPoint(0, Int.max)])
+        XCTAssertGreaterThan(filledCount(n), 0)
+        XCTAssertEqual(PixelPoint(truncating: Point2D(.nan, -1e300)), PixelPoint(0, -PixelPoint.coordinateLimit))
+    }
+
     /// Pixel for pixel against cv2.fillConvexPoly on random convex polygons (make_mask_reference.py).
     func testMatchesOpenCVFillConvexPoly() {
         var mismatches = 0
