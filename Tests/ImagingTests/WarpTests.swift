@@ -1,0 +1,46 @@
+import XCTest
+@testable import Imaging
+
+private func interpolation(_ name: String) -> WarpInterpolation {
+    switch name {
+    case "bilinear": return .bilinear
+    case "cubic": return .cubic
+    default: return .lanczos4
+    }
+}
+
+final class WarpTests: XCTestCase {
+    /// Rotation + scale warps of a real photo against cv2.warpAffine (OpenCV 4.10): bilinear within 1 level,
+    /// cubic and Lanczos-4 within 2.
+    func testMatchesOpenCV8Bit() throws {
+        let photo = try decodePNG(Fixtures.example("astronaut_collins.png"))
+        for item in try Fixtures.items(kind: "warp") {
+            let file = item["file"] as! String
+            let interp = interpolation(item["interpolation"] as! String)
+            let border: WarpBorder = item["border"] as! String == "replicate"
+                ? .replicate : .constant(Double(item["value"] as! Int))
+            let out = warpAffine(photo, matrix: item["matrix"] as! [Double], width: item["w"] as! Int,
+                                 height: item["h"] as! Int, interpolation: interp, border: border)
+            let r = compare(out, try Fixtures.png(file))
+            XCTAssertLessThanOrEqual(r.max, interp == .bilinear ? 1 : 2, "\(file): \(r)")
+        }
+    }
+
+    func testMatchesOpenCVFloat() throws {
+        let gray = try decodePNG(Fixtures.example("astronaut_collins.png")).toGray().toFloat()
+        for item in try Fixtures.items(kind: "warp_f32") {
+            let file = item["file"] as! String
+            let out = warpAffine(gray, matrix: item["matrix"] as! [Double], width: item["w"] as! Int,
+                                 height: item["h"] as! Int, interpolation: interpolation(item["interpolation"] as! String))
+            XCTAssertLessThan(maxDifference(out, try Fixtures.f32(file)), 1e-5, file)
+        }
+    }
+
+    func testIdentityAndShift() throws {
+        let crop = try astronautCrop()
+        XCTAssertEqual(warpAffine(crop, matrix: [1, 0, 0, 0, 1, 0], width: 64, height: 64), crop)
+        let shifted = warpAffine(crop, matrix: [1, 0, 3, 0, 1, -2], width: 64, height: 64)
+        XCTAssertEqual(shifted[10, 10, 1], crop[7, 12, 1])
+        XCTAssertEqual(shifted[1, 1, 0], 0, "outside the source: the constant border")
+    }
+}
