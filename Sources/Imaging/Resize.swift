@@ -26,7 +26,11 @@ extension Image {
                     }
                 case .separable(let xa, let ya):
                     forEachRowRange(dstH, rowCost: dstW * cn * xa.ksize) { rows in
-                        separableU8(src, srcW: srcW, dst.base, dstW: dstW, cn: cn, xa: xa, ya: ya, rows: rows)
+                        if method == .cubic {
+                            separableU8Float(src, srcW: srcW, dst.base, dstW: dstW, cn: cn, xa: xa, ya: ya, rows: rows)
+                        } else {
+                            separableU8(src, srcW: srcW, dst.base, dstW: dstW, cn: cn, xa: xa, ya: ya, rows: rows)
+                        }
                     }
                 }
             }
@@ -107,7 +111,13 @@ private func separableU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMu
             case 2:
                 let b0 = ya.fixed[dy * 2], b1 = ya.fixed[dy * 2 + 1]
                 let r0 = ring + (ya.index[dy * 2] % 2) * rowLen, r1 = ring + (ya.index[dy * 2 + 1] % 2) * rowLen
-                for i in 0..<rowLen { d[i] = castFixed22(r0[i] &* b0 &+ r1[i] &* b1) }
+                // OpenCV's vector path drops 4 bits before a 16-bit multiply-high (the fixtures show it covers
+                // whole rows); reproduced so results match bit for bit.
+                for i in 0..<rowLen {
+                    let a = (Int32(Int16(clamping: r0[i] >> 4)) &* b0) >> 16
+                    let b = (Int32(Int16(clamping: r1[i] >> 4)) &* b1) >> 16
+                    d[i] = UInt8(clamping: (Int32(Int16(truncatingIfNeeded: a &+ b)) &+ 2) >> 2)
+                }
             default:
                 var rp = [UnsafeMutablePointer<Int32>](repeating: ring, count: ky)
                 var bw = [Int32](repeating: 0, count: ky)
@@ -124,6 +134,12 @@ private func separableU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMu
         }
     }
     }
+}
+
+/// Float to 8 bits as OpenCV's saturate_cast: round to nearest even, then clamp (NaN gives 0).
+@inline(__always) func roundToU8(_ v: Float) -> UInt8 {
+    let r = v.rounded(.toNearestOrEven)
+    return r >= 255 ? 255 : (r > 0 ? UInt8(r) : 0)
 }
 
 /// (v + 2^21) >> 22 saturated to 0...255 (OpenCV's FixedPtCast with 2·INTER_RESIZE_COEF_BITS).
@@ -174,6 +190,50 @@ private func separableF32(_ src: UnsafePointer<Float>, srcW: Int, _ dst: UnsafeM
     }
 }
 
+/// 8-bit bicubic: OpenCV 4.x computes it in float (float weights in both passes, then round to nearest
+/// even), not with its 2048-scaled integers; the fixtures confirm this.
+private func separableU8Float(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMutablePointer<UInt8>, dstW: Int,
+                              cn: Int, xa: InterpAxis, ya: InterpAxis, rows: Range<Int>) {
+    let kx = xa.ksize, ky = ya.ksize
+    let rowLen = dstW * cn
+    let ring = UnsafeMutablePointer<Float>.allocate(capacity: ky * rowLen)
+    defer { ring.deallocate() }
+    var slotRow = [Int](repeating: -1, count: ky)
+    let xofs = xa.index.map { $0 * cn }
+    xofs.withUnsafeBufferPointer { xo in
+    xa.weight.withUnsafeBufferPointer { xw in
+        var rp = [UnsafeMutablePointer<Float>](repeating: ring, count: ky)
+        var bw = [Float](repeating: 0, count: ky)
+        for dy in rows {
+            for k in 0..<ky {
+                let sy = ya.index[dy * ky + k]
+                let slot = sy % ky
+                rp[k] = ring + slot * rowLen
+                bw[k] = ya.weight[dy * ky + k]
+                if slotRow[slot] == sy { continue }
+                slotRow[slot] = sy
+                let s = src + sy * srcW * cn
+                let r = ring + slot * rowLen
+                for dx in 0..<dstW {
+                    let t = dx * kx
+                    for c in 0..<cn {
+                        var acc: Float = 0
+                        for j in 0..<kx { acc += Float(s[xo[t + j] + c]) * xw[t + j] }
+                        r[dx * cn + c] = acc
+                    }
+                }
+            }
+            let d = dst + dy * rowLen
+            for i in 0..<rowLen {
+                var acc: Float = 0
+                for k in 0..<ky { acc += rp[k][i] * bw[k] }
+                d[i] = roundToU8(acc)
+            }
+        }
+    }
+    }
+}
+
 // MARK: - Area averaging
 
 /// Integer shrink factors: mean of each kx×ky block. 2×2 rounds half up ((Σ+2)>>2) as OpenCV's vector
@@ -196,7 +256,7 @@ private func areaFastU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMut
                 if halving {
                     d[dx * cn + c] = UInt8(truncatingIfNeeded: (sum + 2) >> 2)
                 } else {
-                    d[dx * cn + c] = UInt8(clamping: Int32((Float(sum) * scale).rounded(.toNearestOrEven)))
+                    d[dx * cn + c] = roundToU8(Float(sum) * scale)
                 }
             }
         }
@@ -253,7 +313,7 @@ private func areaU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMutable
                 j += 1
             }
             let d = dst + dy * rowLen
-            for i in 0..<rowLen { d[i] = UInt8(clamping: Int32(acc[i].rounded(.toNearestOrEven))) }
+            for i in 0..<rowLen { d[i] = roundToU8(acc[i]) }
         }
     }
     }

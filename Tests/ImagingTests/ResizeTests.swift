@@ -12,7 +12,7 @@ private func method(_ name: String) -> ResizeMethod {
 
 final class ResizeTests: XCTestCase {
     /// Every 8-bit resize fixture (crops of a real photo, up and down, integer and fractional factors)
-    /// within 1 level of cv2.resize; and nearly every sample identical.
+    /// within 1 level of cv2.resize, and all but a handful of samples identical (float rounding order).
     func testMatchesOpenCV8Bit() throws {
         let crop = try astronautCrop()
         let photo = try decodePNG(Fixtures.example("astronaut_collins.png"))
@@ -33,7 +33,7 @@ final class ResizeTests: XCTestCase {
             differing += r.differing
         }
         XCTAssertGreaterThan(total, 0)
-        XCTAssertLessThan(Double(differing) / Double(total), 0.01, "\(differing) of \(total) samples differ")
+        XCTAssertLessThan(Double(differing) / Double(total), 0.0001, "\(differing) of \(total) samples differ")
     }
 
     func testMatchesOpenCVFloat() throws {
