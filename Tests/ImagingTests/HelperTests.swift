@@ -14,12 +14,14 @@ final class HelperTests: XCTestCase {
     }
 
     func testGaussianKernelValues() {
-        // OpenCV's fixed table for size 5, and sigma from size: 0.3·((9−1)/2 − 1) + 0.8 = 1.7.
+        // OpenCV's fixed tables (cv2.getGaussianKernel(n, 0) for n ≤ 9), and above that sigma from the size:
+        // 0.3·((11−1)/2 − 1) + 0.8 = 2.0.
         XCTAssertEqual(gaussianKernel(size: 5, sigma: 0), [0.0625, 0.25, 0.375, 0.25, 0.0625])
-        let k = gaussianKernel(size: 9, sigma: 0)
-        let ref = (0..<9).map { exp(-Double(($0 - 4) * ($0 - 4)) / (2 * 1.7 * 1.7)) }
+        XCTAssertEqual(gaussianKernel(size: 9, sigma: 0)[0...4], [0.015625, 0.05078125, 0.1171875, 0.19921875, 0.234375])
+        let k = gaussianKernel(size: 11, sigma: 0)
+        let ref = (0..<11).map { exp(-Double(($0 - 5) * ($0 - 5)) / (2 * 2.0 * 2.0)) }
         let sum = ref.reduce(0, +)
-        for i in 0..<9 { XCTAssertEqual(Double(k[i]), ref[i] / sum, accuracy: 1e-6) }
+        for i in 0..<11 { XCTAssertEqual(Double(k[i]), ref[i] / sum, accuracy: 1e-6) }
     }
 
     func testFillPolyMatchesOpenCV() throws {
