@@ -25,11 +25,17 @@ extension Image {
                         areaU8(src, srcW: srcW, dst.base, dstW: dstW, cn: cn, xt: xt, yt: yt, rows: rows)
                     }
                 case .separable(let xa, let ya):
-                    forEachRowRange(dstH, rowCost: dstW * cn * xa.ksize) { rows in
+                    let taps = ExpandedTaps(xa, dstW: dstW, cn: cn)
+                    let rowLen = dstW * cn
+                    forEachRowRange(dstH, rowCost: rowLen * xa.ksize) { rows in
                         if method == .cubic {
-                            separableU8Float(src, srcW: srcW, dst.base, dstW: dstW, cn: cn, xa: xa, ya: ya, rows: rows)
+                            separableFloat(src, srcW: srcW, dstW: dstW, cn: cn, taps: taps, ya: ya, rows: rows,
+                                           hpass: hpassU8Float) { dy, acc in
+                                let d = dst.base + dy * rowLen
+                                for i in 0..<rowLen { d[i] = roundToU8(acc[i]) }
+                            }
                         } else {
-                            separableU8(src, srcW: srcW, dst.base, dstW: dstW, cn: cn, xa: xa, ya: ya, rows: rows)
+                            separableU8(src, srcW: srcW, dst.base, dstW: dstW, cn: cn, taps: taps, ya: ya, rows: rows)
                         }
                     }
                 }
@@ -64,8 +70,13 @@ extension FloatImage {
                         areaF32(src, srcW: srcW, dst.base, dstW: dstW, cn: cn, xt: xt, yt: yt, rows: rows)
                     }
                 case .separable(let xa, let ya):
-                    forEachRowRange(dstH, rowCost: dstW * cn * xa.ksize) { rows in
-                        separableF32(src, srcW: srcW, dst.base, dstW: dstW, cn: cn, xa: xa, ya: ya, rows: rows)
+                    let taps = ExpandedTaps(xa, dstW: dstW, cn: cn)
+                    let rowLen = dstW * cn
+                    forEachRowRange(dstH, rowCost: rowLen * xa.ksize) { rows in
+                        separableFloat(src, srcW: srcW, dstW: dstW, cn: cn, taps: taps, ya: ya, rows: rows,
+                                       hpass: hpassFloat) { dy, acc in
+                            (dst.base + dy * rowLen).update(from: acc, count: rowLen)
+                        }
                     }
                 }
             }
@@ -76,41 +87,105 @@ extension FloatImage {
 
 // MARK: - Separable interpolation (linear, cubic, Lanczos-4)
 
-/// Horizontal pass into a ring of `ksize` rows keyed by source row (slot = row % ksize), then a vertical
-/// pass per output row. Integer arithmetic as OpenCV: (Σ β·Σ α·s + 2^21) >> 22, saturated.
+/// An axis's taps expanded per output sample (dx·cn + c) so the horizontal loop runs over one index with a
+/// constant tap count: offsets into a source row, integer and float weights.
+private struct ExpandedTaps {
+    let ksize: Int
+    var offsets: [Int32]
+    var fixed: [Int32]
+    var weights: [Float]
+
+    init(_ axis: InterpAxis, dstW: Int, cn: Int) {
+        ksize = axis.ksize
+        let n = dstW * cn * ksize
+        offsets = [Int32](repeating: 0, count: n)
+        fixed = [Int32](repeating: 0, count: n)
+        weights = [Float](repeating: 0, count: n)
+        for dx in 0..<dstW {
+            for c in 0..<cn {
+                for k in 0..<ksize {
+                    let t = (dx * cn + c) * ksize + k
+                    offsets[t] = Int32(axis.index[dx * ksize + k] * cn + c)
+                    fixed[t] = axis.fixed[dx * ksize + k]
+                    weights[t] = axis.weight[dx * ksize + k]
+                }
+            }
+        }
+    }
+}
+
+/// The ring of horizontally resized source rows each worker keeps: slot = source row % ksize (the rows one
+/// output row needs are consecutive, so they never collide).
+private struct RowRing<T> {
+    let rows: UnsafeMutablePointer<T>
+    var tag: [Int]
+    let rowLen: Int
+
+    init(ksize: Int, rowLen: Int) {
+        rows = .allocate(capacity: ksize * rowLen)
+        tag = [Int](repeating: -1, count: ksize)
+        self.rowLen = rowLen
+    }
+
+    func free() { rows.deallocate() }
+}
+
+@inline(__always) private func hpassU8(_ s: UnsafePointer<UInt8>, _ r: UnsafeMutablePointer<Int32>,
+                                       _ xo: UnsafePointer<Int32>, _ xw: UnsafePointer<Int32>, _ n: Int, _ k: Int) {
+    for i in 0..<n {
+        var acc: Int32 = 0
+        for j in 0..<k { acc &+= Int32(s[Int(xo[i * k + j])]) &* xw[i * k + j] }
+        r[i] = acc
+    }
+}
+
+@inline(__always) private func hpassF32<S: BinaryInteger & FixedWidthInteger>(
+    _ s: UnsafePointer<S>, _ r: UnsafeMutablePointer<Float>, _ xo: UnsafePointer<Int32>,
+    _ xw: UnsafePointer<Float>, _ n: Int, _ k: Int) {
+    for i in 0..<n {
+        var acc: Float = 0
+        for j in 0..<k { acc += Float(s[Int(xo[i * k + j])]) * xw[i * k + j] }
+        r[i] = acc
+    }
+}
+
+@inline(__always) private func hpassF32(_ s: UnsafePointer<Float>, _ r: UnsafeMutablePointer<Float>,
+                                        _ xo: UnsafePointer<Int32>, _ xw: UnsafePointer<Float>, _ n: Int, _ k: Int) {
+    for i in 0..<n {
+        var acc: Float = 0
+        for j in 0..<k { acc += s[Int(xo[i * k + j])] * xw[i * k + j] }
+        r[i] = acc
+    }
+}
+
+/// 8-bit linear and Lanczos-4 in OpenCV's fixed point: rows Σα·s with α scaled by 2^11, then
+/// (Σβ·row + 2^21) >> 22 saturated. Linear reproduces OpenCV's vector formula instead (see below).
 private func separableU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMutablePointer<UInt8>, dstW: Int,
-                         cn: Int, xa: InterpAxis, ya: InterpAxis, rows: Range<Int>) {
-    let kx = xa.ksize, ky = ya.ksize
-    let rowLen = dstW * cn
-    let ring = UnsafeMutablePointer<Int32>.allocate(capacity: ky * rowLen)
-    defer { ring.deallocate() }
-    var slotRow = [Int](repeating: -1, count: ky)
-    // Source offsets per (dx, k) pre-multiplied by the channel count.
-    let xofs = xa.index.map { $0 * cn }
-    xofs.withUnsafeBufferPointer { xo in
-    xa.fixed.withUnsafeBufferPointer { xw in
+                         cn: Int, taps: ExpandedTaps, ya: InterpAxis, rows: Range<Int>) {
+    let kx = taps.ksize, ky = ya.ksize, rowLen = dstW * cn
+    var ring = RowRing<Int32>(ksize: ky, rowLen: rowLen)
+    defer { ring.free() }
+    let acc = UnsafeMutablePointer<Int32>.allocate(capacity: rowLen)
+    defer { acc.deallocate() }
+    taps.offsets.withUnsafeBufferPointer { xoBuf in
+    taps.fixed.withUnsafeBufferPointer { xwBuf in
+        let xo = xoBuf.baseAddress!, xw = xwBuf.baseAddress!
         for dy in rows {
             for k in 0..<ky {
-                let sy = ya.index[dy * ky + k]
-                let slot = sy % ky
-                if slotRow[slot] == sy { continue }
-                slotRow[slot] = sy
-                let s = src + sy * srcW * cn
-                let r = ring + slot * rowLen
-                for dx in 0..<dstW {
-                    let t = dx * kx
-                    for c in 0..<cn {
-                        var acc: Int32 = 0
-                        for j in 0..<kx { acc &+= Int32(s[xo[t + j] + c]) &* xw[t + j] }
-                        r[dx * cn + c] = acc
-                    }
+                let sy = ya.index[dy * ky + k], slot = sy % ky
+                if ring.tag[slot] == sy { continue }
+                ring.tag[slot] = sy
+                let s = src + sy * srcW * cn, r = ring.rows + slot * rowLen
+                switch kx {
+                case 2: hpassU8(s, r, xo, xw, rowLen, 2)
+                case 4: hpassU8(s, r, xo, xw, rowLen, 4)
+                default: hpassU8(s, r, xo, xw, rowLen, 8)
                 }
             }
             let d = dst + dy * rowLen
-            switch ky {
-            case 2:
+            if ky == 2 {
                 let b0 = ya.fixed[dy * 2], b1 = ya.fixed[dy * 2 + 1]
-                let r0 = ring + (ya.index[dy * 2] % 2) * rowLen, r1 = ring + (ya.index[dy * 2 + 1] % 2) * rowLen
+                let r0 = ring.rows + (ya.index[dy * 2] % 2) * rowLen, r1 = ring.rows + (ya.index[dy * 2 + 1] % 2) * rowLen
                 // OpenCV's vector path drops 4 bits before a 16-bit multiply-high (the fixtures show it covers
                 // whole rows); reproduced so results match bit for bit.
                 for i in 0..<rowLen {
@@ -118,21 +193,68 @@ private func separableU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMu
                     let b = (Int32(Int16(clamping: r1[i] >> 4)) &* b1) >> 16
                     d[i] = UInt8(clamping: (Int32(Int16(truncatingIfNeeded: a &+ b)) &+ 2) >> 2)
                 }
-            default:
-                var rp = [UnsafeMutablePointer<Int32>](repeating: ring, count: ky)
-                var bw = [Int32](repeating: 0, count: ky)
-                for k in 0..<ky {
-                    rp[k] = ring + (ya.index[dy * ky + k] % ky) * rowLen
-                    bw[k] = ya.fixed[dy * ky + k]
-                }
-                for i in 0..<rowLen {
-                    var acc: Int32 = 0
-                    for k in 0..<ky { acc &+= rp[k][i] &* bw[k] }
-                    d[i] = castFixed22(acc)
+                continue
+            }
+            for k in 0..<ky {
+                let r = ring.rows + (ya.index[dy * ky + k] % ky) * rowLen, b = ya.fixed[dy * ky + k]
+                if k == 0 { for i in 0..<rowLen { acc[i] = r[i] &* b } } else {
+                    for i in 0..<rowLen { acc[i] &+= r[i] &* b }
                 }
             }
+            for i in 0..<rowLen { d[i] = castFixed22(acc[i]) }
         }
     }
+    }
+}
+
+/// Float separable resize; the source is 8-bit (OpenCV 4.x computes 8-bit bicubic in float: float weights
+/// in both passes, then round to nearest even) or float (CV_32F, no rounding).
+private func separableFloat<S>(_ src: UnsafePointer<S>, srcW: Int, dstW: Int, cn: Int, taps: ExpandedTaps,
+                               ya: InterpAxis, rows: Range<Int>,
+                               hpass: (UnsafePointer<S>, UnsafeMutablePointer<Float>, UnsafePointer<Int32>, UnsafePointer<Float>, Int, Int) -> Void,
+                               store: (Int, UnsafeMutablePointer<Float>) -> Void) {
+    let kx = taps.ksize, ky = ya.ksize, rowLen = dstW * cn
+    var ring = RowRing<Float>(ksize: ky, rowLen: rowLen)
+    defer { ring.free() }
+    let acc = UnsafeMutablePointer<Float>.allocate(capacity: rowLen)
+    defer { acc.deallocate() }
+    taps.offsets.withUnsafeBufferPointer { xoBuf in
+    taps.weights.withUnsafeBufferPointer { xwBuf in
+        let xo = xoBuf.baseAddress!, xw = xwBuf.baseAddress!
+        for dy in rows {
+            for k in 0..<ky {
+                let sy = ya.index[dy * ky + k], slot = sy % ky
+                if ring.tag[slot] == sy { continue }
+                ring.tag[slot] = sy
+                hpass(src + sy * srcW * cn, ring.rows + slot * rowLen, xo, xw, rowLen, kx)
+            }
+            for k in 0..<ky {
+                let r = ring.rows + (ya.index[dy * ky + k] % ky) * rowLen, b = ya.weight[dy * ky + k]
+                if k == 0 { for i in 0..<rowLen { acc[i] = r[i] * b } } else {
+                    for i in 0..<rowLen { acc[i] += r[i] * b }
+                }
+            }
+            store(dy, acc)
+        }
+    }
+    }
+}
+
+private func hpassU8Float(_ s: UnsafePointer<UInt8>, _ r: UnsafeMutablePointer<Float>, _ xo: UnsafePointer<Int32>,
+                          _ xw: UnsafePointer<Float>, _ n: Int, _ k: Int) {
+    switch k {
+    case 2: hpassF32(s, r, xo, xw, n, 2)
+    case 4: hpassF32(s, r, xo, xw, n, 4)
+    default: hpassF32(s, r, xo, xw, n, 8)
+    }
+}
+
+private func hpassFloat(_ s: UnsafePointer<Float>, _ r: UnsafeMutablePointer<Float>, _ xo: UnsafePointer<Int32>,
+                        _ xw: UnsafePointer<Float>, _ n: Int, _ k: Int) {
+    switch k {
+    case 2: hpassF32(s, r, xo, xw, n, 2)
+    case 4: hpassF32(s, r, xo, xw, n, 4)
+    default: hpassF32(s, r, xo, xw, n, 8)
     }
 }
 
@@ -146,92 +268,6 @@ private func separableU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMu
 @inline(__always) func castFixed22(_ v: Int32) -> UInt8 {
     let r = (v &+ (1 << 21)) >> 22
     return UInt8(clamping: r)
-}
-
-private func separableF32(_ src: UnsafePointer<Float>, srcW: Int, _ dst: UnsafeMutablePointer<Float>, dstW: Int,
-                          cn: Int, xa: InterpAxis, ya: InterpAxis, rows: Range<Int>) {
-    let kx = xa.ksize, ky = ya.ksize
-    let rowLen = dstW * cn
-    let ring = UnsafeMutablePointer<Float>.allocate(capacity: ky * rowLen)
-    defer { ring.deallocate() }
-    var slotRow = [Int](repeating: -1, count: ky)
-    let xofs = xa.index.map { $0 * cn }
-    xofs.withUnsafeBufferPointer { xo in
-    xa.weight.withUnsafeBufferPointer { xw in
-        var rp = [UnsafeMutablePointer<Float>](repeating: ring, count: ky)
-        var bw = [Float](repeating: 0, count: ky)
-        for dy in rows {
-            for k in 0..<ky {
-                let sy = ya.index[dy * ky + k]
-                let slot = sy % ky
-                rp[k] = ring + slot * rowLen
-                bw[k] = ya.weight[dy * ky + k]
-                if slotRow[slot] == sy { continue }
-                slotRow[slot] = sy
-                let s = src + sy * srcW * cn
-                let r = ring + slot * rowLen
-                for dx in 0..<dstW {
-                    let t = dx * kx
-                    for c in 0..<cn {
-                        var acc: Float = 0
-                        for j in 0..<kx { acc += s[xo[t + j] + c] * xw[t + j] }
-                        r[dx * cn + c] = acc
-                    }
-                }
-            }
-            let d = dst + dy * rowLen
-            for i in 0..<rowLen {
-                var acc: Float = 0
-                for k in 0..<ky { acc += rp[k][i] * bw[k] }
-                d[i] = acc
-            }
-        }
-    }
-    }
-}
-
-/// 8-bit bicubic: OpenCV 4.x computes it in float (float weights in both passes, then round to nearest
-/// even), not with its 2048-scaled integers; the fixtures confirm this.
-private func separableU8Float(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMutablePointer<UInt8>, dstW: Int,
-                              cn: Int, xa: InterpAxis, ya: InterpAxis, rows: Range<Int>) {
-    let kx = xa.ksize, ky = ya.ksize
-    let rowLen = dstW * cn
-    let ring = UnsafeMutablePointer<Float>.allocate(capacity: ky * rowLen)
-    defer { ring.deallocate() }
-    var slotRow = [Int](repeating: -1, count: ky)
-    let xofs = xa.index.map { $0 * cn }
-    xofs.withUnsafeBufferPointer { xo in
-    xa.weight.withUnsafeBufferPointer { xw in
-        var rp = [UnsafeMutablePointer<Float>](repeating: ring, count: ky)
-        var bw = [Float](repeating: 0, count: ky)
-        for dy in rows {
-            for k in 0..<ky {
-                let sy = ya.index[dy * ky + k]
-                let slot = sy % ky
-                rp[k] = ring + slot * rowLen
-                bw[k] = ya.weight[dy * ky + k]
-                if slotRow[slot] == sy { continue }
-                slotRow[slot] = sy
-                let s = src + sy * srcW * cn
-                let r = ring + slot * rowLen
-                for dx in 0..<dstW {
-                    let t = dx * kx
-                    for c in 0..<cn {
-                        var acc: Float = 0
-                        for j in 0..<kx { acc += Float(s[xo[t + j] + c]) * xw[t + j] }
-                        r[dx * cn + c] = acc
-                    }
-                }
-            }
-            let d = dst + dy * rowLen
-            for i in 0..<rowLen {
-                var acc: Float = 0
-                for k in 0..<ky { acc += rp[k][i] * bw[k] }
-                d[i] = roundToU8(acc)
-            }
-        }
-    }
-    }
 }
 
 // MARK: - Area averaging
