@@ -52,40 +52,42 @@ extension FloatImage {
         let r = size / 2, cn = channels, w = width, h = height
         var tmp = [Float](repeating: 0, count: data.count)
         var out = [Float](repeating: 0, count: data.count)
-        // Column offsets of each tap per output x, reflected at the borders.
-        var xIndex = [Int](repeating: 0, count: w * size)
-        for x in 0..<w { for j in 0..<size { xIndex[x * size + j] = reflect101(x + j - r, w) * cn } }
+        let rowLen = w * cn
         data.withUnsafeBufferPointer { src in
         tmp.withUnsafeMutableBufferPointer { t in
         out.withUnsafeMutableBufferPointer { o in
-        xIndex.withUnsafeBufferPointer { xi in
         k.withUnsafeBufferPointer { kw in
             let s = src.baseAddress!, tp = SharedPointer(t.baseAddress!), op = SharedPointer(o.baseAddress!)
-            forEachRowRange(h, rowCost: w * cn * size) { rows in
+            // Rows: copy each row into a buffer padded by reflection, then a straight convolution.
+            forEachRowRange(h, rowCost: rowLen * size) { rows in
+                let pad = UnsafeMutablePointer<Float>.allocate(capacity: (w + 2 * r) * cn)
+                defer { pad.deallocate() }
                 for y in rows {
-                    let row = s + y * w * cn, d = tp.base + y * w * cn
-                    for x in 0..<w {
-                        for c in 0..<cn {
-                            var acc: Float = 0
-                            for j in 0..<size { acc += row[xi[x * size + j] + c] * kw[j] }
-                            d[x * cn + c] = acc
-                        }
+                    let row = s + y * rowLen
+                    for px in 0..<(w + 2 * r) {
+                        let sx = reflect101(px - r, w)
+                        for c in 0..<cn { pad[px * cn + c] = row[sx * cn + c] }
                     }
-                }
-            }
-            forEachRowRange(h, rowCost: w * cn * size) { rows in
-                var rowPtr = [UnsafeMutablePointer<Float>](repeating: tp.base, count: size)
-                for y in rows {
-                    for j in 0..<size { rowPtr[j] = tp.base + reflect101(y + j - r, h) * w * cn }
-                    let d = op.base + y * w * cn
-                    for i in 0..<(w * cn) {
+                    let d = tp.base + y * rowLen
+                    for i in 0..<rowLen {
                         var acc: Float = 0
-                        for j in 0..<size { acc += rowPtr[j][i] * kw[j] }
+                        for j in 0..<size { acc += pad[i + j * cn] * kw[j] }
                         d[i] = acc
                     }
                 }
             }
-        }
+            // Columns: accumulate whole rows, one tap at a time.
+            forEachRowRange(h, rowCost: rowLen * size) { rows in
+                for y in rows {
+                    let d = op.base + y * rowLen
+                    for j in 0..<size {
+                        let sr = tp.base + reflect101(y + j - r, h) * rowLen, kj = kw[j]
+                        if j == 0 { for i in 0..<rowLen { d[i] = sr[i] * kj } } else {
+                            for i in 0..<rowLen { d[i] += sr[i] * kj }
+                        }
+                    }
+                }
+            }
         }
         }
         }

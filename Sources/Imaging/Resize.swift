@@ -319,6 +319,21 @@ private func areaFastF32(_ src: UnsafePointer<Float>, srcW: Int, _ dst: UnsafeMu
     }
 }
 
+/// Area terms of the horizontal axis expanded per channel: source sample, output sample, weight.
+private struct ExpandedAreaTerms {
+    var src: [Int32] = [], dst: [Int32] = [], alpha: [Float] = []
+
+    init(_ terms: [AreaTerm], cn: Int) {
+        for t in terms {
+            for c in 0..<cn {
+                src.append(Int32(t.src * cn + c))
+                dst.append(Int32(t.dst * cn + c))
+                alpha.append(t.alpha)
+            }
+        }
+    }
+}
+
 /// Non-integer shrink: each source row contributes to at most two output rows; float accumulation as
 /// OpenCV's ResizeArea, then rounding to nearest even for 8-bit output.
 private func areaU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMutablePointer<UInt8>, dstW: Int,
@@ -329,7 +344,11 @@ private func areaU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMutable
     let first = yt.firstIndex { $0.dst >= rows.lowerBound } ?? yt.count
     buf.withUnsafeMutableBufferPointer { b in
     sum.withUnsafeMutableBufferPointer { acc in
-    xt.withUnsafeBufferPointer { xtab in
+    let ex = ExpandedAreaTerms(xt, cn: cn)
+    ex.src.withUnsafeBufferPointer { so in
+    ex.dst.withUnsafeBufferPointer { dof in
+    ex.alpha.withUnsafeBufferPointer { al in
+        let nTerms = al.count
         var j = first
         while j < yt.count && yt[j].dst < rows.upperBound {
             let dy = yt[j].dst
@@ -338,10 +357,7 @@ private func areaU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMutable
                 let beta = yt[j].alpha
                 let s = src + yt[j].src * srcW * cn
                 for i in 0..<rowLen { b[i] = 0 }
-                for t in xtab {
-                    let a = t.alpha, so = t.src * cn, dof = t.dst * cn
-                    for c in 0..<cn { b[dof + c] += Float(s[so + c]) * a }
-                }
+                for t in 0..<nTerms { b[Int(dof[t])] += Float(s[Int(so[t])]) * al[t] }
                 if fresh { for i in 0..<rowLen { acc[i] = beta * b[i] } } else {
                     for i in 0..<rowLen { acc[i] += beta * b[i] }
                 }
@@ -354,6 +370,8 @@ private func areaU8(_ src: UnsafePointer<UInt8>, srcW: Int, _ dst: UnsafeMutable
     }
     }
     }
+    }
+    }
 }
 
 private func areaF32(_ src: UnsafePointer<Float>, srcW: Int, _ dst: UnsafeMutablePointer<Float>, dstW: Int,
@@ -362,7 +380,11 @@ private func areaF32(_ src: UnsafePointer<Float>, srcW: Int, _ dst: UnsafeMutabl
     var buf = [Float](repeating: 0, count: rowLen)
     let first = yt.firstIndex { $0.dst >= rows.lowerBound } ?? yt.count
     buf.withUnsafeMutableBufferPointer { b in
-    xt.withUnsafeBufferPointer { xtab in
+    let ex = ExpandedAreaTerms(xt, cn: cn)
+    ex.src.withUnsafeBufferPointer { so in
+    ex.dst.withUnsafeBufferPointer { dof in
+    ex.alpha.withUnsafeBufferPointer { al in
+        let nTerms = al.count
         var j = first
         while j < yt.count && yt[j].dst < rows.upperBound {
             let dy = yt[j].dst
@@ -372,10 +394,7 @@ private func areaF32(_ src: UnsafePointer<Float>, srcW: Int, _ dst: UnsafeMutabl
                 let beta = yt[j].alpha
                 let s = src + yt[j].src * srcW * cn
                 for i in 0..<rowLen { b[i] = 0 }
-                for t in xtab {
-                    let a = t.alpha, so = t.src * cn, dof = t.dst * cn
-                    for c in 0..<cn { b[dof + c] += s[so + c] * a }
-                }
+                for t in 0..<nTerms { b[Int(dof[t])] += s[Int(so[t])] * al[t] }
                 if fresh { for i in 0..<rowLen { d[i] = beta * b[i] } } else {
                     for i in 0..<rowLen { d[i] += beta * b[i] }
                 }
@@ -383,6 +402,8 @@ private func areaF32(_ src: UnsafePointer<Float>, srcW: Int, _ dst: UnsafeMutabl
                 j += 1
             }
         }
+    }
+    }
     }
     }
 }
