@@ -50,16 +50,21 @@ public func encodePNG(_ image: Image, fast: Bool = false) throws -> [UInt8] {
     img.flags = fast ? UInt32(PNG_IMAGE_FLAG_FAST) : 0
     let stride = Int32(image.width * image.channels)
     return try image.pixels.withUnsafeBytes { src -> [UInt8] in
-        var size: Int = 0
-        // First call measures, second call writes.
-        guard png_image_write_to_memory(&img, nil, &size, 0, src.baseAddress, stride, nil) != 0 else {
-            let message = pngMessage(&img)
-            png_image_free(&img)
-            throw ImagingError.encodeFailed(message)
-        }
+        // One pass into a buffer that fits any realistic result (raw size plus zlib and chunk overhead);
+        // libpng reports the size it needs when it does not fit, and we retry once with that.
+        let raw = (image.width * image.channels + 1) * image.height
+        var size = raw + raw / 64 + 4096
         var out = [UInt8](repeating: 0, count: size)
-        let ok = out.withUnsafeMutableBytes { dst in
+        var ok = out.withUnsafeMutableBytes { dst in
             png_image_write_to_memory(&img, dst.baseAddress, &size, 0, src.baseAddress, stride, nil)
+        }
+        if ok == 0 && size > out.count {
+            png_image_free(&img)
+            img.warning_or_error = 0
+            out = [UInt8](repeating: 0, count: size)
+            ok = out.withUnsafeMutableBytes { dst in
+                png_image_write_to_memory(&img, dst.baseAddress, &size, 0, src.baseAddress, stride, nil)
+            }
         }
         guard ok != 0 else {
             let message = pngMessage(&img)

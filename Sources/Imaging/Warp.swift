@@ -145,7 +145,7 @@ public func warpAffine(_ image: Image, matrix: [Double], width: Int, height: Int
     case .constant(let v): cval = Int32(min(max(v.rounded(.toNearestOrEven), 0), 255))
     case .replicate: replicate = true
     }
-    let ks = kernel.ksize, n = ks * ks, half = ks / 2 - 1
+    let ks = kernel.ksize, n = ks * ks
     image.pixels.withUnsafeBufferPointer { srcBuf in
     out.withUnsafeMutableBufferPointer { dstBuf in
     kernel.fixed.withUnsafeBufferPointer { wtab in
@@ -154,55 +154,30 @@ public func warpAffine(_ image: Image, matrix: [Double], width: Int, height: Int
         let src = srcBuf.baseAddress!, dst = SharedPointer(dstBuf.baseAddress!)
         let wt = wtab.baseAddress!, ad = adelta.baseAddress!, bd = bdelta.baseAddress!
         forEachRowRange(height, rowCost: width * cn * n) { rows in
-            var taps = [Int32](repeating: 0, count: n)
-            for y in rows {
+            let taps = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+            defer { taps.deallocate() }
+            // Blocks of 32 rows × 128 columns keep the source reads of a rotated mapping cache-local.
+            for yb in stride(from: rows.lowerBound, to: rows.upperBound, by: 32) {
+            for xs in stride(from: 0, to: width, by: 128) {
+            let xe = min(xs + 128, width)
+            for y in yb..<min(yb + 32, rows.upperBound) {
                 let (x0, y0) = map.rowStart(y)
-                var d = dst.base + y * width * cn
-                for x in 0..<width {
-                    let (ix, iy, a) = warpPosition(x0, y0, ad[x], bd[x])
-                    let w = wt + a * n
-                    let sx = ix - half, sy = iy - half
-                    if sx >= 0 && sy >= 0 && sx + ks <= sw && sy + ks <= sh {
-                        let s = src + (sy * sw + sx) * cn
-                        if ks == 2 {
-                            let s1 = s + sw * cn
-                            for c in 0..<cn {
-                                let v = Int32(s[c]) &* w[0] &+ Int32(s[c + cn]) &* w[1]
-                                    &+ Int32(s1[c]) &* w[2] &+ Int32(s1[c + cn]) &* w[3]
-                                d[c] = UInt8(clamping: (v &+ (1 << 14)) >> 15)
-                            }
-                        } else {
-                            for c in 0..<cn {
-                                var v: Int32 = 0
-                                for k1 in 0..<ks {
-                                    let row = s + k1 * sw * cn + c
-                                    for k2 in 0..<ks { v &+= Int32(row[k2 * cn]) &* w[k1 * ks + k2] }
-                                }
-                                d[c] = UInt8(clamping: (v &+ (1 << 14)) >> 15)
-                            }
-                        }
-                    } else if !replicate && (sx >= sw || sx + ks <= 0 || sy >= sh || sy + ks <= 0) {
-                        for c in 0..<cn { d[c] = UInt8(cval) }
-                    } else {
-                        for c in 0..<cn {
-                            for k1 in 0..<ks {
-                                var yy = sy + k1
-                                let yIn = yy >= 0 && yy < sh
-                                if replicate { yy = min(max(yy, 0), sh - 1) }
-                                for k2 in 0..<ks {
-                                    var xx = sx + k2
-                                    let xIn = xx >= 0 && xx < sw
-                                    if replicate { xx = min(max(xx, 0), sw - 1) }
-                                    taps[k1 * ks + k2] = (replicate || (xIn && yIn)) ? Int32(src[(yy * sw + xx) * cn + c]) : cval
-                                }
-                            }
-                            var v: Int32 = 0
-                            for k in 0..<n { v &+= taps[k] &* w[k] }
-                            d[c] = UInt8(clamping: (v &+ (1 << 14)) >> 15)
-                        }
-                    }
-                    d += cn
+                let d = dst.base + (y * width + xs) * cn
+                func row(_ ks: Int, _ cn: Int) {
+                    warpRowU8(src, sw: sw, sh: sh, d, xs: xs, xe: xe, x0: x0, y0: y0, ad: ad, bd: bd, wt: wt,
+                           ks: ks, cn: cn, cval: cval, replicate: replicate, taps: taps)
                 }
+                switch (ks, cn) {
+                case (2, 1): row(2, 1)
+                case (2, 3): row(2, 3)
+                case (4, 1): row(4, 1)
+                case (4, 3): row(4, 3)
+                case (8, 1): row(8, 1)
+                case (8, 3): row(8, 3)
+                default: row(ks, cn)
+                }
+            }
+            }
             }
         }
     }
@@ -228,7 +203,7 @@ public func warpAffine(_ image: FloatImage, matrix: [Double], width: Int, height
     case .constant(let v): cval = Float(v)
     case .replicate: replicate = true
     }
-    let ks = kernel.ksize, n = ks * ks, half = ks / 2 - 1
+    let ks = kernel.ksize, n = ks * ks
     image.data.withUnsafeBufferPointer { srcBuf in
     out.withUnsafeMutableBufferPointer { dstBuf in
     kernel.weights.withUnsafeBufferPointer { wtab in
@@ -237,53 +212,30 @@ public func warpAffine(_ image: FloatImage, matrix: [Double], width: Int, height
         let src = srcBuf.baseAddress!, dst = SharedPointer(dstBuf.baseAddress!)
         let wt = wtab.baseAddress!, ad = adelta.baseAddress!, bd = bdelta.baseAddress!
         forEachRowRange(height, rowCost: width * cn * n) { rows in
-            var taps = [Float](repeating: 0, count: n)
-            for y in rows {
+            let taps = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            defer { taps.deallocate() }
+            // Blocks of 32 rows × 128 columns keep the source reads of a rotated mapping cache-local.
+            for yb in stride(from: rows.lowerBound, to: rows.upperBound, by: 32) {
+            for xs in stride(from: 0, to: width, by: 128) {
+            let xe = min(xs + 128, width)
+            for y in yb..<min(yb + 32, rows.upperBound) {
                 let (x0, y0) = map.rowStart(y)
-                var d = dst.base + y * width * cn
-                for x in 0..<width {
-                    let (ix, iy, a) = warpPosition(x0, y0, ad[x], bd[x])
-                    let w = wt + a * n
-                    let sx = ix - half, sy = iy - half
-                    if sx >= 0 && sy >= 0 && sx + ks <= sw && sy + ks <= sh {
-                        let s = src + (sy * sw + sx) * cn
-                        if ks == 2 {
-                            let s1 = s + sw * cn
-                            for c in 0..<cn {
-                                d[c] = s[c] * w[0] + s[c + cn] * w[1] + s1[c] * w[2] + s1[c + cn] * w[3]
-                            }
-                        } else {
-                            for c in 0..<cn {
-                                var v: Float = 0
-                                for k1 in 0..<ks {
-                                    let row = s + k1 * sw * cn + c
-                                    for k2 in 0..<ks { v += row[k2 * cn] * w[k1 * ks + k2] }
-                                }
-                                d[c] = v
-                            }
-                        }
-                    } else if !replicate && (sx >= sw || sx + ks <= 0 || sy >= sh || sy + ks <= 0) {
-                        for c in 0..<cn { d[c] = cval }
-                    } else {
-                        for c in 0..<cn {
-                            for k1 in 0..<ks {
-                                var yy = sy + k1
-                                let yIn = yy >= 0 && yy < sh
-                                if replicate { yy = min(max(yy, 0), sh - 1) }
-                                for k2 in 0..<ks {
-                                    var xx = sx + k2
-                                    let xIn = xx >= 0 && xx < sw
-                                    if replicate { xx = min(max(xx, 0), sw - 1) }
-                                    taps[k1 * ks + k2] = (replicate || (xIn && yIn)) ? src[(yy * sw + xx) * cn + c] : cval
-                                }
-                            }
-                            var v: Float = 0
-                            for k in 0..<n { v += taps[k] * w[k] }
-                            d[c] = v
-                        }
-                    }
-                    d += cn
+                let d = dst.base + (y * width + xs) * cn
+                func row(_ ks: Int, _ cn: Int) {
+                    warpRowF32(src, sw: sw, sh: sh, d, xs: xs, xe: xe, x0: x0, y0: y0, ad: ad, bd: bd, wt: wt,
+                           ks: ks, cn: cn, cval: cval, replicate: replicate, taps: taps)
                 }
+                switch (ks, cn) {
+                case (2, 1): row(2, 1)
+                case (2, 3): row(2, 3)
+                case (4, 1): row(4, 1)
+                case (4, 3): row(4, 3)
+                case (8, 1): row(8, 1)
+                case (8, 3): row(8, 3)
+                default: row(ks, cn)
+                }
+            }
+            }
             }
         }
     }
@@ -292,4 +244,110 @@ public func warpAffine(_ image: FloatImage, matrix: [Double], width: Int, height
     }
     }
     return FloatImage(width: width, height: height, channels: cn, data: out)
+}
+
+/// One output row of the warp; inlined with constant `ks` and `cn` so the tap loops unroll.
+@inline(__always)
+private func warpRowU8(_ src: UnsafePointer<UInt8>, sw: Int, sh: Int, _ d0: UnsafeMutablePointer<UInt8>, xs: Int, xe: Int,
+                     x0: Int, y0: Int, ad: UnsafePointer<Int>, bd: UnsafePointer<Int>, wt: UnsafePointer<Int32>,
+                     ks: Int, cn: Int, cval: Int32, replicate: Bool, taps: UnsafeMutablePointer<Int32>) {
+    let n = ks * ks, half = ks / 2 - 1
+    var d = d0
+    for x in xs..<xe {
+        let (ix, iy, a) = warpPosition(x0, y0, ad[x], bd[x])
+        let w = wt + a * n
+        let sx = ix - half, sy = iy - half
+        if sx >= 0 && sy >= 0 && sx + ks <= sw && sy + ks <= sh {
+            let s = src + (sy * sw + sx) * cn
+            if ks == 2 {
+                let s1 = s + sw * cn
+                for c in 0..<cn {
+                    let v = Int32(s[c]) &* w[0] &+ Int32(s[c + cn]) &* w[1]
+                        &+ Int32(s1[c]) &* w[2] &+ Int32(s1[c + cn]) &* w[3]
+                    d[c] = UInt8(clamping: (v &+ (1 << 14)) >> 15)
+                }
+            } else {
+                for c in 0..<cn {
+                    var v: Int32 = 0
+                    for k1 in 0..<ks {
+                        let row = s + k1 * sw * cn + c
+                        for k2 in 0..<ks { v &+= Int32(row[k2 * cn]) &* w[k1 * ks + k2] }
+                    }
+                    d[c] = UInt8(clamping: (v &+ (1 << 14)) >> 15)
+                }
+            }
+        } else if !replicate && (sx >= sw || sx + ks <= 0 || sy >= sh || sy + ks <= 0) {
+            for c in 0..<cn { d[c] = UInt8(cval) }
+        } else {
+            for c in 0..<cn {
+                for k1 in 0..<ks {
+                    var yy = sy + k1
+                    let yIn = yy >= 0 && yy < sh
+                    if replicate { yy = min(max(yy, 0), sh - 1) }
+                    for k2 in 0..<ks {
+                        var xx = sx + k2
+                        let xIn = xx >= 0 && xx < sw
+                        if replicate { xx = min(max(xx, 0), sw - 1) }
+                        taps[k1 * ks + k2] = (replicate || (xIn && yIn)) ? Int32(src[(yy * sw + xx) * cn + c]) : cval
+                    }
+                }
+                var v: Int32 = 0
+                for k in 0..<n { v &+= taps[k] &* w[k] }
+                d[c] = UInt8(clamping: (v &+ (1 << 14)) >> 15)
+            }
+        }
+        d += cn
+    }
+}
+
+/// One output row of the warp; inlined with constant `ks` and `cn` so the tap loops unroll.
+@inline(__always)
+private func warpRowF32(_ src: UnsafePointer<Float>, sw: Int, sh: Int, _ d0: UnsafeMutablePointer<Float>, xs: Int, xe: Int,
+                     x0: Int, y0: Int, ad: UnsafePointer<Int>, bd: UnsafePointer<Int>, wt: UnsafePointer<Float>,
+                     ks: Int, cn: Int, cval: Float, replicate: Bool, taps: UnsafeMutablePointer<Float>) {
+    let n = ks * ks, half = ks / 2 - 1
+    var d = d0
+    for x in xs..<xe {
+        let (ix, iy, a) = warpPosition(x0, y0, ad[x], bd[x])
+        let w = wt + a * n
+        let sx = ix - half, sy = iy - half
+        if sx >= 0 && sy >= 0 && sx + ks <= sw && sy + ks <= sh {
+            let s = src + (sy * sw + sx) * cn
+            if ks == 2 {
+                let s1 = s + sw * cn
+                for c in 0..<cn {
+                    d[c] = s[c] * w[0] + s[c + cn] * w[1] + s1[c] * w[2] + s1[c + cn] * w[3]
+                }
+            } else {
+                for c in 0..<cn {
+                    var v: Float = 0
+                    for k1 in 0..<ks {
+                        let row = s + k1 * sw * cn + c
+                        for k2 in 0..<ks { v += row[k2 * cn] * w[k1 * ks + k2] }
+                    }
+                    d[c] = v
+                }
+            }
+        } else if !replicate && (sx >= sw || sx + ks <= 0 || sy >= sh || sy + ks <= 0) {
+            for c in 0..<cn { d[c] = cval }
+        } else {
+            for c in 0..<cn {
+                for k1 in 0..<ks {
+                    var yy = sy + k1
+                    let yIn = yy >= 0 && yy < sh
+                    if replicate { yy = min(max(yy, 0), sh - 1) }
+                    for k2 in 0..<ks {
+                        var xx = sx + k2
+                        let xIn = xx >= 0 && xx < sw
+                        if replicate { xx = min(max(xx, 0), sw - 1) }
+                        taps[k1 * ks + k2] = (replicate || (xIn && yIn)) ? src[(yy * sw + xx) * cn + c] : cval
+                    }
+                }
+                var v: Float = 0
+                for k in 0..<n { v += taps[k] * w[k] }
+                d[c] = v
+            }
+        }
+        d += cn
+    }
 }

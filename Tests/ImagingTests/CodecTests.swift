@@ -75,6 +75,11 @@ final class CodecTests: XCTestCase {
             }
         }
         XCTAssertEqual(try decodeImage(encodePNG(gray)), gray)
+        // Incompressible noise: the encoder's output buffer must still be large enough.
+        var rng = SystemRandomNumberGenerator()
+        let noise = Image(width: 97, height: 61, channels: 3, pixels: (0..<(97 * 61 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        XCTAssertEqual(try decodePNG(encodePNG(noise)), noise)
+        XCTAssertEqual(try decodePNG(encodePNG(noise, fast: true)), noise)
     }
 
     func testGrayAlphaPNGDecodesToRGBAAsOpenCV() throws {
