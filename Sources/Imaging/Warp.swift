@@ -137,6 +137,10 @@ public func warpAffine(_ image: Image, matrix: [Double], width: Int, height: Int
     let cn = image.channels
     var out = [UInt8](repeating: 0, count: width * height * cn)
     if width == 0 || height == 0 { return Image(width: width, height: height, channels: cn, pixels: out) }
+    if image.isEmpty {  // nothing to sample: the whole output is border (0 for replicate)
+        if case .constant(let v) = border { out = [UInt8](repeating: UInt8(min(max(v.rounded(), 0), 255)), count: out.count) }
+        return Image(width: width, height: height, channels: cn, pixels: out)
+    }
     let map = WarpMapping(matrix: matrix, width: width)
     let kernel = WarpKernel.of(interpolation)
     let sw = image.width, sh = image.height
@@ -195,6 +199,10 @@ public func warpAffine(_ image: FloatImage, matrix: [Double], width: Int, height
     let cn = image.channels
     var out = [Float](repeating: 0, count: width * height * cn)
     if width == 0 || height == 0 { return FloatImage(width: width, height: height, channels: cn, data: out) }
+    if image.width == 0 || image.height == 0 {  // nothing to sample: the whole output is border (0 for replicate)
+        if case .constant(let v) = border { out = [Float](repeating: Float(v), count: out.count) }
+        return FloatImage(width: width, height: height, channels: cn, data: out)
+    }
     let map = WarpMapping(matrix: matrix, width: width)
     let kernel = WarpKernel.of(interpolation)
     let sw = image.width, sh = image.height

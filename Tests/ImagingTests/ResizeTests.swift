@@ -23,6 +23,7 @@ final class ResizeTests: XCTestCase {
             switch item["source"] as! String {
             case "crop64_rgb.png": source = crop
             case "crop64_gray.png": source = crop.toGray()
+            case "tiny7x5_rgb.png", "one1x1_rgb.png": source = try Fixtures.png(item["source"] as! String)
             default: source = photo.cropped(x: item["x"] as! Int, y: item["y"] as! Int, width: 200, height: 200)
             }
             let out = source.resized(width: item["w"] as! Int, height: item["h"] as! Int,

@@ -19,7 +19,8 @@ final class WarpTests: XCTestCase {
             let interp = interpolation(item["interpolation"] as! String)
             let border: WarpBorder = item["border"] as! String == "replicate"
                 ? .replicate : .constant(Double(item["value"] as! Int))
-            let out = warpAffine(photo, matrix: item["matrix"] as! [Double], width: item["w"] as! Int,
+            let source = item["source"] as! String == "tiny7x5_rgb.png" ? try Fixtures.png("tiny7x5_rgb.png") : photo
+            let out = warpAffine(source, matrix: item["matrix"] as! [Double], width: item["w"] as! Int,
                                  height: item["h"] as! Int, interpolation: interp, border: border)
             let r = compare(out, try Fixtures.png(file))
             XCTAssertLessThanOrEqual(r.max, interp == .bilinear ? 1 : 2, "\(file): \(r)")
@@ -35,6 +36,15 @@ final class WarpTests: XCTestCase {
                                  height: item["h"] as! Int, interpolation: interpolation(item["interpolation"] as! String))
             XCTAssertLessThan(maxDifference(out, try Fixtures.f32(file)), 1e-5, file)
         }
+    }
+
+    func testEmptySourceGivesBorder() {
+        let empty = Image(width: 0, height: 0, channels: 3)
+        let out = warpAffine(empty, matrix: [1, 0, 0, 0, 1, 0], width: 4, height: 3, border: .constant(9))
+        XCTAssertEqual(out.pixels, [UInt8](repeating: 9, count: 36))
+        let f = warpAffine(FloatImage(width: 0, height: 5, channels: 1), matrix: [2, 0, 0, 0, 2, 0], width: 2,
+                           height: 2, border: .replicate)
+        XCTAssertEqual(f.data, [0, 0, 0, 0])
     }
 
     func testIdentityAndShift() throws {
