@@ -30,6 +30,11 @@ final class GrayTests: XCTestCase {
         XCTAssertEqual(c.toGray(), g)
     }
 
+    func testFloatLumaMatchesOpenCV() throws {
+        let out = try astronautCrop().toFloat().toGray()
+        XCTAssertLessThan(maxDifference(out, try Fixtures.f32("gray_f32_crop64.f32")), 1e-6)
+    }
+
     func testFloatLuma() {
         let f = FloatImage(width: 1, height: 1, channels: 3, data: [1, 0.5, 0.25])
         XCTAssertEqual(f.toGray().data[0], 0.299 + 0.5 * 0.587 + 0.25 * 0.114, accuracy: 1e-6)
