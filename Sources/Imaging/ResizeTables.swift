@@ -16,8 +16,7 @@ public enum ResizeMethod: Sendable, Equatable {
     case lanczos4
 }
 
-/// OpenCV's INTER_RESIZE_COEF_BITS: 8-bit resizes use weights scaled by 2^11.
-let resizeCoefBits: Int32 = 11
+/// OpenCV's INTER_RESIZE_COEF_SCALE: 8-bit resizes use integer weights scaled by 2^11.
 let resizeCoefScale: Float = 2048
 
 /// Cubic convolution weights for fraction x in [0, 1) with a = −0.75.
