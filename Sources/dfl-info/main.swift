@@ -71,4 +71,4 @@ func landmarkOverlay(_ face: FaceFile) -> Image {
     return image
 }
 
-DFLInfo.main()
+DFLInfo.runAsTool()

@@ -71,6 +71,7 @@ struct DFLPack: ParsableCommand {
             Result {
                 let bytes = try FileBytes.read(inputs[i])
                 let face = try DFLJPG.read(bytes)   // the pak holds JPEG files only
+                try rejectUnsafeMetadata(face)
                 let name = (inputs[i] as NSString).lastPathComponent
                 let config = try PackedFaceset.sampleConfig(filename: name, face: face, personName: personName)
                 return PackedFace(config: config, bytes: bytes)
@@ -153,4 +154,4 @@ extension PackedFace {
     }
 }
 
-DFLPack.main()
+DFLPack.runAsTool()

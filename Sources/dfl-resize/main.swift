@@ -136,4 +136,4 @@ func rewarpXSegMask(_ bytes: [UInt8], transformAt256: Affine2D) throws -> [UInt8
     return try encodePNG(binary)
 }
 
-DFLResize.main()
+DFLResize.runAsTool()
