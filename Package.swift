@@ -49,6 +49,7 @@ let package = Package(
                                  .linkedLibrary("m")]),
         library("FaceDetect", ["CDlib", "Imaging", "FaceAlign"]),
         library("NeuralNet", ["COpenBLAS", "AtomicIO"]),
+        library("SAEHD", ["NeuralNet"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -56,7 +57,7 @@ let package = Package(
         tool("dfl-resize", ["FaceSet", "FaceAlign", "Imaging"]),
         tool("dfl-pack", ["FaceSet"]),
         tool("dfl-info", ["FaceSet", "FaceAlign"]),
-        tool("dfl-bench", ["NeuralNet", "COpenBLAS"]),
+        tool("dfl-bench", ["NeuralNet", "SAEHD", "COpenBLAS"]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
@@ -64,6 +65,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceAlignTests", dependencies: ["FaceAlign", "FaceSet"], swiftSettings: nativeSwift),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "SAEHDTests", dependencies: ["SAEHD", "NeuralNet"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),

@@ -31,7 +31,7 @@ public final class DSSIM {
 
     /// Per-sample DSSIM of prediction `b` against target `a` (NHWC, same shape). When `gradient` is given,
     /// adds `gradientScale · ∂value[n]/∂b` into it (for every sample n).
-    public func evaluate(target a: Tensor, prediction b: Tensor, gradientScale: Float = 1, gradient: Tensor? = nil) -> [Float] {
+    public func evaluate(target a: Tensor, prediction b: Tensor, gradientScale: Float = 1, gradient: Tensor? = nil) -> [Double] {
         precondition(a.shape == b.shape && a.shape.count == 4)
         let (n, h, w, ch) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
         let k = filterSize
@@ -56,7 +56,7 @@ public final class DSSIM {
             }
             if threads == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: run) }
         }
-        return (0..<n).map { s in Float((0..<ch).reduce(0.0) { $0 + values[s * ch + $1] } / Double(ch)) }
+        return (0..<n).map { s in (0..<ch).reduce(0.0) { $0 + values[s * ch + $1] } / Double(ch) }
     }
 
     /// (1 − ssim)/2 of one sample's channel; adds the gradient (scaled, with the 1/channels of the mean).

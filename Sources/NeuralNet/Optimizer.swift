@@ -36,8 +36,10 @@ public final class Optimizer {
     public let kind: Kind
     public var settings: Settings
     public let parameters: [Parameter]
-    /// Slots per parameter: RMSprop `acc`; AdaBelief `ms`, `vs`.
-    public let slots: [[Tensor]]
+    /// Slots per parameter: RMSprop `acc`; AdaBelief `ms`, `vs` (allocated on first use).
+    public private(set) lazy var slots: [[Tensor]] = parameters.map { p in
+        (0..<(kind == .rmsprop ? 1 : 2)).map { _ in Tensor(shape: p.value.shape) }
+    }
     /// Completed steps.
     public var iterations = 0
 
@@ -46,9 +48,6 @@ public final class Optimizer {
         self.kind = kind
         self.settings = settings
         self.parameters = parameters
-        slots = parameters.map { p in
-            (0..<(kind == .rmsprop ? 1 : 2)).map { _ in Tensor(shape: p.value.shape) }
-        }
     }
 
     /// Slot names as DFL's optimizer file uses them (`acc_`, `ms_`, `vs_`).

@@ -51,8 +51,8 @@ final class LossTests: XCTestCase {
             let a = image([2, 12, 11, ch], seed: 1), b = image([2, 12, 11, ch], seed: 2)
             let got = DSSIM(filterSize: k).evaluate(target: a, prediction: b)
             let want = referenceDSSIM(a, b, k: k)
-            for s in 0..<2 { XCTAssertEqual(Double(got[s]), want[s], accuracy: 1e-5) }
-            XCTAssertEqual(Double(DSSIM(filterSize: k).evaluate(target: a, prediction: a)[0]), 0, accuracy: 1e-5)
+            for s in 0..<2 { XCTAssertEqual(got[s], want[s], accuracy: 1e-5) }
+            XCTAssertEqual(DSSIM(filterSize: k).evaluate(target: a, prediction: a)[0], 0, accuracy: 1e-5)
         }
     }
 
@@ -78,7 +78,7 @@ final class LossTests: XCTestCase {
         let mse = ElementwiseLoss.meanSquaredError(target: t, prediction: p, mask: m, weight: 10)
         var want = 0.0
         for i in 0..<18 { let mm = Double(m.data[i / 2]); let d = mm * Double(p.data[i] - t.data[i]); want += d * d }
-        XCTAssertEqual(Double(mse[0]), 10 * want / 18, accuracy: 1e-5)
+        XCTAssertEqual(mse[0], 10 * want / 18, accuracy: 1e-5)
         for loss in [ElementwiseLoss.meanSquaredError, ElementwiseLoss.meanAbsoluteError] {
             let g = Tensor(shape: p.shape)
             _ = loss(t, p, m, 7, g)
@@ -87,7 +87,7 @@ final class LossTests: XCTestCase {
                 p.data[i] = old + eps; let a = loss(t, p, m, 7, nil).reduce(0, +)
                 p.data[i] = old - eps; let b = loss(t, p, m, 7, nil).reduce(0, +)
                 p.data[i] = old
-                XCTAssertEqual(Double(g.data[i]), Double(a - b) / (2e-3), accuracy: 2e-2 * max(1, abs(Double(g.data[i]))))
+                XCTAssertEqual(Double(g.data[i]), (a - b) / (2e-3), accuracy: 2e-2 * max(1, abs(Double(g.data[i]))))
             }
         }
     }
