@@ -57,7 +57,10 @@ let package = Package(
         tool("dfl-resize", ["FaceSet", "FaceAlign", "Imaging"]),
         tool("dfl-pack", ["FaceSet"]),
         tool("dfl-info", ["FaceSet", "FaceAlign"]),
-        tool("dfl-bench", ["NeuralNet", "SAEHD", "COpenBLAS"]),
+        // NATIVE_CPU lets the benchmark report the vector width the build targets.
+        .executableTarget(name: "dfl-bench",
+                          dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport"],
+                          swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),

@@ -55,6 +55,7 @@ public final class Conv2D: Layer {
         output = y
         input = x
         Im2colConvolution.forward(g, x: x.data, weight: weight.value.data, y: y.data, workspace: workspace)
+        MACCounter.forward += g.batch * g.outHeight * g.outWidth * g.patch * outChannels
         // Bias and activation in one pass over the output.
         let b = bias.value.data, act = activation, ys = y.data, cout = outChannels
         parallelRanges(g.batch * g.outHeight * g.outWidth, costPerItem: cout) { rows in

@@ -27,6 +27,7 @@ public final class Dense: Layer {
         for r in 0..<n { (y.data + r * outFeatures).update(from: bias.value.data, count: outFeatures) }
         sgemm(m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures, b: weight.value.data,
               ldb: outFeatures, beta: 1, c: y.data, ldc: outFeatures)
+        MACCounter.forward += n * inFeatures * outFeatures
         return y
     }
 

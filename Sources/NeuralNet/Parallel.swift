@@ -36,3 +36,11 @@ public func parallelRanges(_ count: Int, costPerItem: Int = 1, _ body: (Range<In
         if lo < hi { body(lo..<hi) }
     }
 }
+
+/// Counts the multiply-adds of convolutions and dense layers in forward passes (for GFLOP/s figures).
+/// Not thread-safe; the engine runs layers from one thread.
+public enum MACCounter {
+    nonisolated(unsafe) public static var forward = 0
+    /// Sets the count to zero.
+    public static func reset() { forward = 0 }
+}
