@@ -54,17 +54,9 @@ public final class Conv2D: Layer {
         let y = Tensor.reuse(output, shape: [g.batch, g.outHeight, g.outWidth, outChannels])
         output = y
         input = x
-        Im2colConvolution.forward(g, x: x.data, weight: weight.value.data, y: y.data, workspace: workspace)
+        Im2colConvolution.forward(g, x: x.data, weight: weight.value.data, bias: bias.value.data,
+                                  activation: activation, y: y.data, workspace: workspace)
         MACCounter.forward += g.batch * g.outHeight * g.outWidth * g.patch * outChannels
-        // Bias and activation in one pass over the output.
-        let b = bias.value.data, act = activation, ys = y.data, cout = outChannels
-        parallelRanges(g.batch * g.outHeight * g.outWidth, costPerItem: cout) { rows in
-            for r in rows {
-                let row = ys + r * cout
-                for c in 0..<cout { row[c] += b[c] }
-                act.apply(row, cout)
-            }
-        }
         return y
     }
 
@@ -97,7 +89,11 @@ public final class Conv2D: Layer {
 
 /// Workspace slots used by layers (distinct slots never alias).
 enum WorkspaceSlot {
-    static let columns = 0
     static let preActivationGradient = 1
-    static let lossScratch = 2
+    static let flippedWeights = 2
+    static let columnGradient = 3
+    /// Per-thread column blocks: `columns + thread`.
+    static let columns = 100
+    /// Per-thread weight-gradient partials: `weightPartials + thread`.
+    static let weightPartials = 200
 }

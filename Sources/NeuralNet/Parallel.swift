@@ -3,15 +3,27 @@ import COpenBLAS
 
 /// Thread settings of the engine: elementwise loops and OpenBLAS use the same count.
 public enum Threads {
-    nonisolated(unsafe) private static var current = 1
+    nonisolated(unsafe) private static var current = ProcessInfo.processInfo.activeProcessorCount
+    /// OpenBLAS runs single-threaded under the engine's own threads (see `set`).
+    private static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
 
     /// The number of threads the engine uses.
-    public static var count: Int { current }
+    public static var count: Int {
+        _ = singleThreadedBLAS
+        return current
+    }
 
-    /// Sets the thread count for elementwise work and for OpenBLAS (`openblas_set_num_threads`).
+    /// Sets the engine's thread count. The engine splits every GEMM into row blocks over its own threads and
+    /// runs OpenBLAS single-threaded inside each (`openblas_set_num_threads(1)`): one pool, no second set
+    /// of spinning BLAS threads competing for the cores.
     public static func set(_ n: Int) {
-        current = max(1, n)
-        openblas_set_num_threads(Int32(current))
+        current = max(1, min(64, n))
+        openblas_set_num_threads(1)
+    }
+
+    /// Sets OpenBLAS's own thread count (for measuring sgemm alone; the engine resets it to 1 in `set`).
+    public static func setBLAS(_ n: Int) {
+        openblas_set_num_threads(Int32(max(1, n)))
     }
 
     /// OpenBLAS's kernel name for this CPU (`openblas_get_corename`).

@@ -73,7 +73,7 @@ func intOption(_ args: [String], _ name: String, _ fallback: Int) -> Int {
 
 /// Median GFLOP/s of `cblas_sgemm` on square `n` matrices with `threads` threads.
 func measureSgemm(threads: Int, size n: Int, repeats: Int) -> Double {
-    Threads.set(threads)
+    Threads.setBLAS(threads)
     let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
     var rng = SeededRNG(seed: 1)
     for i in 0..<a.count { a.data[i] = rng.nextUnitFloat(); b.data[i] = rng.nextUnitFloat() }

@@ -46,10 +46,13 @@ final class CrossCheckTests: XCTestCase {
             let want = f["grad." + p.name]!.values
             XCTAssertLessThan(relativeError(p.grad.array, want), 1e-4, "grad \(p.name)", file: file, line: line)
         }
+        // AdaBelief's first step is ≈ 3.5·lr·sign(g) (1.75e-4): elements whose gradient is near the 1e-6
+        // epsilon are ill-conditioned, so the updated weights are compared in absolute terms (< 1 % of a step).
         model.optimizer.step()
         for p in model.parameters {
             let want = f["updated." + p.name]!.values
-            XCTAssertLessThan(relativeError(p.value.array, want), 1e-4, "updated \(p.name)", file: file, line: line)
+            let worst = zip(p.value.array, want).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-6, "updated \(p.name)", file: file, line: line)
         }
     }
 
