@@ -54,13 +54,22 @@ public final class Conv2D: Layer {
         let y = Tensor.reuse(output, shape: [g.batch, g.outHeight, g.outWidth, outChannels])
         output = y
         input = x
+        let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
         Im2colConvolution.forward(g, x: x.data, weight: weight.value.data, bias: bias.value.data,
                                   activation: activation, y: y.data, workspace: workspace)
-        MACCounter.forward += g.batch * g.outHeight * g.outWidth * g.patch * outChannels
+        let macs = g.batch * g.outHeight * g.outWidth * g.patch * outChannels
+        MACCounter.forward += macs
+        if ConvProfiler.enabled { ConvProfiler.record(profileKey(g), forward: ConvProfiler.now() - t0, macs: macs) }
         return y
     }
 
+    private func profileKey(_ g: ConvGeometry) -> String {
+        "k\(kernel)s\(stride) \(g.height)x\(g.width) \(inChannels)->\(outChannels)"
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
+        let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
+        defer { if ConvProfiler.enabled, let g = geometry { ConvProfiler.record(profileKey(g), backward: ConvProfiler.now() - t0) } }
         guard let x = input, let y = output, let g = geometry else { preconditionFailure("backward before forward") }
         precondition(dy.count == y.count)
         // Gradient before the activation.

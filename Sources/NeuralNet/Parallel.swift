@@ -56,3 +56,23 @@ public enum MACCounter {
     /// Sets the count to zero.
     public static func reset() { forward = 0 }
 }
+
+/// Optional per-convolution timing (off by default), keyed by shape, for finding where a step's time goes.
+public enum ConvProfiler {
+    nonisolated(unsafe) public static var enabled = false
+    /// key → (forward seconds, backward seconds, forward MACs, calls).
+    nonisolated(unsafe) public static var table: [String: (forward: Double, backward: Double, macs: Int, calls: Int)] = [:]
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    static func record(_ key: String, forward: Double = 0, backward: Double = 0, macs: Int = 0) {
+        var e = table[key] ?? (0, 0, 0, 0)
+        e.forward += forward; e.backward += backward; e.macs += macs
+        if forward > 0 { e.calls += 1 }
+        table[key] = e
+    }
+}

@@ -116,6 +116,18 @@ func trainCommand(_ args: [String]) throws {
         times.append(now() - t0)
         macs = MACCounter.forward
     }
+    if args.contains("--profile") {
+        ConvProfiler.enabled = true
+        model.trainStep(data)
+        ConvProfiler.enabled = false
+        var rows = ConvProfiler.table.map { ($0.key, $0.value) }
+        rows.sort { $0.1.forward + $0.1.backward > $1.1.forward + $1.1.backward }
+        for (key, v) in rows {
+            let sec = v.forward + v.backward
+            print(String(format: "bench conv %@ calls=%d fwd_ms=%.1f bwd_ms=%.1f gflops=%.1f", key.replacingOccurrences(of: " ", with: "_"),
+                         v.calls, v.forward * 1000, v.backward * 1000, 6 * Double(v.macs) / sec / 1e9))
+        }
+    }
     let ms = median(times) * 1000
     let iterationFlops = 2 * 3 * Double(macs)  // forward + two backward products, 2 flops per MAC (spec §2)
     let gflops = iterationFlops / (ms / 1000) / 1e9
