@@ -11,7 +11,11 @@ public final class Upscale: Layer {
     }
 
     public func forward(_ x: Tensor) -> Tensor { shuffle.forward(conv.forward(x)) }
-    public func backward(_ dy: Tensor) -> Tensor { conv.backward(shuffle.backward(dy)) }
+    public func backward(_ dy: Tensor) -> Tensor {
+        let d = shuffle.backward(dy)
+        defer { GradientPool.give(d) }
+        return conv.backward(d)
+    }
 }
 
 /// DFL's `Downscale(in, out, k=5)`: conv k×k stride 2, leaky ReLU 0.1 (spec §1.1).
@@ -28,8 +32,6 @@ public final class ResidualBlock: Layer {
     public let conv2: Conv2D
     public var parameters: [Parameter] { conv1.parameters + conv2.parameters }
     private var output: Tensor?
-    private var dSum: Tensor?
-    private var dInput: Tensor?
 
     /// A residual block on `channels` channels; parameters `<name>.conv1.*`, `<name>.conv2.*`.
     public init(name: String, channels: Int, workspace: Workspace, rng: inout SeededRNG) {
@@ -40,26 +42,33 @@ public final class ResidualBlock: Layer {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
+        // conv2 has no activation, so its backward never reads its output: the block's output y is
+        // written over it (one activation buffer less per block).
         let z = conv2.forward(conv1.forward(x))
-        let y = Tensor.reuse(output, shape: x.shape)
-        output = y
-        let xs = x.data, zs = z.data, ys = y.data, a = ResidualBlock.slope
+        output = z
+        let xs = x.data, zs = z.data, a = ResidualBlock.slope
         parallelRanges(x.count) { r in
-            for i in r { let v = xs[i] + zs[i]; ys[i] = v > 0 ? v : v * a }
+            for i in r { let v = xs[i] + zs[i]; zs[i] = v > 0 ? v : v * a }
         }
-        return y
+        return z
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let y = output else { preconditionFailure("backward before forward") }
-        let ds = Tensor.reuse(dSum, shape: y.shape)
-        dSum = ds
-        Activation.leakyReLU(ResidualBlock.slope).backward(y: y.data, dy: dy.data, dx: ds.data, y.count)
-        let dBranch = conv1.backward(conv2.backward(ds))
-        let dx = Tensor.reuse(dInput, shape: y.shape)
-        dInput = dx
+        let ds = GradientPool.take(y.shape)
+        let ys = y.data, dys = dy.data, dss = ds.data
+        parallelRanges(y.count) { r in
+            Activation.leakyReLU(ResidualBlock.slope).backward(y: ys + r.lowerBound, dy: dys + r.lowerBound,
+                                                               dx: dss + r.lowerBound, r.count)
+        }
+        let dMid = conv2.backward(ds)
+        let dBranch = conv1.backward(dMid)
+        GradientPool.give(dMid)
+        let dx = GradientPool.take(y.shape)
         let a = ds.data, b = dBranch.data, d = dx.data
         parallelRanges(y.count) { r in for i in r { d[i] = a[i] + b[i] } }
+        GradientPool.give(ds)
+        GradientPool.give(dBranch)
         return dx
     }
 }
@@ -73,5 +82,14 @@ public final class Sequential: Layer {
     public init(_ layers: [Layer]) { self.layers = layers }
 
     public func forward(_ x: Tensor) -> Tensor { layers.reduce(x) { $1.forward($0) } }
-    public func backward(_ dy: Tensor) -> Tensor { layers.reversed().reduce(dy) { $1.backward($0) } }
+    /// Backward through the chain; intermediate gradients go back to the pool as soon as they are used.
+    public func backward(_ dy: Tensor) -> Tensor {
+        var g = dy
+        for layer in layers.reversed() {
+            let next = layer.backward(g)
+            if g !== dy { GradientPool.give(g) }
+            g = next
+        }
+        return g
+    }
 }

@@ -20,7 +20,6 @@ public final class Conv2D: Layer {
     private let workspace: Workspace
     private var input: Tensor?
     private var output: Tensor?
-    private var dInput: Tensor?
     private static let emptyTensor = Tensor(shape: [0])
 
     /// A convolution `inChannels → outChannels`, `kernel`×`kernel`, with zero bias and Glorot-uniform weights
@@ -86,9 +85,7 @@ public final class Conv2D: Layer {
         addColumnSums(dPre, rows: y.count / outChannels, cols: outChannels, into: bias.grad.data)
         var dx: Tensor? = nil
         if needsInputGradient {
-            let t = Tensor.reuse(dInput, shape: x.shape)
-            dInput = t
-            dx = t
+            dx = GradientPool.take(x.shape)
         }
         Im2colConvolution.backward(g, x: x.data, weight: weight.value.data, dPre: dPre,
                                    dWeight: weight.grad.data, dx: dx?.data, workspace: workspace)

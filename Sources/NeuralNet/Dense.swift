@@ -7,7 +7,6 @@ public final class Dense: Layer {
     public var parameters: [Parameter] { [weight, bias] }
     private var input: Tensor?
     private var output: Tensor?
-    private var dInput: Tensor?
 
     /// A dense layer with Glorot-uniform weights and zero bias.
     public init(name: String, inFeatures: Int, outFeatures: Int, rng: inout SeededRNG) {
@@ -37,8 +36,7 @@ public final class Dense: Layer {
         addColumnSums(dy.data, rows: n, cols: outFeatures, into: bias.grad.data)
         sgemm(transA: true, m: inFeatures, n: outFeatures, k: n, a: x.data, lda: inFeatures, b: dy.data,
               ldb: outFeatures, beta: 1, c: weight.grad.data, ldc: outFeatures)
-        let dx = Tensor.reuse(dInput, shape: x.shape)
-        dInput = dx
+        let dx = GradientPool.take(x.shape)
         sgemm(transB: true, m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures,
               b: weight.value.data, ldb: outFeatures, beta: 0, c: dx.data, ldc: inFeatures)
         return dx

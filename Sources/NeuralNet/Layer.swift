@@ -3,8 +3,9 @@
 /// `forward` keeps what `backward` needs (its input and output tensors) and returns an output tensor owned
 /// by the layer, reused from call to call while the batch shape stays the same. `backward` takes the gradient
 /// of the objective with respect to that output, **accumulates** parameter gradients, and returns the
-/// gradient with respect to the input (also owned by the layer). Call `backward` after the matching
-/// `forward`, and before the next `forward` of the same layer.
+/// gradient with respect to the input, taken from `GradientPool`: the caller gives it back to the pool
+/// once it has consumed it. `backward` never keeps `dy`. Call `backward` after the matching `forward`,
+/// and before the next `forward` of the same layer.
 public protocol Layer: AnyObject {
     /// The trainable parameters (empty for parameter-free layers).
     var parameters: [Parameter] { get }
@@ -58,7 +59,6 @@ public final class ActivationLayer: Layer {
     public let activation: Activation
     public var parameters: [Parameter] { [] }
     private var output: Tensor?
-    private var dInput: Tensor?
 
     /// A layer applying `activation` elementwise.
     public init(_ activation: Activation) { self.activation = activation }
@@ -76,8 +76,7 @@ public final class ActivationLayer: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let y = output else { preconditionFailure("backward before forward") }
-        let dx = Tensor.reuse(dInput, shape: y.shape)
-        dInput = dx
+        let dx = GradientPool.take(y.shape)
         let act = activation, ys = y.data, dys = dy.data, dxs = dx.data
         parallelRanges(y.count, costPerItem: 4) { r in
             act.backward(y: ys + r.lowerBound, dy: dys + r.lowerBound, dx: dxs + r.lowerBound, r.count)

@@ -4,7 +4,6 @@ public final class PixelNorm: Layer {
     public var parameters: [Parameter] { [] }
     private var input: Tensor?
     private var output: Tensor?
-    private var dInput: Tensor?
     private var scales: [Float] = []
 
     /// A pixel-norm layer.
@@ -31,8 +30,7 @@ public final class PixelNorm: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("backward before forward") }
         let n = x.shape[0], len = x.count / max(1, n)
-        let dx = Tensor.reuse(dInput, shape: x.shape)
-        dInput = dx
+        let dx = GradientPool.take(x.shape)
         for b in 0..<n {
             let xs = x.data + b * len, g = dy.data + b * len, d = dx.data + b * len
             var dot: Double = 0

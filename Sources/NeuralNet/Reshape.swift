@@ -3,7 +3,6 @@
 public final class DepthToSpace: Layer {
     public var parameters: [Parameter] { [] }
     private var output: Tensor?
-    private var dInput: Tensor?
     private var inShape: [Int] = []
 
     /// A pixel shuffle with block size 2.
@@ -20,8 +19,7 @@ public final class DepthToSpace: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        let dx = Tensor.reuse(dInput, shape: inShape)
-        dInput = dx
+        let dx = GradientPool.take(inShape)
         DepthToSpace.shuffle(dx.data, dy.data, n: inShape[0], h: inShape[1], w: inShape[2], c: inShape[3] / 4,
                              toSpace: false)
         return dx
@@ -51,7 +49,6 @@ public final class DepthToSpace: Layer {
 public final class FlattenCHW: Layer {
     public var parameters: [Parameter] { [] }
     private var output: Tensor?
-    private var dInput: Tensor?
     private var inShape: [Int] = []
 
     /// A (c, h, w)-order flatten.
@@ -67,8 +64,7 @@ public final class FlattenCHW: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        let dx = Tensor.reuse(dInput, shape: inShape)
-        dInput = dx
+        let dx = GradientPool.take(inShape)
         permuteCHWtoHWC(dy.data, dx.data, n: inShape[0], hw: inShape[1] * inShape[2], c: inShape[3])
         return dx
     }
@@ -79,7 +75,6 @@ public final class ReshapeCHW: Layer {
     public let height: Int, width: Int, channels: Int
     public var parameters: [Parameter] { [] }
     private var output: Tensor?
-    private var dInput: Tensor?
     private var inShape: [Int] = []
 
     /// A reshape to `height × width × channels`.
@@ -98,8 +93,7 @@ public final class ReshapeCHW: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        let dx = Tensor.reuse(dInput, shape: inShape)
-        dInput = dx
+        let dx = GradientPool.take(inShape)
         permuteHWCtoCHW(dy.data, dx.data, n: inShape[0], hw: height * width, c: channels)
         return dx
     }

@@ -11,7 +11,14 @@ public final class Tensor {
     public let count: Int
     /// The first element.
     public let data: UnsafeMutablePointer<Float>
-    private let base: Tensor?
+    let base: Tensor?
+    /// Taken from `GradientPool` (only such tensors may be given back).
+    var pooled = false
+    /// Currently on the pool's free list.
+    var inPool = false
+
+    /// The tensor owning the storage (self unless this is a view).
+    var root: Tensor { base?.root ?? self }
 
     /// A new zero-filled tensor.
     public init(shape: [Int]) {
@@ -117,4 +124,39 @@ public final class Workspace {
 
     /// Total floats held.
     public var floatCount: Int { buffers.values.reduce(0) { $0 + $1.count } }
+}
+
+/// Gradient buffers shared by all layers. A `backward` takes its input-gradient tensor here, and whoever
+/// consumes that gradient gives it back once done, so gradient memory is a handful of buffers rather than
+/// one per layer. Contents of a taken tensor are undefined (every backward writes all of its output).
+/// The engine runs layers from one thread at a time; the pool is not thread-safe.
+public enum GradientPool {
+    nonisolated(unsafe) private static var free: [Int: [Tensor]] = [:]
+
+    /// A gradient tensor of `shape` (recycled when one of the same size is free).
+    public static func take(_ shape: [Int]) -> Tensor {
+        let count = shape.reduce(1, *)
+        if var list = free[count], let t = list.popLast() {
+            free[count] = list
+            t.inPool = false
+            return t.shape == shape ? t : Tensor(reshaping: t, to: shape)
+        }
+        let t = Tensor(shape: shape)
+        t.pooled = true
+        return t
+    }
+
+    /// Returns `t` (a whole tensor from `take`, or a reshape of one) for reuse; other tensors are ignored.
+    public static func give(_ t: Tensor) {
+        let r = t.root
+        guard r.pooled, !r.inPool, t.count == r.count else { return }
+        r.inPool = true
+        free[r.count, default: []].append(r)
+    }
+
+    /// Frees every buffer on the free list.
+    public static func drain() { free.removeAll() }
+
+    /// Floats held on the free list.
+    public static var freeFloats: Int { free.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } } }
 }

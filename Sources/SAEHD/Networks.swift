@@ -32,7 +32,11 @@ final class Encoder {
     }
 
     func forward(_ x: Tensor) -> Tensor { head.forward(body.forward(x)) }
-    func backward(_ dy: Tensor) { _ = body.backward(head.backward(dy)) }
+    func backward(_ dy: Tensor) {
+        let h = head.backward(dy)
+        GradientPool.give(body.backward(h))
+        GradientPool.give(h)
+    }
 }
 
 /// Inter (spec §1.3): dense1 E→ae, dense2 ae→lowest²·out (both linear), (c,h,w) reshape, and without `t`
@@ -68,7 +72,6 @@ final class Decoder {
     let doubleHead: Bool
     /// All parameters in DFL's creation order.
     let parameters: [Parameter]
-    private var dInput: Tensor?
 
     init(_ c: ModelConfig, name: String, workspace ws: Workspace, rng: inout SeededRNG) {
         let p = name + ".", d = c.dDims, dm = c.dMaskDims, inCh = c.decoderInChannels
@@ -130,27 +133,32 @@ final class Decoder {
     func backward(image dImage: Tensor, mask dMask: Tensor) -> Tensor {
         let dFeatures: Tensor
         if doubleHead {
-            let parts = concat.backward(shuffle.backward(dImage))
-            // Sum the four heads' input gradients (the first into an owned buffer).
-            let first = outConvs[0].backward(parts[0])
-            let sum = Tensor.reuse(featuresGradient, shape: first.shape)
-            featuresGradient = sum
-            sum.copy(from: first)
+            let shuffled = shuffle.backward(dImage)
+            let parts = concat.backward(shuffled)
+            GradientPool.give(shuffled)
+            // Sum the four heads' input gradients.
+            let sum = outConvs[0].backward(parts[0])
             for i in 1..<4 {
                 let g = outConvs[i].backward(parts[i])
-                for j in 0..<sum.count { sum.data[j] += g.data[j] }
+                add(g, into: sum)
+                GradientPool.give(g)
             }
             dFeatures = sum
         } else {
             dFeatures = outConvs[0].backward(dImage)
         }
         let dzImage = imagePath.backward(dFeatures)
-        let dzMask = maskPath.backward(outConvMask.backward(dMask))
-        let dz = Tensor.reuse(dInput, shape: dzImage.shape)
-        dInput = dz
-        for j in 0..<dz.count { dz.data[j] = dzImage.data[j] + dzMask.data[j] }
-        return dz
+        GradientPool.give(dFeatures)
+        let dMaskFeatures = outConvMask.backward(dMask)
+        let dzMask = maskPath.backward(dMaskFeatures)
+        GradientPool.give(dMaskFeatures)
+        add(dzMask, into: dzImage)
+        GradientPool.give(dzMask)
+        return dzImage
     }
 
-    private var featuresGradient: Tensor?
+    private func add(_ g: Tensor, into sum: Tensor) {
+        let a = g.data, s = sum.data
+        parallelRanges(sum.count) { r in for j in r { s[j] += a[j] } }
+    }
 }

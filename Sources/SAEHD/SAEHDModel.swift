@@ -152,9 +152,13 @@ public final class SAEHDModel {
             let half = dz.count / 2
             let gs = decoders[0].backward(image: batch.half(di, 0), mask: batch.half(dm, 0))
             dz.data.update(from: gs.data, count: half)
+            GradientPool.give(gs)
             let gd = decoders[1].backward(image: batch.half(di, 1), mask: batch.half(dm, 1))
             (dz.data + half).update(from: gd.data, count: half)
-            encoder.backward(inter.backward(dz))
+            GradientPool.give(gd)
+            let de = inter.backward(dz)
+            encoder.backward(de)
+            GradientPool.give(de)
         } else {
             let dz = decoders[0].backward(image: di, mask: dm)
             let (h, w, c2) = (dz.shape[1], dz.shape[2], dz.shape[3]), c = c2 / 2
@@ -170,11 +174,14 @@ public final class SAEHDModel {
                     dab.data[(pixels + p) * c + j] = d[c + j]
                 }
             }
+            GradientPool.give(dz)
             let de = interAB!.backward(dab)
             let deB = interB!.backward(dB)
             let off = de.count / 2
             for j in 0..<deB.count { de.data[off + j] += deB.data[j] }
+            GradientPool.give(deB)
             encoder.backward(de)
+            GradientPool.give(de)
         }
         return losses
     }
