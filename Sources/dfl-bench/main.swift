@@ -4,6 +4,10 @@
 //                                                        training config, each in its own child process
 //   dfl-bench sgemm --threads N [--size 2048]
 //   dfl-bench train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]
+//
+// fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
+// between the timed iterations, so both see the same machine load; the rate measured at the start of the
+// run is printed too (sgemm_gflops_at_start).
 import Foundation
 import COpenBLAS
 import NeuralNet
@@ -108,6 +112,7 @@ func trainCommand(_ args: [String]) throws {
     data.fillRandom(seed: 2)
     for _ in 0..<warmup { model.trainStep(data) }
     var times: [Double] = []
+    var sgemmDuring: [Double] = []
     var macs = 0
     for _ in 0..<iterations {
         MACCounter.reset()
@@ -115,6 +120,10 @@ func trainCommand(_ args: [String]) throws {
         model.trainStep(data)
         times.append(now() - t0)
         macs = MACCounter.forward
+        // The reference rate is sampled between iterations, under the same load as the step itself
+        // (the machine may be shared), with the same thread count.
+        sgemmDuring.append(measureSgemm(threads: threads, size: 2048, repeats: 1))
+        Threads.set(threads)
     }
     if args.contains("--profile") {
         ConvProfiler.enabled = true
@@ -133,7 +142,9 @@ func trainCommand(_ args: [String]) throws {
     let gflops = iterationFlops / (ms / 1000) / 1e9
     var line = String(format: "bench train %@ ch=%d batch=%d threads=%d ms_per_iter=%.1f ms_min=%.1f gflops=%.1f",
                       config.description, channels, batch, threads, ms, times.min()! * 1000, gflops)
-    if let sgemm { line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f", gflops / sgemm, sgemm) }
+    let sgemmNow = median(sgemmDuring)
+    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f", gflops / sgemmNow, sgemmNow)
+    if let sgemm { line += String(format: " fraction_of_sgemm_at_start=%.3f sgemm_gflops_at_start=%.1f", gflops / sgemm, sgemm) }
     line += String(format: " iter_gmacs=%.2f params=%d peak_rss_mb=%.0f iterations=%d", 3 * Double(macs) / 1e9,
                    model.parameterCount, peakRSSMegabytes(), iterations)
     print(line)
