@@ -67,8 +67,7 @@ final class Decoder {
     let maskPath: Sequential
     let outConvs: [Conv2D]
     let outConvMask: Conv2D
-    let concat = Concat()
-    let shuffle = DepthToSpace()
+    let subpixelHead: SubpixelHead?
     let doubleHead: Bool
     /// All parameters in DFL's creation order.
     let parameters: [Parameter]
@@ -104,6 +103,7 @@ final class Decoder {
                                  workspace: ws, rng: &rng))
         }
         outConvs = convs
+        subpixelHead = c.doubleHead ? SubpixelHead(convs: convs, workspace: ws) : nil
         maskPath = Sequential(masks)
         outConvMask = Conv2D(name: p + "out_convm", inChannels: c.doubleHead ? dm : 2 * dm, outChannels: 1, kernel: 1,
                              activation: .sigmoid, workspace: ws, rng: &rng)
@@ -120,9 +120,9 @@ final class Decoder {
     func forward(_ z: Tensor) -> (image: Tensor, mask: Tensor) {
         let features = imagePath.forward(z)
         let image: Tensor
-        if doubleHead {
-            // Sigmoid is elementwise, so applying it in each conv before the shuffle equals DFL's order.
-            image = shuffle.forward(concat.forward(outConvs.map { $0.forward(features) }))
+        if let subpixelHead {
+            // Sigmoid is elementwise, so applying it before the shuffle equals DFL's order.
+            image = subpixelHead.forward(features)
         } else {
             image = outConvs[0].forward(features)
         }
@@ -132,18 +132,8 @@ final class Decoder {
     /// dObjective/dz for the image and mask gradients; accumulates parameter gradients.
     func backward(image dImage: Tensor, mask dMask: Tensor) -> Tensor {
         let dFeatures: Tensor
-        if doubleHead {
-            let shuffled = shuffle.backward(dImage)
-            let parts = concat.backward(shuffled)
-            GradientPool.give(shuffled)
-            // Sum the four heads' input gradients.
-            let sum = outConvs[0].backward(parts[0])
-            for i in 1..<4 {
-                let g = outConvs[i].backward(parts[i])
-                add(g, into: sum)
-                GradientPool.give(g)
-            }
-            dFeatures = sum
+        if let subpixelHead {
+            dFeatures = subpixelHead.backward(dImage)
         } else {
             dFeatures = outConvs[0].backward(dImage)
         }
