@@ -49,6 +49,7 @@ let package = Package(
                                  .linkedLibrary("m")]),
         library("FaceDetect", ["CDlib", "Imaging", "FaceAlign"]),
         library("NeuralNet", ["COpenBLAS", "AtomicIO"]),
+        library("SAEHD", ["NeuralNet"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -56,7 +57,10 @@ let package = Package(
         tool("dfl-resize", ["FaceSet", "FaceAlign", "Imaging"]),
         tool("dfl-pack", ["FaceSet"]),
         tool("dfl-info", ["FaceSet", "FaceAlign"]),
-        tool("dfl-bench", ["NeuralNet", "COpenBLAS"]),
+        // NATIVE_CPU lets the benchmark report the vector width the build targets.
+        .executableTarget(name: "dfl-bench",
+                          dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport"],
+                          swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
@@ -66,6 +70,8 @@ let package = Package(
                     exclude: ["make_dfl_reference.py", "make_pose_reference.py", "make_mask_reference.py"],
                     swiftSettings: nativeSwift),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "SAEHDTests", dependencies: ["SAEHD", "NeuralNet"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),

@@ -1,0 +1,219 @@
+import Foundation
+
+/// Shapes of one convolution call.
+struct ConvGeometry {
+    let batch, height, width, inChannels, outChannels, kernel, stride, padding: Int
+    var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
+    var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+    /// Output pixels over the batch (GEMM rows).
+    var rows: Int { batch * outHeight * outWidth }
+    /// Length of one im2col row: (ky, kx, ci).
+    var patch: Int { kernel * kernel * inChannels }
+    var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+}
+
+/// Convolution as im2col + sgemm.
+///
+/// The output rows (pixels) are cut into blocks; each engine thread takes blocks in turn, builds the block's
+/// columns in its own buffer (cache-resident) and multiplies with a single-threaded sgemm, then applies bias
+/// and activation while the block is still in cache. This keeps both cores busy on the copies as well as on
+/// the multiplies, with no idle spinning of a second thread pool.
+///
+/// Forward: Y[rows, out] = Col[rows, k·k·in] · W[k·k·in, out]. Weight gradient: dW += Colᵀ · dY, summed
+/// from per-thread partials. Input gradient: stride 1 runs the forward machinery on dY with the flipped,
+/// transposed kernel (no scatter); stride 2 forms dCol = dY · Wᵀ and gathers it back onto the input pixels.
+enum Im2colConvolution {
+    /// Column block size per thread, in floats.
+    static let blockFloats = 1 << 20
+
+    static func blockRows(rows: Int, patch: Int) -> Int {
+        let threads = Threads.count
+        var r = max(256, min(4096, blockFloats / max(1, patch)))
+        r = min(r, (rows + threads - 1) / threads)
+        return max(1, r)
+    }
+
+    /// Calls `body(thread, rows)` for consecutive row blocks, handed round-robin to the engine threads.
+    static func forEachBlock(rows: Int, blockRows: Int, _ body: (Int, Range<Int>) -> Void) {
+        let blocks = (rows + blockRows - 1) / blockRows
+        let threads = min(Threads.count, blocks)
+        func run(_ t: Int) {
+            var b = t
+            while b < blocks {
+                body(t, (b * blockRows)..<min(rows, (b + 1) * blockRows))
+                b += threads
+            }
+        }
+        if threads <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: run) }
+    }
+
+    /// One scratch buffer of `count` floats per engine thread (slots `base + t`).
+    static func perThread(_ workspace: Workspace, base: Int, count: Int) -> [UnsafeMutablePointer<Float>] {
+        (0..<Threads.count).map { workspace.scratch(base + $0, count: count) }
+    }
+
+    /// y = act(conv(x) + bias). `bias` may be nil (no bias, identity activation expected by callers).
+    static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, activation: Activation,
+                        y: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let cout = g.outChannels
+        func finish(_ r: Range<Int>) {
+            guard bias != nil || activation != .identity else { return }
+            for row in r {
+                let p = y + row * cout
+                if let bias { for c in 0..<cout { p[c] += bias[c] } }
+                activation.apply(p, cout)
+            }
+        }
+        if g.isPointwise {
+            forEachBlock(rows: g.rows, blockRows: blockRows(rows: g.rows, patch: g.inChannels)) { _, r in
+                sgemm(m: r.count, n: cout, k: g.inChannels, a: x + r.lowerBound * g.inChannels, lda: g.inChannels,
+                      b: weight, ldb: cout, beta: 0, c: y + r.lowerBound * cout, ldc: cout)
+                finish(r)
+            }
+            return
+        }
+        let br = blockRows(rows: g.rows, patch: g.patch)
+        let cols = perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
+        forEachBlock(rows: g.rows, blockRows: br) { t, r in
+            im2col(g, x: x, rows: r, col: cols[t])
+            sgemm(m: r.count, n: cout, k: g.patch, a: cols[t], lda: g.patch, b: weight, ldb: cout, beta: 0,
+                  c: y + r.lowerBound * cout, ldc: cout)
+            finish(r)
+        }
+    }
+
+    static func backward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                         dPre: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>?, workspace: Workspace) {
+        weightGradient(g, x: x, dPre: dPre, dWeight: dWeight, workspace: workspace)
+        guard let dx else { return }
+        let cin = g.inChannels, cout = g.outChannels
+        if g.isPointwise {
+            forEachBlock(rows: g.rows, blockRows: blockRows(rows: g.rows, patch: cout)) { _, r in
+                sgemm(transB: true, m: r.count, n: cin, k: cout, a: dPre + r.lowerBound * cout, lda: cout,
+                      b: weight, ldb: cout, beta: 0, c: dx + r.lowerBound * cin, ldc: cin)
+            }
+        } else if g.stride == 1 && g.kernel % 2 == 1 {
+            // dx = conv(dY, W') with W'[ky, kx, co, ci] = W[k-1-ky, k-1-kx, ci, co], same padding.
+            let k = g.kernel
+            let flipped = workspace.scratch(WorkspaceSlot.flippedWeights, count: g.patch * cout)
+            for ky in 0..<k { for kx in 0..<k {
+                let src = weight + ((k - 1 - ky) * k + (k - 1 - kx)) * cin * cout
+                let dst = flipped + (ky * k + kx) * cout * cin
+                for ci in 0..<cin { for co in 0..<cout { dst[co * cin + ci] = src[ci * cout + co] } }
+            }}
+            let gt = ConvGeometry(batch: g.batch, height: g.outHeight, width: g.outWidth, inChannels: cout,
+                                  outChannels: cin, kernel: k, stride: 1, padding: g.padding)
+            forward(gt, x: dPre, weight: flipped, bias: nil, activation: .identity, y: dx, workspace: workspace)
+        } else {
+            // Strided: dCol = dY · Wᵀ per chunk of samples, then gathered onto the input pixels.
+            let outPixels = g.outHeight * g.outWidth
+            let chunk = max(1, min(g.batch, (16 << 20) / max(1, outPixels * g.patch)))
+            let dCol = workspace.scratch(WorkspaceSlot.columnGradient, count: chunk * outPixels * g.patch)
+            var s = 0
+            while s < g.batch {
+                let n = min(chunk, g.batch - s)
+                let base = s * outPixels
+                forEachBlock(rows: n * outPixels, blockRows: blockRows(rows: n * outPixels, patch: g.patch)) { _, r in
+                    sgemm(transB: true, m: r.count, n: g.patch, k: cout, a: dPre + (base + r.lowerBound) * cout, lda: cout,
+                          b: weight, ldb: cout, beta: 0, c: dCol + r.lowerBound * g.patch, ldc: g.patch)
+                }
+                col2im(g, col: dCol, samples: s..<(s + n), dx: dx)
+                s += n
+            }
+        }
+    }
+
+    /// dW += Colᵀ · dY, each thread into its own partial (thread 0 straight into dW), then summed.
+    static func weightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, dPre: UnsafePointer<Float>,
+                               dWeight: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let cout = g.outChannels, k = g.isPointwise ? g.inChannels : g.patch
+        let br = blockRows(rows: g.rows, patch: max(k, cout))
+        let blocks = (g.rows + br - 1) / br
+        let threads = min(Threads.count, blocks)
+        let partials = (0..<threads).map { t in
+            t == 0 ? dWeight : workspace.scratch(WorkspaceSlot.weightPartials + t, count: k * cout)
+        }
+        for t in 1..<max(1, threads) { partials[t].update(repeating: 0, count: k * cout) }
+        let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
+        forEachBlock(rows: g.rows, blockRows: br) { t, r in
+            let a: UnsafePointer<Float>
+            if g.isPointwise {
+                a = x + r.lowerBound * g.inChannels
+            } else {
+                im2col(g, x: x, rows: r, col: cols[t])
+                a = UnsafePointer(cols[t])
+            }
+            sgemm(transA: true, m: k, n: cout, k: r.count, a: a, lda: k, b: dPre + r.lowerBound * cout, ldb: cout,
+                  beta: 1, c: partials[t], ldc: cout)
+        }
+        if threads > 1 {
+            let count = k * cout
+            parallelRanges(count) { range in
+                for t in 1..<threads { let p = partials[t]; for i in range { dWeight[i] += p[i] } }
+            }
+        }
+    }
+
+    /// Fills `col` with one row per output pixel in `rows`: the k×k×in patch under it, zeros outside.
+    static func im2col(_ g: ConvGeometry, x: UnsafePointer<Float>, rows: Range<Int>, col: UnsafeMutablePointer<Float>) {
+        let H = g.height, W = g.width, C = g.inChannels, k = g.kernel, st = g.stride, p = g.padding
+        let Ho = g.outHeight, Wo = g.outWidth, patch = g.patch
+        let perSample = Ho * Wo
+        var dst = col
+        for row in rows {
+            let n = row / perSample, rem = row % perSample, oy = rem / Wo, ox = rem % Wo
+            let ix0 = ox * st - p
+            let rowInside = ix0 >= 0 && ix0 + k <= W
+            for ky in 0..<k {
+                let iy = oy * st - p + ky
+                let seg = dst + ky * k * C
+                if iy < 0 || iy >= H { seg.update(repeating: 0, count: k * C); continue }
+                let src = x + ((n * H + iy) * W) * C
+                if rowInside {
+                    // The k taps of one kernel row are k consecutive pixels: one copy.
+                    seg.update(from: src + ix0 * C, count: k * C)
+                } else {
+                    for kx in 0..<k {
+                        let ix = ix0 + kx
+                        if ix < 0 || ix >= W { (seg + kx * C).update(repeating: 0, count: C) }
+                        else { (seg + kx * C).update(from: src + ix * C, count: C) }
+                    }
+                }
+            }
+            dst += patch
+        }
+    }
+
+    /// dx[n, iy, ix, :] = Σ over the (output pixel, tap) pairs that read input pixel (iy, ix) of dCol.
+    static func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, samples: Range<Int>, dx: UnsafeMutablePointer<Float>) {
+        let H = g.height, W = g.width, C = g.inChannels, k = g.kernel, st = g.stride, p = g.padding
+        let Ho = g.outHeight, Wo = g.outWidth, patch = g.patch
+        let first = samples.lowerBound
+        parallelRanges(samples.count * H, costPerItem: W * patch / max(1, st * st)) { lines in
+            for line in lines {
+                let local = line / H, iy = line % H
+                let n = first + local
+                for ix in 0..<W {
+                    let dst = dx + ((n * H + iy) * W + ix) * C
+                    dst.update(repeating: 0, count: C)
+                    for ky in 0..<k {
+                        let ty = iy + p - ky
+                        if ty < 0 || ty % st != 0 { continue }
+                        let oy = ty / st
+                        if oy >= Ho { continue }
+                        for kx in 0..<k {
+                            let tx = ix + p - kx
+                            if tx < 0 || tx % st != 0 { continue }
+                            let ox = tx / st
+                            if ox >= Wo { continue }
+                            let src = col + ((local * Ho + oy) * Wo + ox) * patch + (ky * k + kx) * C
+                            for c in 0..<C { dst[c] += src[c] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
