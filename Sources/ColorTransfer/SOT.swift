@@ -1,0 +1,68 @@
+// sot: sliced optimal transport. Project both pixel clouds on random directions, pair the sorted
+// projections, move the image's pixels along each direction by the difference, and average; the change is
+// then smoothed with a bilateral filter so neighbouring pixels move alike.
+import Imaging
+
+/// 10 steps × 5 random unit directions (averaged per step), then `A' = A + bilateral(A' − A,
+/// σcolour 5, σspace 16)` when `regularize`; clipped to [0, 1]. The reference must have as many pixels as
+/// the image (DFL's requirement: it pairs sorted projections one to one).
+/// For one channel a step is exact histogram (sorted-value) matching.
+public func slicedOptimalTransfer(_ image: FloatImage, toward reference: FloatImage, seed: UInt64,
+                                  steps: Int = 10, directionsPerStep: Int = 5,
+                                  regularize: Bool = true) -> FloatImage {
+    let c = image.channels
+    precondition(reference.channels == c, "channel mismatch")
+    let n = image.width * image.height
+    let ref = reference.width * reference.height == n ? reference : resizeNearestForSOT(reference, image)
+    var rng = SeededGenerator(seed: seed)
+    var current = planes(image.data, channels: c)
+    let target = planes(ref.data, channels: c)
+    var projSource = [Double](repeating: 0, count: n), projTarget = projSource
+    var idSource = [Int](0..<n), idTarget = [Int](0..<n)
+    var advect = [[Double]](repeating: [Double](repeating: 0, count: n), count: c)
+    for _ in 0..<steps {
+        for k in 0..<c { for i in 0..<n { advect[k][i] = 0 } }
+        for _ in 0..<directionsPerStep {
+            var dir = (0..<c).map { _ in rng.normal() }
+            let norm = dir.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            dir = dir.map { $0 / max(norm, 1e-12) }
+            for i in 0..<n {
+                var s = 0.0, t = 0.0
+                for k in 0..<c { s += current[k][i] * dir[k]; t += target[k][i] * dir[k] }
+                projSource[i] = s; projTarget[i] = t
+            }
+            for i in 0..<n { idSource[i] = i; idTarget[i] = i }
+            idSource.sort { projSource[$0] < projSource[$1] }
+            idTarget.sort { projTarget[$0] < projTarget[$1] }
+            for r in 0..<n {
+                let a = projTarget[idTarget[r]] - projSource[idSource[r]]
+                for k in 0..<c { advect[k][idSource[r]] += a * dir[k] }
+            }
+        }
+        let inv = 1 / Double(directionsPerStep)
+        for k in 0..<c { for i in 0..<n { current[k][i] += advect[k][i] * inv } }
+    }
+    var diff = [Float](repeating: 0, count: n * c)
+    for i in 0..<n { for k in 0..<c { diff[i * c + k] = Float(current[k][i]) - image.data[i * c + k] } }
+    if regularize {
+        diff = bilateralFilter(FloatImage(width: image.width, height: image.height, channels: c, data: diff),
+                               sigmaColor: 5, sigmaSpace: 16).data
+    }
+    var out = image.data
+    for i in 0..<out.count { out[i] = min(max(out[i] + diff[i], 0), 1) }
+    return FloatImage(width: image.width, height: image.height, channels: c, data: out)
+}
+
+/// Nearest-neighbour resample of `reference` to the size of `like` (sot pairs pixels one to one).
+private func resizeNearestForSOT(_ reference: FloatImage, _ like: FloatImage) -> FloatImage {
+    let c = reference.channels
+    var out = FloatImage(width: like.width, height: like.height, channels: c)
+    for y in 0..<like.height {
+        let sy = min(reference.height - 1, y * reference.height / max(like.height, 1))
+        for x in 0..<like.width {
+            let sx = min(reference.width - 1, x * reference.width / max(like.width, 1))
+            for k in 0..<c { out.data[(y * like.width + x) * c + k] = reference.data[(sy * reference.width + sx) * c + k] }
+        }
+    }
+    return out
+}

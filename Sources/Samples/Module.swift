@@ -1,0 +1,1 @@
+// Samples: SAEHD training sample generator.
