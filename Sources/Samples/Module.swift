@@ -1,1 +1,0 @@
-// Samples: SAEHD training sample generator.
