@@ -70,7 +70,9 @@ public struct BatchGenerator: Sendable {
     private var referenceIndices: IndexSampler?
     private var nextPlanIndex = 0
 
-    /// `uniformYaw` switches both sides to uniform-yaw sampling (every face must have a yaw).
+    /// `uniformYaw` switches both sides to uniform-yaw sampling (faces without a yaw count as yaw 0).
+    /// Throws when a store is empty, when an output channel count cannot be made from the stored faces, or
+    /// when `colorTransfer` does not support the faces' channel count.
     public init(src: FaceStore, dst: FaceStore, batchSize: Int, srcOptions: SampleOptions,
                 dstOptions: SampleOptions, colorTransfer: ColorTransferMode? = nil, uniformYaw: Bool = false,
                 seed: UInt64) throws {
@@ -78,6 +80,13 @@ public struct BatchGenerator: Sendable {
         guard dst.count > 0 else { throw SampleError.emptyFaceSet("dst") }
         precondition(batchSize > 0, "batch size must be positive")
         precondition(src.resolution == dst.resolution, "src and dst resolutions differ")
+        for (store, options) in [(src, srcOptions), (dst, dstOptions)] {
+            let stored = store.channels ?? options.outputChannels
+            // 3 → 1 converts to gray; 1 → 3 (DFL's GGG) is not offered.
+            guard options.outputChannels == 1 || options.outputChannels == stored else {
+                throw SampleError.channelMismatch(expected: options.outputChannels, got: stored)
+            }
+        }
         if let mode = colorTransfer {
             precondition(dst.keepsColorReference, "ct_mode needs a dst store built with keepColorReference")
             let channels = src.channels ?? 3
