@@ -137,7 +137,8 @@ public func resize(_ image: FloatImage, width: Int, height: Int, interpolation: 
 }
 
 /// `cv2.remap(image, mapX, mapY, interpolation, BORDER_CONSTANT 0)`: output pixel i reads the source at
-/// (mapX[i], mapY[i]). The maps have the output's size (`width`·`height` values, row-major).
+/// (mapX[i], mapY[i]). The maps have the output's size (`width`·`height` values, row-major). As OpenCV
+/// does for float maps, positions are rounded to 1/32 px before interpolation.
 public func remap(_ image: FloatImage, mapX: [Float], mapY: [Float], width: Int, height: Int,
                   interpolation: Interpolation, border: BorderMode = .zero) -> FloatImage {
     precondition(mapX.count == width * height && mapY.count == width * height, "map size")
@@ -148,7 +149,9 @@ public func remap(_ image: FloatImage, mapX: [Float], mapY: [Float], width: Int,
                               interpolation: interpolation, border: border)
         out.withUnsafeMutableBufferPointer { dst in
             for i in 0..<(width * height) {
-                sampler.sample(mapX[i], mapY[i], into: dst.baseAddress! + i * c)
+                let qx = (mapX[i] * 32).rounded(.toNearestOrEven) / 32
+                let qy = (mapY[i] * 32).rounded(.toNearestOrEven) / 32
+                sampler.sample(qx, qy, into: dst.baseAddress! + i * c)
             }
         }
     }
