@@ -1,8 +1,9 @@
 // The training faces, decoded once and kept in memory at the model's face type and resolution, with the
 // masks the loss needs. Everything here is deterministic per face, so it is done once at load time;
 // only the random augmentation runs per iteration.
-import Foundation
+import FaceAlign
 import FaceSet
+import Foundation
 import Imaging
 
 /// One aligned face as read from a faceset (the inputs of the per-face preparation).
@@ -17,7 +18,8 @@ public struct FaceRecord: Sendable {
     public var xsegMask: FloatImage?
     /// DFL's `eyebrows_expand_mod` (1 when the file has none).
     public var eyebrowsExpandMod: Double
-    /// Yaw for uniform-yaw sampling (DFL uses −estimated yaw; only the order matters), nil if unknown.
+    /// Yaw for uniform-yaw sampling, DFL's −(estimated yaw); nil: estimated from the landmarks when the
+    /// face is added to a store.
     public var yaw: Double?
 
     public init(image: Image, landmarks: [SIMD2<Double>], faceType: FaceType, xsegMask: FloatImage? = nil,
@@ -54,6 +56,7 @@ public enum SampleError: Error, Equatable, CustomStringConvertible {
     case channelMismatch(expected: Int, got: Int)
     case emptyFaceSet(String)
     case singularTransform
+    case landmarks(String)
 
     public var description: String {
         switch self {
@@ -63,6 +66,7 @@ public enum SampleError: Error, Equatable, CustomStringConvertible {
         case let .channelMismatch(e, g): return "face has \(g) channels, the faceset has \(e)"
         case let .emptyFaceSet(side): return "the \(side) faceset is empty"
         case .singularTransform: return "the face-type transform is singular"
+        case let .landmarks(why): return "face-type conversion failed: \(why)"
         }
     }
 }
@@ -85,15 +89,27 @@ public struct FaceStore: Sendable {
 
     public var count: Int { faces.count }
 
-    /// Prepares and adds one face. `toModel` is the aligned-image → model-crop transform
-    /// (`get_transform_mat(landmarks, resolution, model face type)`), required when the face's type differs
-    /// from the model's; when the types agree the face is only resized.
-    public mutating func add(_ record: FaceRecord, toModel: AffineMap?) throws {
-        try faces.append(prepare(record, toModel: toModel))
+    /// Prepares and adds one face: converted to the store's face type with DFL's `get_transform_mat` of
+    /// its aligned landmarks when the types differ, otherwise resized.
+    public mutating func add(_ record: FaceRecord) throws {
+        try faces.append(prepare(record, toModel: modelTransform(for: record)))
         if channels == nil { channels = record.image.channels }
     }
 
-    /// DFL's per-face work (SampleProcessor steps 2 and 6 without the randomness).
+    /// The aligned-image → model-crop transform of a face (nil when the face types agree).
+    public func modelTransform(for record: FaceRecord) throws -> AffineMap? {
+        guard record.faceType != faceType else { return nil }
+        do {
+            let m = try transformMatrix(landmarks: record.landmarks.map { Point2D($0.x, $0.y) }, size: resolution,
+                                        faceType: faceType)
+            return AffineMap(m.m00, m.m01, m.m02, m.m10, m.m11, m.m12)
+        } catch {
+            throw SampleError.landmarks("\(error)")
+        }
+    }
+
+    /// DFL's per-face work (SampleProcessor steps 2 and 6 without the randomness). `toModel` is the
+    /// aligned-image → model-crop transform, required when the face's type differs from the store's.
     public func prepare(_ record: FaceRecord, toModel: AffineMap?) throws -> PreparedFace {
         let img = record.image
         guard record.landmarks.count == 68 else { throw SampleError.badLandmarks(count: record.landmarks.count) }
@@ -106,16 +122,26 @@ public struct FaceStore: Sendable {
         let source = img.toFloat()
 
         // Masks at the aligned image's size.
+        let points = record.landmarks.map { Point2D($0.x, $0.y) }
         var full: FloatImage
-        if let xseg = record.xsegMask {
-            full = resize(firstChannel(xseg), width: size, height: size, interpolation: .cubic)
-            for i in 0..<full.data.count { full.data[i] = min(max(full.data[i], 0), 1) }
-        } else {
-            full = LandmarkMasks.hullMask(width: size, height: size, landmarks: record.landmarks,
-                                          eyebrowsExpandMod: record.eyebrowsExpandMod)
+        var eyesMouth: FloatImage
+        do {
+            if let xseg = record.xsegMask {
+                full = resize(firstChannel(xseg), width: size, height: size, interpolation: .cubic)
+                for i in 0..<full.data.count { full.data[i] = min(max(full.data[i], 0), 1) }
+            } else {
+                full = try faceHullMask(landmarks: points, width: size, height: size,
+                                        eyebrowsExpandMod: record.eyebrowsExpandMod)
+            }
+            eyesMouth = try eyesMask(landmarks: points, width: size, height: size)
+            let mouth = try mouthMask(landmarks: points, width: size, height: size)
+            for i in 0..<eyesMouth.data.count {
+                // clip(eyes + mouth) × (full mask ≠ 0)
+                eyesMouth.data[i] = full.data[i] == 0 ? 0 : min(max(eyesMouth.data[i] + mouth.data[i], 0), 1)
+            }
+        } catch {
+            throw SampleError.landmarks("\(error)")
         }
-        var eyesMouth = LandmarkMasks.eyesMouthMask(width: size, height: size, landmarks: record.landmarks)
-        for i in 0..<eyesMouth.data.count where full.data[i] == 0 { eyesMouth.data[i] = 0 }
 
         // Face-type conversion or plain resize.
         let image: FloatImage, fullR: FloatImage, eyesR: FloatImage
@@ -132,7 +158,12 @@ public struct FaceStore: Sendable {
         let reference = keepsColorReference
             ? resize(source, width: r, height: r, interpolation: .linear).toUInt8() : nil
         return PreparedFace(image: image.toUInt8(), fullMask: fullR.toUInt8(), eyesMouthMask: eyesR.toUInt8(),
-                            colorReference: reference, yaw: record.yaw)
+                            colorReference: reference, yaw: record.yaw ?? estimatedYaw(points, size: size))
+    }
+
+    /// DFL's sample yaw for uniform-yaw bins: −yaw of `estimate_pitch_yaw_roll`; nil if the fit fails.
+    private func estimatedYaw(_ landmarks: [Point2D], size: Int) -> Double? {
+        (try? estimatePitchYawRoll(alignedLandmarks: landmarks, size: size)).map { -$0.yaw }
     }
 
     private func firstChannel(_ m: FloatImage) -> FloatImage {

@@ -115,6 +115,11 @@ final class IndexSamplerTests: XCTestCase {
         XCTAssertGreaterThan(p[1] + p[2], 0.9)
     }
 
+    func testStoreEstimatesYawOfFrontalFacesNearZero() throws {
+        let s = try store(faces: 2, size: 64, resolution: 32, channels: 1)
+        for face in s.faces { XCTAssertEqual(try XCTUnwrap(face.yaw), 0, accuracy: 0.1) }
+    }
+
     func testYawBinsClampAtTheEnds() {
         XCTAssertEqual(IndexSampler.yawBin(-5), 0)
         XCTAssertEqual(IndexSampler.yawBin(5), 127)

@@ -51,8 +51,7 @@ func syntheticFace(size: Int, channels: Int, phase: Float = 0, yaw: Double? = ni
 func store(faces: Int, size: Int, resolution: Int, channels: Int, keepReference: Bool = false) throws -> FaceStore {
     var s = FaceStore(resolution: resolution, faceType: .full, keepColorReference: keepReference)
     for i in 0..<faces {
-        try s.add(syntheticFace(size: size, channels: channels, phase: Float(i) / Float(max(faces, 1))),
-                  toModel: nil)
+        try s.add(syntheticFace(size: size, channels: channels, phase: Float(i) / Float(max(faces, 1))))
     }
     return s
 }

@@ -1,5 +1,6 @@
 import XCTest
 import ColorTransfer
+import FaceAlign
 import FaceSet
 import Imaging
 @testable import Samples
@@ -140,32 +141,57 @@ final class SampleProcessorTests: XCTestCase {
         XCTAssertEqual(sy / sw, 22, accuracy: 0.05)
     }
 
-    func testHullMaskIsOneInsideAndZeroOutside() {
+    func testFullMaskIsOneInsideAndZeroOutsideTheLandmarkHull() throws {
+        // Same face type and size: the stored full mask is DFL's hull mask itself.
         let size = 96
         let lm = faceLandmarks(size: size)
-        let mask = LandmarkMasks.hullMask(width: size, height: size, landmarks: lm)
+        let face = try FaceStore(resolution: size, faceType: .full)
+            .prepare(FaceRecord(image: Image(width: size, height: size, channels: 1), landmarks: lm,
+                                faceType: .full), toModel: nil)
+        let mask = face.fullMask.toFloat()
         XCTAssertTrue(mask.data.allSatisfy { $0 == 0 || $0 == 1 })
-        let expanded = LandmarkMasks.expandEyebrows(lm, mod: 1).map { SIMD2(Double($0.x), Double($0.y)) }
-        let outer = LandmarkMasks.convexHull(LandmarkMasks.expandEyebrows(lm, mod: 1))
-            .map { SIMD2(Double($0.x), Double($0.y)) }
-        let groups: [[Int]] = [Array(0...8) + [17], Array(8...16) + [26], Array(17...19) + [8],
-                               Array(24...26) + [8], Array(19...24) + [8],
-                               Array(17...21) + [27] + Array(31...35) + [8],
-                               Array(22...26) + [27] + Array(31...35) + [8], Array(27...30) + Array(31...35)]
-        let hulls = groups.map { g in
-            LandmarkMasks.convexHull(g.map { SIMD2(Int(expanded[$0].x), Int(expanded[$0].y)) })
-                .map { SIMD2(Double($0.x), Double($0.y)) }
-        }
+        let points = lm.map { Point2D($0.x, $0.y) }
+        let expanded = try expandedEyebrows(points, mod: 1)
+        func doubles(_ p: [PixelPoint]) -> [SIMD2<Double>] { p.map { SIMD2(Double($0.x), Double($0.y)) } }
+        let outer = doubles(convexHull(expanded))
+        let hulls = faceHullParts.map { part in doubles(convexHull(part.map { expanded[$0] })) }
         var inside = 0, outside = 0
         for y in 0..<size { for x in 0..<size {
             let p = SIMD2(Double(x), Double(y))
             if signedDistanceInside(p, outer) < -1 { XCTAssertEqual(mask[x, y, 0], 0); outside += 1 }
-            if hulls.contains(where: { signedDistanceInside(p, $0) > 1 }) { XCTAssertEqual(mask[x, y, 0], 1); inside += 1 }
+            if hulls.contains(where: { signedDistanceInside(p, $0) > 1 }) {
+                XCTAssertEqual(mask[x, y, 0], 1); inside += 1
+            }
         } }
         XCTAssertGreaterThan(inside, 2000)
         XCTAssertGreaterThan(outside, 2000)
         // Brows raised: point 19 moves up by half its distance to the eye below (bot_l[2] = 37).
-        XCTAssertLessThan(expanded[19].y, lm[19].y - 0.4 * (lm[37].y - lm[19].y))
+        XCTAssertLessThan(Double(expanded[19].y), lm[19].y - 0.4 * (lm[37].y - lm[19].y))
+    }
+
+    func testFaceTypeConversionUsesTheAlignmentTransform() throws {
+        // A whole-face crop converted to a full-face model: the nose tip lands where get_transform_mat
+        // puts it, and the store refuses faces it cannot convert.
+        let size = 64
+        var img = FloatImage(width: size, height: size, channels: 1)
+        let lm = faceLandmarks(size: size)
+        for y in 0..<size { for x in 0..<size {
+            let d2 = (Double(x) - lm[30].x) * (Double(x) - lm[30].x) + (Double(y) - lm[30].y) * (Double(y) - lm[30].y)
+            img[x, y, 0] = Float(exp(-d2 / 8))
+        } }
+        let record = FaceRecord(image: img.toUInt8(), landmarks: lm, faceType: .wholeFace)
+        let store = FaceStore(resolution: 48, faceType: .full)
+        let m = try XCTUnwrap(try store.modelTransform(for: record))
+        let face = try store.prepare(record, toModel: m)
+        let expected = m.apply(lm[30])
+        var sx = 0.0, sy = 0.0, sw = 0.0
+        let out = face.image.toFloat()
+        for y in 0..<48 { for x in 0..<48 {
+            let v = Double(out[x, y, 0]); sx += v * Double(x); sy += v * Double(y); sw += v
+        } }
+        XCTAssertEqual(sx / sw, expected.x, accuracy: 0.1)
+        XCTAssertEqual(sy / sw, expected.y, accuracy: 0.1)
+        XCTAssertThrowsError(try store.prepare(record, toModel: nil))
     }
 
     func testEyesMouthMaskPeaksAtOneAndLiesInsideTheFace() throws {
