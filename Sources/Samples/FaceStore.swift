@@ -96,6 +96,52 @@ public struct FaceStore: Sendable {
         if channels == nil { channels = record.image.channels }
     }
 
+    /// Reads and prepares `count` faces on all cores, `read(i)` giving face i (typically: decode file i),
+    /// and appends them in index order. A face that fails to read or prepare is reported to `failed`
+    /// (with its index, on the calling thread, in index order) and skipped. Returns the number added.
+    @discardableResult
+    public mutating func load(count: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                              read: (Int) throws -> FaceRecord,
+                              failed: (Int, Error) -> Void = { _, _ in }) -> Int {
+        guard count > 0 else { return 0 }
+        var results = [Result<PreparedFace, Error>?](repeating: nil, count: count)
+        let lock = NSLock()
+        var nextIndex = 0
+        let this = self
+        results.withUnsafeMutableBufferPointer { slots in
+            DispatchQueue.concurrentPerform(iterations: max(1, min(threads, count))) { _ in
+                while true {
+                    lock.lock()
+                    let i = nextIndex
+                    nextIndex += 1
+                    lock.unlock()
+                    if i >= count { return }
+                    let r = Result { () throws -> PreparedFace in
+                        let record = try read(i)
+                        return try this.prepare(record, toModel: this.modelTransform(for: record))
+                    }
+                    slots[i] = r   // each slot is written by exactly one worker
+                }
+            }
+        }
+        var added = 0
+        for (i, r) in results.enumerated() {
+            switch r! {
+            case .success(let face):
+                if channels == nil { channels = face.image.channels }
+                if face.image.channels != channels {
+                    failed(i, SampleError.channelMismatch(expected: channels!, got: face.image.channels))
+                    continue
+                }
+                faces.append(face)
+                added += 1
+            case .failure(let error):
+                failed(i, error)
+            }
+        }
+        return added
+    }
+
     /// The aligned-image → model-crop transform of a face (nil when the face types agree).
     public func modelTransform(for record: FaceRecord) throws -> AffineMap? {
         guard record.faceType != faceType else { return nil }

@@ -115,6 +115,23 @@ final class IndexSamplerTests: XCTestCase {
         XCTAssertGreaterThan(p[1] + p[2], 0.9)
     }
 
+    func testParallelLoadKeepsOrderAndSkipsBadFaces() throws {
+        struct Broken: Error {}
+        var s = FaceStore(resolution: 32, faceType: .full)
+        var failures = [Int]()
+        let added = s.load(count: 6, threads: 3, read: { i in
+            if i == 2 { throw Broken() }
+            var f = syntheticFace(size: 40, channels: 1, phase: Float(i) / 6)
+            if i == 4 { f.landmarks.removeLast() }
+            return f
+        }, failed: { i, _ in failures.append(i) })
+        XCTAssertEqual(added, 4)
+        XCTAssertEqual(failures, [2, 4])
+        var sequential = FaceStore(resolution: 32, faceType: .full)
+        for i in [0, 1, 3, 5] { try sequential.add(syntheticFace(size: 40, channels: 1, phase: Float(i) / 6)) }
+        XCTAssertEqual(s.faces.map(\.image), sequential.faces.map(\.image))
+    }
+
     func testStoreEstimatesYawOfFrontalFacesNearZero() throws {
         let s = try store(faces: 2, size: 64, resolution: 32, channels: 1)
         for face in s.faces { XCTAssertEqual(try XCTUnwrap(face.yaw), 0, accuracy: 0.1) }
