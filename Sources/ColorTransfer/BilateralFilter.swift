@@ -61,6 +61,25 @@ public func bilateralFilter(_ image: FloatImage, sigmaColor: Double, sigmaSpace:
                     out.withUnsafeMutableBufferPointer { dst in
                         let dstBase = dst.baseAddress!
                         DispatchQueue.concurrentPerform(iterations: h) { y in
+                            if c == 1 {
+                                // The common gray case without the per-channel loops.
+                                for x in 0..<w {
+                                    let centre = (y + radius) * pw + x + radius
+                                    let v0 = src[centre]
+                                    var acc: Float = 0, wsum: Float = 0
+                                    for t in 0..<offs.count {
+                                        let v = src[centre + offs[t]]
+                                        let a = abs(v - v0) * scaleIndex
+                                        let idx = min(Int(a), bins)
+                                        let frac = a - Float(idx)
+                                        let weight = sw[t] * (table[idx] + frac * (table[idx + 1] - table[idx]))
+                                        wsum += weight
+                                        acc += weight * v
+                                    }
+                                    dstBase[y * w + x] = acc / wsum
+                                }
+                                return
+                            }
                             var acc = [Float](repeating: 0, count: c)
                             for x in 0..<w {
                                 let centre = ((y + radius) * pw + x + radius) * c

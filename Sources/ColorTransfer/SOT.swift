@@ -17,30 +17,34 @@ public func slicedOptimalTransfer(_ image: FloatImage, toward reference: FloatIm
     var rng = SeededGenerator(seed: seed)
     var current = planes(image.data, channels: c)
     let target = planes(ref.data, channels: c)
-    var projSource = [Double](repeating: 0, count: n), projTarget = projSource
-    var idSource = [Int](0..<n), idTarget = [Int](0..<n)
-    var advect = [[Double]](repeating: [Double](repeating: 0, count: n), count: c)
-    for _ in 0..<steps {
-        for k in 0..<c { for i in 0..<n { advect[k][i] = 0 } }
-        for _ in 0..<directionsPerStep {
-            var dir = (0..<c).map { _ in rng.normal() }
-            let norm = dir.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            dir = dir.map { $0 / max(norm, 1e-12) }
-            for i in 0..<n {
-                var s = 0.0, t = 0.0
-                for k in 0..<c { s += current[k][i] * dir[k]; t += target[k][i] * dir[k] }
-                projSource[i] = s; projTarget[i] = t
+    if c == 1 {
+        // Every direction is ±1 and one step already pairs the sorted values exactly; later steps move
+        // nothing, so one sorted-value matching gives the same result without 100 sorts.
+        let src = sortedOrder(current[0]), dst = sortedOrder(target[0])
+        for r in 0..<n { current[0][src[r].index] = dst[r].value }
+    } else {
+        var projSource = [Double](repeating: 0, count: n), projTarget = projSource
+        var advect = [[Double]](repeating: [Double](repeating: 0, count: n), count: c)
+        for _ in 0..<steps {
+            for k in 0..<c { for i in 0..<n { advect[k][i] = 0 } }
+            for _ in 0..<directionsPerStep {
+                var dir = (0..<c).map { _ in rng.normal() }
+                let norm = dir.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                dir = dir.map { $0 / max(norm, 1e-12) }
+                for i in 0..<n {
+                    var s = 0.0, t = 0.0
+                    for k in 0..<c { s += current[k][i] * dir[k]; t += target[k][i] * dir[k] }
+                    projSource[i] = s; projTarget[i] = t
+                }
+                let src = sortedOrder(projSource), dst = sortedOrder(projTarget)
+                for r in 0..<n {
+                    let a = dst[r].value - src[r].value
+                    for k in 0..<c { advect[k][src[r].index] += a * dir[k] }
+                }
             }
-            for i in 0..<n { idSource[i] = i; idTarget[i] = i }
-            idSource.sort { projSource[$0] < projSource[$1] }
-            idTarget.sort { projTarget[$0] < projTarget[$1] }
-            for r in 0..<n {
-                let a = projTarget[idTarget[r]] - projSource[idSource[r]]
-                for k in 0..<c { advect[k][idSource[r]] += a * dir[k] }
-            }
+            let inv = 1 / Double(directionsPerStep)
+            for k in 0..<c { for i in 0..<n { current[k][i] += advect[k][i] * inv } }
         }
-        let inv = 1 / Double(directionsPerStep)
-        for k in 0..<c { for i in 0..<n { current[k][i] += advect[k][i] * inv } }
     }
     var diff = [Float](repeating: 0, count: n * c)
     for i in 0..<n { for k in 0..<c { diff[i * c + k] = Float(current[k][i]) - image.data[i * c + k] } }
@@ -51,6 +55,15 @@ public func slicedOptimalTransfer(_ image: FloatImage, toward reference: FloatIm
     var out = image.data
     for i in 0..<out.count { out[i] = min(max(out[i] + diff[i], 0), 1) }
     return FloatImage(width: image.width, height: image.height, channels: c, data: out)
+}
+
+/// Values with their positions, sorted by value (numpy's argsort paired with the sorted values).
+private func sortedOrder(_ values: [Double]) -> [(value: Double, index: Int)] {
+    var pairs = [(value: Double, index: Int)]()
+    pairs.reserveCapacity(values.count)
+    for (i, v) in values.enumerated() { pairs.append((v, i)) }
+    pairs.sort { $0.value < $1.value || ($0.value == $1.value && $0.index < $1.index) }
+    return pairs
 }
 
 /// Nearest-neighbour resample of `reference` to the size of `like` (sot pairs pixels one to one).
