@@ -27,6 +27,18 @@ public struct SampleOptions: Sendable, Equatable {
     }
 }
 
+extension SampleOptions {
+    /// DFL's defaults for the src side: random warp on, flip off (random_src_flip), no HSV.
+    public static func srcDefaults(channels: Int) -> SampleOptions {
+        SampleOptions(randomWarp: true, randomFlip: false, outputChannels: channels)
+    }
+
+    /// DFL's defaults for the dst side: random warp on, flip on (random_dst_flip).
+    public static func dstDefaults(channels: Int) -> SampleOptions {
+        SampleOptions(randomWarp: true, randomFlip: true, outputChannels: channels)
+    }
+}
+
 /// The four outputs of one sample, each `resolution²·channels` floats in [0, 1], row-major interleaved.
 public struct SampleOutputs: Sendable {
     public var warped: FloatImage

@@ -62,7 +62,8 @@ public struct BatchGenerator: Sendable {
     public let batchSize: Int
     public let srcOptions: SampleOptions
     public let dstOptions: SampleOptions
-    /// DFL ct_mode: src images recoloured toward a random dst face.
+    /// DFL ct_mode: src images recoloured toward a random dst face (DFL turns it off in pretraining:
+    /// pass nil there).
     public let colorTransfer: ColorTransferMode?
     public let seed: UInt64
     private var srcIndices: IndexSampler
