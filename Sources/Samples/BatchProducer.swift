@@ -23,7 +23,7 @@ public final class BatchProducer: @unchecked Sendable {
     deinit { queue.stop() }
 
     /// The next batch in sequence; waits until it is ready. Rethrows a build error of that batch.
-    public func next() throws -> TrainingBatch { try queue.next() }
+    public func next() throws -> SampleBatch { try queue.next() }
 
     /// Stops the workers (batches in progress are finished and dropped) and waits for them to exit.
     public func stop() { queue.stop() }
@@ -35,7 +35,7 @@ public final class BatchProducer: @unchecked Sendable {
         private let builder: BatchGenerator
         private let capacity: Int
         private let condition = NSCondition()
-        private var ready: [Int: Result<TrainingBatch, Error>] = [:]
+        private var ready: [Int: Result<SampleBatch, Error>] = [:]
         private var nextToPlan: Int
         private var nextToDeliver: Int
         private var stopped = false
@@ -51,7 +51,7 @@ public final class BatchProducer: @unchecked Sendable {
             nextToDeliver = skip
         }
 
-        func next() throws -> TrainingBatch {
+        func next() throws -> SampleBatch {
             condition.lock()
             defer { condition.unlock() }
             while ready[nextToDeliver] == nil { condition.wait() }

@@ -25,6 +25,18 @@ final class BatchTests: XCTestCase {
             XCTAssertTrue(buffer.allSatisfy { $0 >= 0 && $0 <= 1 })
         }
         XCTAssertNotEqual(b.src.warped, b.src.target)
+        // Concatenated layout: src samples, then dst samples.
+        var w = [Float](repeating: -1, count: 2 * b.src.warped.count), t = w
+        var m = [Float](repeating: -1, count: 2 * b.src.targetMask.count), e = m
+        w.withUnsafeMutableBufferPointer { wp in t.withUnsafeMutableBufferPointer { tp in
+            m.withUnsafeMutableBufferPointer { mp in e.withUnsafeMutableBufferPointer { ep in
+                b.copyConcatenated(warped: wp, target: tp, targetMask: mp, targetEyesMouth: ep)
+            } }
+        } }
+        XCTAssertEqual(w, b.src.warped + b.dst.warped)
+        XCTAssertEqual(t, b.src.target + b.dst.target)
+        XCTAssertEqual(m, b.src.targetMask + b.dst.targetMask)
+        XCTAssertEqual(e, b.src.targetEyesMouthMask + b.dst.targetEyesMouthMask)
     }
 
     func testSameSeedSameBatchesDifferentSeedDifferent() throws {

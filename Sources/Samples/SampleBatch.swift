@@ -37,12 +37,30 @@ public struct SideBatch: Sendable {
     }
 }
 
-/// One training step's input: src and dst sides.
-public struct TrainingBatch: Sendable {
+/// One training step's input: src and dst sides. (Named apart from the SAEHD model's `TrainingBatch`,
+/// which holds both sides concatenated; `copyConcatenated` fills that layout.)
+public struct SampleBatch: Sendable {
     /// Position in the sequence of batches (0, 1, 2, …).
     public let index: Int
     public var src: SideBatch
     public var dst: SideBatch
+
+    /// Copies the batch into four buffers of 2·batchSize samples each, src samples first, then dst
+    /// (warped and target: r·r·C floats per sample; masks: r·r). Each buffer must hold exactly that.
+    public func copyConcatenated(warped: UnsafeMutableBufferPointer<Float>,
+                                 target: UnsafeMutableBufferPointer<Float>,
+                                 targetMask: UnsafeMutableBufferPointer<Float>,
+                                 targetEyesMouth: UnsafeMutableBufferPointer<Float>) {
+        func copy(_ a: [Float], _ b: [Float], into out: UnsafeMutableBufferPointer<Float>) {
+            precondition(out.count == a.count + b.count, "buffer size does not match the batch")
+            a.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: a.count) }
+            b.withUnsafeBufferPointer { (out.baseAddress! + a.count).update(from: $0.baseAddress!, count: b.count) }
+        }
+        copy(src.warped, dst.warped, into: warped)
+        copy(src.target, dst.target, into: target)
+        copy(src.targetMask, dst.targetMask, into: targetMask)
+        copy(src.targetEyesMouthMask, dst.targetEyesMouthMask, into: targetEyesMouth)
+    }
 }
 
 /// Which faces batch k uses: drawn in batch order, so that it does not depend on thread timing.
@@ -123,7 +141,7 @@ public struct BatchGenerator: Sendable {
     }
 
     /// Builds the batch of `plan` (thread-safe: reads only immutable state).
-    public func build(_ plan: BatchPlan) throws -> TrainingBatch {
+    public func build(_ plan: BatchPlan) throws -> SampleBatch {
         let k = UInt64(plan.index)
         var srcBatch = SideBatch(batchSize: batchSize, resolution: src.resolution,
                                  channels: srcOptions.outputChannels)
@@ -143,11 +161,11 @@ public struct BatchGenerator: Sendable {
         }
         srcBatch.faceIndices = plan.src
         dstBatch.faceIndices = plan.dst
-        return TrainingBatch(index: plan.index, src: srcBatch, dst: dstBatch)
+        return SampleBatch(index: plan.index, src: srcBatch, dst: dstBatch)
     }
 
     /// Plans and builds the next batch (single-threaded use).
-    public mutating func next() throws -> TrainingBatch { try build(plan()) }
+    public mutating func next() throws -> SampleBatch { try build(plan()) }
 
     private func check(_ s: SampleOutputs, _ options: SampleOptions) throws {
         if s.warped.channels != options.outputChannels {
