@@ -22,6 +22,9 @@ public struct AffineMap: Sendable, Equatable {
                          -beta, alpha, beta * center.x + (1 - alpha) * center.y)
     }
 
+    /// Row-major 2×3 values, as Imaging's `warpAffine(_:matrix:…)` and cv2.warpAffine take them.
+    public var matrix: [Double] { [a, b, c, d, e, f] }
+
     /// The map applied to a point.
     public func apply(_ p: SIMD2<Double>) -> SIMD2<Double> {
         SIMD2(a * p.x + b * p.y + c, d * p.x + e * p.y + f)

@@ -173,7 +173,7 @@ public struct FaceStore: Sendable {
         var eyesMouth: FloatImage
         do {
             if let xseg = record.xsegMask {
-                full = resize(firstChannel(xseg), width: size, height: size, interpolation: .cubic)
+                full = firstChannel(xseg).resized(width: size, height: size, method: .cubic)
                 for i in 0..<full.data.count { full.data[i] = min(max(full.data[i], 0), 1) }
             } else {
                 full = try faceHullMask(landmarks: points, width: size, height: size,
@@ -193,16 +193,18 @@ public struct FaceStore: Sendable {
         let image: FloatImage, fullR: FloatImage, eyesR: FloatImage
         if record.faceType != faceType {
             guard let m = toModel, m.inverted != nil else { throw SampleError.singularTransform }
-            image = warpAffine(source, m, width: r, height: r, interpolation: .cubic, border: .replicate)
-            fullR = warpAffine(full, m, width: r, height: r, interpolation: .linear, border: .zero)
-            eyesR = warpAffine(eyesMouth, m, width: r, height: r, interpolation: .linear, border: .zero)
+            image = warpAffine(source, matrix: m.matrix, width: r, height: r, interpolation: .cubic,
+                               border: .replicate)
+            fullR = warpAffine(full, matrix: m.matrix, width: r, height: r, interpolation: .bilinear,
+                               border: .constant(0))
+            eyesR = warpAffine(eyesMouth, matrix: m.matrix, width: r, height: r, interpolation: .bilinear,
+                               border: .constant(0))
         } else {
-            image = resize(source, width: r, height: r, interpolation: .cubic)
-            fullR = resize(full, width: r, height: r, interpolation: .linear)
-            eyesR = resize(eyesMouth, width: r, height: r, interpolation: .linear)
+            image = source.resized(width: r, height: r, method: .cubic)
+            fullR = full.resized(width: r, height: r, method: .linear)
+            eyesR = eyesMouth.resized(width: r, height: r, method: .linear)
         }
-        let reference = keepsColorReference
-            ? resize(source, width: r, height: r, interpolation: .linear).toUInt8() : nil
+        let reference = keepsColorReference ? source.resized(width: r, height: r, method: .linear).toUInt8() : nil
         return PreparedFace(image: image.toUInt8(), fullMask: fullR.toUInt8(), eyesMouthMask: eyesR.toUInt8(),
                             colorReference: reference, yaw: record.yaw ?? estimatedYaw(points, size: size))
     }

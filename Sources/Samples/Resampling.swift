@@ -1,8 +1,6 @@
-// Image resampling the sample pipeline needs, with OpenCV's conventions: pixel centres at integer
-// coordinates, bicubic with a = −0.75, bilinear, replicate or constant-zero borders. warpAffine uses the
-// inverse of the forward map; resize is an affine map with half-pixel centres (no antialiasing, like
-// cv2.resize with INTER_CUBIC / INTER_LINEAR). OpenCV quantises sample positions to 1/32 px; we do not.
-// Generic: these should move to Imaging once it has remap and float warps.
+// cv2.remap for the random-warp grid, which Imaging does not have: OpenCV's conventions (pixel centres at
+// integer coordinates, bicubic a = −0.75, bilinear, replicate or constant-zero border, positions rounded to
+// 1/32 px). Generic: it belongs in Imaging next to warpAffine.
 import Foundation
 import Imaging
 
@@ -96,46 +94,6 @@ struct Sampler {
     }
 }
 
-/// `cv2.warpAffine(image, forward, (width, height))`: output pixel p reads the source at forward⁻¹(p).
-public func warpAffine(_ image: FloatImage, _ forward: AffineMap, width: Int, height: Int,
-                      interpolation: Interpolation, border: BorderMode) -> FloatImage {
-    guard let inv = forward.inverted else {
-        return FloatImage(width: width, height: height, channels: image.channels)
-    }
-    return resample(image, inverse: inv, width: width, height: height,
-                    interpolation: interpolation, border: border)
-}
-
-/// Output pixel (x, y) reads the source at `inverse(x, y)`.
-func resample(_ image: FloatImage, inverse m: AffineMap, width: Int, height: Int,
-              interpolation: Interpolation, border: BorderMode) -> FloatImage {
-    let c = image.channels
-    var out = [Float](repeating: 0, count: width * height * c)
-    image.data.withUnsafeBufferPointer { src in
-        let sampler = Sampler(src: src, width: image.width, height: image.height, channels: c,
-                              interpolation: interpolation, border: border)
-        out.withUnsafeMutableBufferPointer { dst in
-            for y in 0..<height {
-                let rowX = m.b * Double(y) + m.c, rowY = m.e * Double(y) + m.f
-                for x in 0..<width {
-                    let sx = Float(m.a * Double(x) + rowX), sy = Float(m.d * Double(x) + rowY)
-                    sampler.sample(sx, sy, into: dst.baseAddress! + (y * width + x) * c)
-                }
-            }
-        }
-    }
-    return FloatImage(width: width, height: height, channels: c, data: out)
-}
-
-/// `cv2.resize` with INTER_CUBIC or INTER_LINEAR (half-pixel centres, edge samples clamped).
-public func resize(_ image: FloatImage, width: Int, height: Int, interpolation: Interpolation) -> FloatImage {
-    if width == image.width && height == image.height { return image }
-    let sx = Double(image.width) / Double(width), sy = Double(image.height) / Double(height)
-    let inv = AffineMap(sx, 0, 0.5 * sx - 0.5, 0, sy, 0.5 * sy - 0.5)
-    return resample(image, inverse: inv, width: width, height: height,
-                    interpolation: interpolation, border: .replicate)
-}
-
 /// `cv2.remap(image, mapX, mapY, interpolation, BORDER_CONSTANT 0)`: output pixel i reads the source at
 /// (mapX[i], mapY[i]). The maps have the output's size (`width`·`height` values, row-major). As OpenCV
 /// does for float maps, positions are rounded to 1/32 px before interpolation.
@@ -156,18 +114,4 @@ public func remap(_ image: FloatImage, mapX: [Float], mapY: [Float], width: Int,
         }
     }
     return FloatImage(width: width, height: height, channels: c, data: out)
-}
-
-/// Mirrors the columns of an image in place (cv2.flip(img, 1)).
-func flipHorizontally(_ image: inout FloatImage) {
-    let w = image.width, c = image.channels
-    image.data.withUnsafeMutableBufferPointer { p in
-        for y in 0..<image.height {
-            let row = y * w * c
-            for x in 0..<(w / 2) {
-                let l = row + x * c, r = row + (w - 1 - x) * c
-                for k in 0..<c { p.swapAt(l + k, r + k) }
-            }
-        }
-    }
 }

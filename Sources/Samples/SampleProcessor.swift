@@ -79,28 +79,28 @@ public enum SampleProcessor {
             warpedInput = remap(warpedInput, mapX: params.mapX, mapY: params.mapY, width: r, height: r,
                                 interpolation: .cubic, border: .zero)
         }
-        var warped = warpAffine(warpedInput, pose, width: r, height: r, interpolation: .cubic, border: .replicate)
-        var target = warpAffine(image, pose, width: r, height: r, interpolation: .cubic, border: .replicate)
-        var full = warpAffine(face.fullMask.toFloat(), pose, width: r, height: r, interpolation: .linear,
-                              border: .zero)
-        var eyes = warpAffine(face.eyesMouthMask.toFloat(), pose, width: r, height: r, interpolation: .linear,
-                              border: .zero)
+        let m = pose.matrix
+        var warped = warpAffine(warpedInput, matrix: m, width: r, height: r, interpolation: .cubic, border: .replicate)
+        var target = warpAffine(image, matrix: m, width: r, height: r, interpolation: .cubic, border: .replicate)
+        var full = warpAffine(face.fullMask.toFloat(), matrix: m, width: r, height: r, interpolation: .bilinear,
+                              border: .constant(0))
+        var eyes = warpAffine(face.eyesMouthMask.toFloat(), matrix: m, width: r, height: r,
+                              interpolation: .bilinear, border: .constant(0))
         if params.flip {
-            flipHorizontally(&warped)
-            flipHorizontally(&target)
-            flipHorizontally(&full)
-            flipHorizontally(&eyes)
+            warped = warped.flippedHorizontally()
+            target = target.flippedHorizontally()
+            full = full.flippedHorizontally()
+            eyes = eyes.flippedHorizontally()
         }
 
         // Step 5: clip and channel conversion; step 6: eyes/mouth mask normalised to max 1.
         clip(&warped); clip(&target); clip(&full); clip(&eyes)
         if options.outputChannels == 1 && image.channels == 3 {
-            warped = toGray(warped)
-            target = toGray(target)
+            warped = warped.toGray()
+            target = target.toGray()
         }
         if let m = eyes.data.max(), m > 0 {
-            let inv = 1 / m
-            for i in 0..<eyes.data.count { eyes.data[i] *= inv }
+            for i in 0..<eyes.data.count { eyes.data[i] /= m }
         }
         return SampleOutputs(warped: warped, target: target, fullMask: full, eyesMouthMask: eyes)
     }
@@ -128,14 +128,5 @@ public enum SampleProcessor {
         image.data.withUnsafeMutableBufferPointer { p in
             for i in 0..<p.count { p[i] = min(max(p[i], 0), 1) }
         }
-    }
-
-    /// cv2 BGR2GRAY weights on RGB data: 0.299 R + 0.587 G + 0.114 B.
-    static func toGray(_ image: FloatImage) -> FloatImage {
-        var out = FloatImage(width: image.width, height: image.height, channels: 1)
-        for i in 0..<(image.width * image.height) {
-            out.data[i] = 0.299 * image.data[3 * i] + 0.587 * image.data[3 * i + 1] + 0.114 * image.data[3 * i + 2]
-        }
-        return out
     }
 }

@@ -13,31 +13,6 @@ final class ResamplingTests: XCTestCase {
         for (a, b) in zip(got, OpenCVGoldens.rotationMatrix) { XCTAssertEqual(a, b, accuracy: 1e-6) }
     }
 
-    private func golden(_ g: [Double]) -> AffineMap { AffineMap(g[0], g[1], g[2], g[3], g[4], g[5]) }
-
-    // OpenCV quantises sample positions to 1/32 px (and rounds them in fixed point), so single values
-    // differ by up to ~0.015 on this high-frequency pattern; the mean difference stays small.
-    private func assertClose(_ got: [Float], _ want: [Float], file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(got.count, want.count, file: file, line: line)
-        var sum: Float = 0
-        for (a, b) in zip(got, want) {
-            XCTAssertEqual(a, b, accuracy: 0.02, file: file, line: line)
-            sum += abs(a - b)
-        }
-        XCTAssertLessThan(sum / Float(want.count), 0.004, file: file, line: line)
-    }
-    func testWarpAffineCubicReplicateMatchesOpenCV() {
-        let out = warpAffine(image, golden(OpenCVGoldens.rotationMatrix), width: 16, height: 16,
-                             interpolation: .cubic, border: .replicate)
-        assertClose(out.data, OpenCVGoldens.warpedCubic)
-    }
-
-    func testWarpAffineLinearZeroBorderMatchesOpenCV() {
-        let out = warpAffine(image, golden(OpenCVGoldens.rotationMatrix), width: 16, height: 16,
-                             interpolation: .linear, border: .zero)
-        assertClose(out.data, OpenCVGoldens.warpedLinear)
-    }
-
     func testRemapCubicMatchesOpenCV() {
         var mx = [Float](), my = [Float]()
         for y in 0..<16 { for x in 0..<16 {
@@ -49,10 +24,6 @@ final class ResamplingTests: XCTestCase {
         for (a, b) in zip(out.data, OpenCVGoldens.remappedCubic) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
-    func testResizeCubicMatchesOpenCV() {
-        let out = resize(image, width: 24, height: 24, interpolation: .cubic)
-        assertClose(out.data, OpenCVGoldens.resizedCubic)
-    }
 
     func testGridUpscaleMatchesOpenCVResize() {
         var nodes = [Float]()
@@ -76,8 +47,4 @@ final class ResamplingTests: XCTestCase {
         }
     }
 
-    func testIdentityWarpIsExact() {
-        let out = warpAffine(image, .identity, width: 16, height: 16, interpolation: .cubic, border: .replicate)
-        XCTAssertEqual(out, image)
-    }
 }

@@ -92,8 +92,8 @@ final class SampleProcessorTests: XCTestCase {
         let face = try prepared()
         let out = try SampleProcessor.process(face, options: SampleOptions(randomWarp: true, outputChannels: 1),
                                               seed: 1, parameters: WarpParameters(size: resolution))
-        let expected = warpAffine(face.image.toFloat(), AffineMap(1, 0, -0.5, 0, 1, -0.5), width: resolution,
-                                  height: resolution, interpolation: .cubic, border: .zero)
+        let expected = warpAffine(face.image.toFloat(), matrix: [1, 0, -0.5, 0, 1, -0.5], width: resolution,
+                                  height: resolution, interpolation: .cubic, border: .constant(0))
         for y in 2..<(resolution - 3) { for x in 2..<(resolution - 3) {
             XCTAssertEqual(out.warped[x, y, 0], min(max(expected[x, y, 0], 0), 1), accuracy: 1e-5)
         } }
