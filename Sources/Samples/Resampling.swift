@@ -19,6 +19,9 @@ public enum BorderMode: Sendable { case replicate, zero }
     return SIMD4(w0, w1, w2, 1 - w0 - w1 - w2)
 }
 
+/// Bicubic weights for the 32 fractions OpenCV quantises positions to.
+private let cubicTable: [SIMD4<Float>] = (0..<32).map { cubicWeights(Float($0) / 32) }
+
 /// Reads a source image at fractional positions.
 struct Sampler {
     let src: UnsafeBufferPointer<Float>
@@ -102,14 +105,39 @@ public func remap(_ image: FloatImage, mapX: [Float], mapY: [Float], width: Int,
     precondition(mapX.count == width * height && mapY.count == width * height, "map size")
     let c = image.channels
     var out = [Float](repeating: 0, count: width * height * c)
+    let sw = image.width, sh = image.height
     image.data.withUnsafeBufferPointer { src in
-        let sampler = Sampler(src: src, width: image.width, height: image.height, channels: c,
+        let sampler = Sampler(src: src, width: sw, height: sh, channels: c,
                               interpolation: interpolation, border: border)
-        out.withUnsafeMutableBufferPointer { dst in
-            for i in 0..<(width * height) {
-                let qx = (mapX[i] * 32).rounded(.toNearestOrEven) / 32
-                let qy = (mapY[i] * 32).rounded(.toNearestOrEven) / 32
-                sampler.sample(qx, qy, into: dst.baseAddress! + i * c)
+        mapX.withUnsafeBufferPointer { mx in
+            mapY.withUnsafeBufferPointer { my in
+                out.withUnsafeMutableBufferPointer { dst in
+                    cubicTable.withUnsafeBufferPointer { table in
+                        let s0 = src.baseAddress!
+                        for i in 0..<(width * height) {
+                            let qx = (mx[i] * 32).rounded(.toNearestOrEven), qy = (my[i] * 32).rounded(.toNearestOrEven)
+                            // Fast path: gray, bicubic, all 16 taps inside (the common case).
+                            if c == 1, interpolation == .cubic, qx.isFinite, qy.isFinite,
+                               abs(qx) < 1e8, abs(qy) < 1e8 {
+                                let X = Int(qx), Y = Int(qy)
+                                let ix = X >> 5, iy = Y >> 5
+                                if ix >= 1, iy >= 1, ix + 2 < sw, iy + 2 < sh {
+                                    let wx = table[X & 31], wy = table[Y & 31]
+                                    var p = s0 + (iy - 1) * sw + ix - 1
+                                    var acc: Float = 0
+                                    for j in 0..<4 {
+                                        let row = SIMD4(p[0], p[1], p[2], p[3])
+                                        acc += wy[j] * (row * wx).sum()
+                                        p += sw
+                                    }
+                                    dst[i] = acc
+                                    continue
+                                }
+                            }
+                            sampler.sample(qx / 32, qy / 32, into: dst.baseAddress! + i * c)
+                        }
+                    }
+                }
             }
         }
     }
