@@ -4,9 +4,9 @@
 import Imaging
 
 /// 10 steps × 5 random unit directions (averaged per step), then `A' = A + bilateral(A' − A,
-/// σcolour 5, σspace 16)` when `regularize`; clipped to [0, 1]. The reference must have as many pixels as
-/// the image (DFL's requirement: it pairs sorted projections one to one).
-/// For one channel a step is exact histogram (sorted-value) matching.
+/// σcolour 5, σspace 16)` when `regularize`; clipped to [0, 1]. Sorted projections are paired one to one,
+/// so a reference with another pixel count is first resampled (nearest) to the image's size (DFL requires
+/// equal sizes). For one channel this is exact histogram (sorted-value) matching, done in one pass.
 public func slicedOptimalTransfer(_ image: FloatImage, toward reference: FloatImage, seed: UInt64,
                                   steps: Int = 10, directionsPerStep: Int = 5,
                                   regularize: Bool = true) -> FloatImage {
