@@ -50,6 +50,8 @@ let package = Package(
         library("FaceDetect", ["CDlib", "Imaging", "FaceAlign"]),
         library("NeuralNet", ["COpenBLAS", "AtomicIO"]),
         library("SAEHD", ["NeuralNet"]),
+        library("ColorTransfer", ["Imaging"]),
+        library("Samples", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -74,6 +76,9 @@ let package = Package(
         .testTarget(name: "SAEHDTests", dependencies: ["SAEHD", "NeuralNet"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
+                    swiftSettings: nativeSwift),
+        .testTarget(name: "ColorTransferTests", dependencies: ["ColorTransfer", "Imaging"], swiftSettings: nativeSwift),
+        .testTarget(name: "SamplesTests", dependencies: ["Samples", "ColorTransfer", "Imaging", "FaceSet", "FaceAlign"],
                     swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign"], swiftSettings: nativeSwift),
     ],
