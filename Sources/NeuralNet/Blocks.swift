@@ -1,21 +1,17 @@
 /// DFL's `Upscale(in, out)`: conv 3×3 in→4·out, leaky ReLU 0.1, depth_to_space(2) (spec §1.1).
+/// The convolution stores its output already shuffled, so no pre-shuffle copy is kept.
 public final class Upscale: Layer {
     public let conv: Conv2D
-    private let shuffle = DepthToSpace()
     public var parameters: [Parameter] { conv.parameters }
 
     /// An upscale block; parameters are named `<name>.conv1.weight/bias`.
     public init(name: String, inChannels: Int, outChannels: Int, workspace: Workspace, rng: inout SeededRNG) {
         conv = Conv2D(name: name + ".conv1", inChannels: inChannels, outChannels: 4 * outChannels, kernel: 3,
-                      activation: .leakyReLU(0.1), workspace: workspace, rng: &rng)
+                      activation: .leakyReLU(0.1), pixelShuffle: true, workspace: workspace, rng: &rng)
     }
 
-    public func forward(_ x: Tensor) -> Tensor { shuffle.forward(conv.forward(x)) }
-    public func backward(_ dy: Tensor) -> Tensor {
-        let d = shuffle.backward(dy)
-        defer { GradientPool.give(d) }
-        return conv.backward(d)
-    }
+    public func forward(_ x: Tensor) -> Tensor { conv.forward(x) }
+    public func backward(_ dy: Tensor) -> Tensor { conv.backward(dy) }
 }
 
 /// DFL's `Downscale(in, out, k=5)`: conv k×k stride 2, leaky ReLU 0.1 (spec §1.1).

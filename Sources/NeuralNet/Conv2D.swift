@@ -11,6 +11,8 @@ public final class Conv2D: Layer {
     public let stride: Int
     public let padding: Int
     public let activation: Activation
+    /// Output stored as depth_to_space(2) (DCR) of the 4·C convolution channels (DFL's Upscale).
+    public let pixelShuffle: Bool
     public let weight: Parameter
     public let bias: Parameter
     /// When false, `backward` skips the input gradient (first layer of a network) and returns an empty tensor.
@@ -25,7 +27,10 @@ public final class Conv2D: Layer {
     /// A convolution `inChannels → outChannels`, `kernel`×`kernel`, with zero bias and Glorot-uniform weights
     /// (fan_in = k·k·in, fan_out = k·k·out).
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1,
-                activation: Activation = .identity, workspace: Workspace, rng: inout SeededRNG) {
+                activation: Activation = .identity, pixelShuffle: Bool = false, workspace: Workspace,
+                rng: inout SeededRNG) {
+        precondition(!pixelShuffle || outChannels % 4 == 0, "pixel shuffle needs a multiple of 4 outputs")
+        self.pixelShuffle = pixelShuffle
         precondition(kernel >= 1 && stride >= 1 && inChannels >= 1 && outChannels >= 1)
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -50,12 +55,14 @@ public final class Conv2D: Layer {
         let g = ConvGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], inChannels: inChannels,
                              outChannels: outChannels, kernel: kernel, stride: stride, padding: padding)
         geometry = g
-        let y = Tensor.reuse(output, shape: [g.batch, g.outHeight, g.outWidth, outChannels])
+        let shape = pixelShuffle ? [g.batch, 2 * g.outHeight, 2 * g.outWidth, outChannels / 4]
+                                 : [g.batch, g.outHeight, g.outWidth, outChannels]
+        let y = Tensor.reuse(output, shape: shape)
         output = y
         input = x
         let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
         Im2colConvolution.forward(g, x: x.data, weight: weight.value.data, bias: bias.value.data,
-                                  activation: activation, y: y.data, workspace: workspace)
+                                  activation: activation, y: y.data, shuffled: pixelShuffle, workspace: workspace)
         let macs = g.batch * g.outHeight * g.outWidth * g.patch * outChannels
         MACCounter.forward += macs
         if ConvProfiler.enabled { ConvProfiler.record(profileKey(g), forward: ConvProfiler.now() - t0, macs: macs) }
@@ -73,7 +80,10 @@ public final class Conv2D: Layer {
         precondition(dy.count == y.count)
         // Gradient before the activation.
         let dPre: UnsafeMutablePointer<Float>
-        if activation == .identity {
+        if pixelShuffle {
+            dPre = workspace.scratch(WorkspaceSlot.preActivationGradient, count: y.count)
+            Im2colConvolution.unshuffledActivationGradient(g, activation: activation, y: y.data, dy: dy.data, dPre: dPre)
+        } else if activation == .identity {
             dPre = dy.data
         } else {
             dPre = workspace.scratch(WorkspaceSlot.preActivationGradient, count: y.count)
@@ -98,6 +108,8 @@ enum WorkspaceSlot {
     static let preActivationGradient = 1
     static let flippedWeights = 2
     static let columnGradient = 3
+    /// Per-thread output blocks (pixel-shuffled outputs): `outputBlocks + thread`.
+    static let outputBlocks = 300
     /// Per-thread column blocks: `columns + thread`.
     static let columns = 100
     /// Per-thread weight-gradient partials: `weightPartials + thread`.

@@ -10,6 +10,19 @@ struct ConvGeometry {
     /// Length of one im2col row: (ky, kx, ci).
     var patch: Int { kernel * kernel * inChannels }
     var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+
+    /// (sample, oy, ox) of GEMM row `row`.
+    @inline(__always) func outputPixel(_ row: Int) -> (Int, Int, Int) {
+        let per = outHeight * outWidth, rem = row % per
+        return (row / per, rem / outWidth, rem % outWidth)
+    }
+
+    /// Start of sub-pixel `sub` = dy·2+dx of output pixel (n, oy, ox) in a depth_to_space(2) output.
+    @inline(__always) func shuffledPixel(_ y: UnsafeMutablePointer<Float>, _ n: Int, _ oy: Int, _ ox: Int,
+                                         _ sub: Int) -> UnsafeMutablePointer<Float> {
+        let c = outChannels / 4, w2 = 2 * outWidth
+        return y + ((n * 2 * outHeight + 2 * oy + sub / 2) * w2 + 2 * ox + sub % 2) * c
+    }
 }
 
 /// Convolution as im2col + sgemm.
@@ -53,33 +66,55 @@ enum Im2colConvolution {
     }
 
     /// y = act(conv(x) + bias). `bias` may be nil (no bias, identity activation expected by callers).
+    /// With `shuffled`, each output pixel's 4·C values are stored depth_to_space(2) (DCR) instead:
+    /// y is then (n, 2·Ho, 2·Wo, C), written from each thread's cache-resident block.
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, activation: Activation,
-                        y: UnsafeMutablePointer<Float>, workspace: Workspace) {
+                        y: UnsafeMutablePointer<Float>, shuffled: Bool = false, workspace: Workspace) {
         let cout = g.outChannels
-        func finish(_ r: Range<Int>) {
-            guard bias != nil || activation != .identity else { return }
-            for row in r {
-                let p = y + row * cout
-                if let bias { for c in 0..<cout { p[c] += bias[c] } }
-                activation.apply(p, cout)
-            }
-        }
-        if g.isPointwise {
-            forEachBlock(rows: g.rows, blockRows: blockRows(rows: g.rows, patch: g.inChannels)) { _, r in
-                sgemm(m: r.count, n: cout, k: g.inChannels, a: x + r.lowerBound * g.inChannels, lda: g.inChannels,
-                      b: weight, ldb: cout, beta: 0, c: y + r.lowerBound * cout, ldc: cout)
-                finish(r)
-            }
-            return
-        }
-        let br = blockRows(rows: g.rows, patch: g.patch)
-        let cols = perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
+        let br = blockRows(rows: g.rows, patch: g.isPointwise ? g.inChannels : g.patch)
+        let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
+        let outs = shuffled ? perThread(workspace, base: WorkspaceSlot.outputBlocks, count: br * cout) : []
         forEachBlock(rows: g.rows, blockRows: br) { t, r in
-            im2col(g, x: x, rows: r, col: cols[t])
-            sgemm(m: r.count, n: cout, k: g.patch, a: cols[t], lda: g.patch, b: weight, ldb: cout, beta: 0,
-                  c: y + r.lowerBound * cout, ldc: cout)
-            finish(r)
+            let dst = shuffled ? outs[t] : y + r.lowerBound * cout
+            if g.isPointwise {
+                sgemm(m: r.count, n: cout, k: g.inChannels, a: x + r.lowerBound * g.inChannels, lda: g.inChannels,
+                      b: weight, ldb: cout, beta: 0, c: dst, ldc: cout)
+            } else {
+                im2col(g, x: x, rows: r, col: cols[t])
+                sgemm(m: r.count, n: cout, k: g.patch, a: cols[t], lda: g.patch, b: weight, ldb: cout, beta: 0,
+                      c: dst, ldc: cout)
+            }
+            if bias != nil || activation != .identity {
+                for i in 0..<r.count {
+                    let p = dst + i * cout
+                    if let bias { for c in 0..<cout { p[c] += bias[c] } }
+                    activation.apply(p, cout)
+                }
+            }
+            if shuffled {
+                for i in 0..<r.count {
+                    let (n, oy, ox) = g.outputPixel(r.lowerBound + i)
+                    for sub in 0..<4 {
+                        g.shuffledPixel(y, n, oy, ox, sub).update(from: dst + i * cout + sub * (cout / 4), count: cout / 4)
+                    }
+                }
+            }
+        }
+    }
+
+    /// dPre[row, sub·C + c] = f'(y) · dy read from the depth_to_space (DCR) layout of y and dy.
+    static func unshuffledActivationGradient(_ g: ConvGeometry, activation: Activation, y: UnsafePointer<Float>,
+                                             dy: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>) {
+        let c = g.outChannels / 4
+        parallelRanges(g.rows, costPerItem: g.outChannels) { rows in
+            for row in rows {
+                let (n, oy, ox) = g.outputPixel(row)
+                for sub in 0..<4 {
+                    let offset = g.shuffledPixel(UnsafeMutablePointer(mutating: y), n, oy, ox, sub) - UnsafeMutablePointer(mutating: y)
+                    activation.backward(y: y + offset, dy: dy + offset, dx: dPre + row * g.outChannels + sub * c, c)
+                }
+            }
         }
     }
 

@@ -127,8 +127,13 @@ func trainCommand(_ args: [String]) throws {
     }
     if args.contains("--profile") {
         ConvProfiler.enabled = true
+        let t0 = now()
         model.trainStep(data)
+        let stepSeconds = now() - t0
         ConvProfiler.enabled = false
+        let convSeconds = ConvProfiler.table.values.reduce(0) { $0 + $1.forward + $1.backward }
+        print(String(format: "bench profile step_ms=%.1f conv_ms=%.1f other_ms=%.1f", stepSeconds * 1000,
+                     convSeconds * 1000, (stepSeconds - convSeconds) * 1000))
         var rows = ConvProfiler.table.map { ($0.key, $0.value) }
         rows.sort { $0.1.forward + $0.1.backward > $1.1.forward + $1.1.backward }
         for (key, v) in rows {

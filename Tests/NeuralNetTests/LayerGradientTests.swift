@@ -52,6 +52,21 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    func testPixelShuffledConvolutionEqualsConvThenDepthToSpace() {
+        var rng = SeededRNG(seed: 31)
+        let plain = Conv2D(name: "a", inChannels: 3, outChannels: 8, kernel: 3, activation: .leakyReLU(0.1), workspace: ws, rng: &rng)
+        rng = SeededRNG(seed: 31)
+        let fused = Conv2D(name: "a", inChannels: 3, outChannels: 8, kernel: 3, activation: .leakyReLU(0.1),
+                           pixelShuffle: true, workspace: ws, rng: &rng)
+        for i in 0..<8 { plain.bias.value.data[i] = Float(i) * 0.05; fused.bias.value.data[i] = Float(i) * 0.05 }
+        let x = GradientCheck.random([2, 5, 4, 3], seed: 4)
+        let want = DepthToSpace().forward(plain.forward(x))
+        let got = fused.forward(x)
+        XCTAssertEqual(got.shape, [2, 10, 8, 2])
+        XCTAssertEqual(got.array, want.array)
+        GradientCheck.check(fused, input: x, samples: 16)
+    }
+
     func testDenseGradients() {
         var rng = SeededRNG(seed: 2)
         let d = Dense(name: "d", inFeatures: 7, outFeatures: 5, rng: &rng)
