@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "dfl-pack", targets: ["dfl-pack"]),
         .executable(name: "dfl-info", targets: ["dfl-info"]),
         .executable(name: "dfl-bench", targets: ["dfl-bench"]),
+        .executable(name: "dfl-train", targets: ["dfl-train"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,12 +53,15 @@ let package = Package(
         library("SAEHD", ["NeuralNet"]),
         library("ColorTransfer", ["Imaging"]),
         library("Samples", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
+        library("Trainer", ["SAEHD", "NeuralNet", "Samples", "ColorTransfer", "FaceAlign", "FaceSet", "Imaging",
+                            "AtomicIO"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         tool("dfl-gray", ["FaceSet", "Imaging"]),
         tool("dfl-resize", ["FaceSet", "FaceAlign", "Imaging"]),
         tool("dfl-pack", ["FaceSet"]),
+        tool("dfl-train", ["Trainer", "AtomicIO", "SAEHD", "NeuralNet", "Samples", "ColorTransfer", "FaceSet", "Imaging"]),
         tool("dfl-info", ["FaceSet", "FaceAlign"]),
         // NATIVE_CPU lets the benchmark report the vector width the build targets.
         .executableTarget(name: "dfl-bench",
@@ -80,6 +84,8 @@ let package = Package(
         .testTarget(name: "ColorTransferTests", dependencies: ["ColorTransfer", "Imaging"], swiftSettings: nativeSwift),
         .testTarget(name: "SamplesTests", dependencies: ["Samples", "ColorTransfer", "Imaging", "FaceSet", "FaceAlign"],
                     swiftSettings: nativeSwift),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "SAEHD", "NeuralNet", "Samples", "Imaging", "FaceSet"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign"], swiftSettings: nativeSwift),
     ],
     // Swift 5 language mode: the numeric kernels share buffers across DispatchQueue.concurrentPerform
