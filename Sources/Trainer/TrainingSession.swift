@@ -92,7 +92,10 @@ public final class TrainingSession {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
         guard isDirectory.boolValue else { throw TrainerError.invalidOption("\(path) exists and is not a directory") }
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        // What a first save killed half-way leaves (no `current` yet) is ours and may be reused.
+        let ours: Set<String> = ["saves", "loss.csv", "preview", "backups"]
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+            .filter { !ours.contains($0) && !$0.hasPrefix(".") }
         if !entries.isEmpty {
             throw TrainerError.incompatibleModel("\(path) is not empty and holds no dfl-train model; use an empty or new directory")
         }
