@@ -169,13 +169,18 @@ struct DFLTrain: ParsableCommand {
         }
     }
 
-    /// The architecture string asked for on the command line, nil when none was given.
-    func askedConfig() -> String? {
+    /// The architecture string asked for on the command line, nil when none was given. Parts not given
+    /// come from `base` (the saved model's config on resume) or DeepFaceLab's defaults.
+    func askedConfig(base: ModelConfig? = nil) -> String? {
         if let config { return config }
         guard archi != nil || resolution != nil || aeDims != nil || eDims != nil || dDims != nil || dMaskDims != nil else { return nil }
-        let d = dDims ?? 64
-        let dm = dMaskDims ?? max(2, (d / 3 + 1) / 2 * 2)
-        return "\(archi ?? "liae-ud")-\(resolution ?? 128)-\(aeDims ?? 256)-\(eDims ?? 64)-\(d)-\(dm)"
+        let baseArchi = base.map { c in
+            c.archi.rawValue + (c.options.isEmpty ? "" : "-" + ["u", "d", "t"].filter { c.options.contains(Character($0)) }.joined())
+        }
+        let d = dDims ?? base?.dDims ?? 64
+        let dm = dMaskDims ?? base?.dMaskDims ?? max(2, (d / 3 + 1) / 2 * 2)
+        return "\(archi ?? baseArchi ?? "liae-ud")-\(resolution ?? base?.resolution ?? 128)-\(aeDims ?? base?.aeDims ?? 256)-"
+            + "\(eDims ?? base?.eDims ?? 64)-\(d)-\(dm)"
     }
 
     /// The options of this run: the saved ones (resume) with the allowed changes, or new ones.
@@ -183,7 +188,7 @@ struct DFLTrain: ParsableCommand {
         var o: TrainingOptions
         if let saved {
             o = saved
-            if let asked = askedConfig() {
+            if let asked = askedConfig(base: try? saved.modelConfig()) {
                 let want = try ModelConfig(asked, channels: saved.channels).description
                 if want != saved.config {
                     throw TrainerError.incompatibleModel("\(model) holds a \(saved.config) model, not \(want); use another --model directory")

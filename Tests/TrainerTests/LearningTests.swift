@@ -13,7 +13,7 @@ final class LearningTests: XCTestCase {
     /// SAEHDBW from a 1-channel faceset.
     func testGrayModelLearns() throws { try checkLearning(channels: 1, faceFolders: ("src_gray", "dst_gray")) }
 
-    func checkLearning(channels: Int, faceFolders: (String, String), iterations: Int = 300) throws {
+    func checkLearning(channels: Int, faceFolders: (String, String), iterations: Int = 200) throws {
         var o = tinyOptions(channels: channels, batch: 4)
         o.lrDropout = false
         let src = try Fixture.store(faceFolders.0, "train", options: o)
