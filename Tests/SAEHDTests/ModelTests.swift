@@ -93,6 +93,22 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    func testFrozenInterABKeepsItsWeights() throws {
+        let model = SAEHDModel(config: try ModelConfig("liae-ud-32-8-4-4-4", channels: 1), seed: 1)
+        model.trainsInterAB = false
+        XCTAssertFalse(model.trainsInterAB)
+        let batch = TrainingBatch(batch: 1, resolution: 32, channels: 1)
+        batch.fillRandom(seed: 3)
+        let before = model.parameters.map(\.value.array)
+        model.trainStep(batch)
+        for (p, old) in zip(model.parameters, before) {
+            if p.name.hasPrefix("inter_AB.") { XCTAssertEqual(p.value.array, old, p.name) }
+            XCTAssertTrue(p.grad.array.allSatisfy { $0 == 0 }, p.name)
+        }
+        XCTAssertNotEqual(model.parameters.first { $0.name.hasPrefix("inter_B.") }!.value.array,
+                          before[model.parameters.firstIndex { $0.name.hasPrefix("inter_B.") }!])
+    }
+
     func testTrainingReducesLossAndCheckpointRoundTrips() throws {
         let model = SAEHDModel(config: try ModelConfig("liae-ud-32-16-8-8-8", channels: 1), seed: 1,
                                settings: { var s = Optimizer.Settings(); s.learningRate = 1e-3; return s }())
