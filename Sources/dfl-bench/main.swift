@@ -205,6 +205,17 @@ do {
     switch args.first {
     case "sgemm": sgemmCommand(args)
     case "train": try trainCommand(args)
+    case "checkpoint":
+        // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
+        guard args.count == 4, let ch = Int(args[2]) else { throw ValidationFailure("checkpoint CONFIG CHANNELS PATH") }
+        let config = try ModelConfig(args[1], channels: ch)
+        let model = SAEHDModel(config: config, seed: 1)
+        let data = TrainingBatch(batch: 1, resolution: config.resolution, channels: ch)
+        data.fillRandom(seed: 2)
+        let losses = model.trainStep(data)
+        try model.save(to: args[3])
+        print(String(format: "bench checkpoint %@ ch=%d path=%@ tensors=%d src_loss=%.4f", config.description, ch, args[3],
+                     model.parameters.count * 3, losses.srcMean))
     case "-h", "--help":
         print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]")
     default: allCommand(args)
