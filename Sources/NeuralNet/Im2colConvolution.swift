@@ -36,8 +36,8 @@ struct ConvGeometry {
 /// from per-thread partials. Input gradient: stride 1 runs the forward machinery on dY with the flipped,
 /// transposed kernel (no scatter); stride 2 forms dCol = dY · Wᵀ and gathers it back onto the input pixels.
 enum Im2colConvolution {
-    /// Column block size per thread, in floats.
-    static let blockFloats = 1 << 20
+    /// Column block size per thread, in floats (tunable for measurements through `ConvolutionTuning`).
+    nonisolated(unsafe) static var blockFloats = 1 << 18
 
     static func blockRows(rows: Int, patch: Int) -> Int {
         let threads = Threads.count
@@ -250,5 +250,14 @@ enum Im2colConvolution {
                 }
             }
         }
+    }
+}
+
+/// Knobs of the convolution algorithm, for benchmarks.
+public enum ConvolutionTuning {
+    /// Floats per thread in one im2col block (default 256 Ki, at least 256 rows).
+    public static var blockFloats: Int {
+        get { Im2colConvolution.blockFloats }
+        set { Im2colConvolution.blockFloats = max(1 << 12, newValue) }
     }
 }

@@ -37,6 +37,14 @@ func peakRSSMegabytes() -> Double {
     return Double(usage.ru_maxrss) / 1024  // KiB on Linux
 }
 
+/// User + system CPU seconds of this process (all threads).
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+}
+
 func cpuModel() -> String {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
     for line in text.split(separator: "\n") where line.hasPrefix("model name") {
@@ -205,6 +213,40 @@ do {
     switch args.first {
     case "sgemm": sgemmCommand(args)
     case "train": try trainCommand(args)
+    case "conv":
+        // dfl-bench conv HxW CIN COUT K STRIDE BATCH [--threads N] [--block-floats N]: one layer, forward+backward.
+        guard args.count >= 7, let hw = Int(args[1]), let cin = Int(args[2]), let cout = Int(args[3]),
+              let k = Int(args[4]), let st = Int(args[5]), let b = Int(args[6]) else {
+            throw ValidationFailure("conv SIZE CIN COUT K STRIDE BATCH")
+        }
+        let threads = intOption(args, "--threads", 2)
+        if let bf = option(args, "--block-floats").flatMap(Int.init) { ConvolutionTuning.blockFloats = bf }
+        Threads.set(threads)
+        var rng = SeededRNG(seed: 1)
+        let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
+                          activation: .leakyReLU(0.1), workspace: Workspace(), rng: &rng)
+        let x = Tensor(shape: [b, hw, hw, cin])
+        for i in 0..<x.count { x.data[i] = rng.nextUnitFloat() - 0.5 }
+        let dy = Tensor(shape: [b, conv.outputSize(hw), conv.outputSize(hw), cout])
+        for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
+        var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = []
+        for rep in 0..<intOption(args, "--reps", 6) + 1 {
+            MACCounter.reset()
+            let t0 = now(), c0 = cpuSeconds()
+            _ = conv.forward(x)
+            GradientPool.give(conv.backward(dy))
+            let t = now() - t0, c = cpuSeconds() - c0
+            let flops = 6 * Double(MACCounter.forward)
+            let c1 = cpuSeconds()
+            let s = measureSgemm(threads: threads, size: 2048, repeats: 1)
+            let sc = cpuSeconds() - c1
+            Threads.set(threads)
+            // Per CPU-second rates are insensitive to being descheduled on a shared machine.
+            let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
+            if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
+        }
+        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
+                     hw, hw, cin, cout, k, st, b, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
     case "checkpoint":
         // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
         guard args.count == 4, let ch = Int(args[2]) else { throw ValidationFailure("checkpoint CONFIG CHANNELS PATH") }
