@@ -43,8 +43,11 @@ enum Im2colConvolution {
     static func blockRows(rows: Int, patch: Int) -> Int {
         let threads = Threads.count
         var r = max(256, min(4096, blockFloats / max(1, patch)))
-        r = min(r, (rows + threads - 1) / threads)
-        return max(1, r)
+        r = max(1, min(r, (rows + threads - 1) / threads))
+        // A block count that is a multiple of the thread count, so no thread waits for a last odd block.
+        var blocks = (rows + r - 1) / r
+        blocks = (blocks + threads - 1) / threads * threads
+        return max(1, (rows + blocks - 1) / blocks)
     }
 
     /// Calls `body(thread, rows)` for consecutive row blocks; each engine thread takes the next free block,
