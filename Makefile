@@ -1,0 +1,59 @@
+# dfl-swift: DeepFaceLab's SAEHD / SAEHDBW workflow as small Swift tools.
+#   make demo     install what is needed, build, run the example pipeline on examples/data
+#   make test     install what is needed, build and run every test (release build)
+#   make bench    speed figures for this machine (sgemm peak, training step, extraction)
+#   make install  binaries and man pages under $(PREFIX)
+# PORTABLE=1 builds for generic x86-64 instead of the host CPU.
+
+PREFIX   ?= /usr/local
+SWIFT    ?= swift
+PORTABLE ?= 0
+export PORTABLE
+
+TOOLS = dfl-gray dfl-resize dfl-pack dfl-info
+DEB_PACKAGES = libturbojpeg0-dev libpng-dev libopenblas-dev libdlib-dev libdlib-data ffmpeg pkg-config \
+               python3 python3-numpy
+
+BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
+
+.PHONY: all deps build test demo bench install man clean
+
+all: build
+
+# Installs the Debian packages the build, the tests and the examples need (skipped when present).
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+# Tests run on a release build (the numeric tests are ~25x slower in debug); -enable-testing lets them
+# use @testable imports. The suite is XCTest only, so Swift Testing's empty run is switched off.
+TEST_FLAGS = -c release -Xswiftc -enable-testing
+test: deps
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	$(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing
+
+demo: build
+	$(MAKE) -C examples demo BIN="$(BIN)"
+
+bench: build
+	bash bench/run.sh "$(BIN)"
+
+man:
+	@ls man/man1/*.1
+
+install: build
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1"
+	for t in $(TOOLS); do install -m 755 "$(BIN)/$$t" "$(DESTDIR)$(PREFIX)/bin/$$t"; done
+	install -m 644 man/man1/*.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
+
+clean:
+	rm -rf .build examples/work
