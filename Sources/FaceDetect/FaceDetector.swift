@@ -1,6 +1,7 @@
 // Finding faces in a frame the way DFL's extractor does, with dlib in place of S3FD + FAN: detect on a
 // grayscale (and, for large frames, downscaled) copy, try the frame turned by 90°, 270° and 180° when
 // nothing is found upright, fit 68 landmarks on the full-resolution frame, and order faces largest first.
+import FaceAlign
 import Imaging
 
 /// A quarter-turn of the frame tried by the rotation search (DFL's order: 0, 90, 270, 180).

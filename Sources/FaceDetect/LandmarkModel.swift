@@ -1,4 +1,5 @@
 // dlib's 68-point shape predictor, loaded once (99 MB of regression trees) and shared by all threads.
+import FaceAlign
 import Imaging
 import CDlib
 import Foundation

@@ -1,6 +1,7 @@
 // Detection and landmarks on the real photos of examples/data. The expected face counts were decided by
 // looking at the images: each still shows one clear face (obama_speech_2009 also has a blurred sliver of a
 // face cut by the right edge — an ear's width of hair and cheek, not a visible face, so it must not count).
+import FaceAlign
 import XCTest
 @testable import FaceDetect
 import Imaging
