@@ -15,3 +15,28 @@ public struct InputOptions: ParsableArguments {
 
     public init() {}
 }
+
+import FaceSet
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum InputError: Error, CustomStringConvertible {
+    case noInputs
+    public var description: String {
+        "no input files (give paths as arguments or one per line on standard input)"
+    }
+}
+
+extension InputOptions {
+    /// The input paths in order: the expanded arguments, or the list read from standard input.
+    public func resolvePaths() throws -> [String] {
+        if !paths.isEmpty { return try FaceList.expand(paths) }
+        // Waiting on a terminal for a list nobody is typing would look like a hang.
+        if isatty(STDIN_FILENO) == 1 { throw InputError.noInputs }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        // Paths read from stdin may themselves be directories (e.g. `echo faces/ | dfl-pack`).
+        return try FaceList.expand(FaceList.parse([UInt8](data), nullSeparated: nullSeparated))
+    }
+}
