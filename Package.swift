@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "dfl-pack", targets: ["dfl-pack"]),
         .executable(name: "dfl-info", targets: ["dfl-info"]),
         .executable(name: "dfl-bench", targets: ["dfl-bench"]),
+        .executable(name: "dfl-extract", targets: ["dfl-extract"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,6 +58,7 @@ let package = Package(
         tool("dfl-pack", ["FaceSet"]),
         tool("dfl-info", ["FaceSet", "FaceAlign"]),
         tool("dfl-bench", ["NeuralNet", "COpenBLAS"]),
+        tool("dfl-extract", ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "AtomicIO"]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
@@ -67,8 +69,10 @@ let package = Package(
                     swiftSettings: nativeSwift),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
-        .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging", "CTurboJPEG", "CPNG"],
+        .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),
+        .testTarget(name: "ExtractTests", dependencies: ["FaceDetect", "FaceAlign", "FaceSet", "Imaging"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign"], swiftSettings: nativeSwift),
     ],
     // Swift 5 language mode: the numeric kernels share buffers across DispatchQueue.concurrentPerform

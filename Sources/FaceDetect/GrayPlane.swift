@@ -15,23 +15,11 @@ struct GrayPlane {
         self.pixels = pixels
     }
 
-    /// Luma of an RGB(A) image with BT.601 weights in 14-bit fixed point (OpenCV's RGB2GRAY);
-    /// a gray image is copied as is.
+    /// Luma of an RGB(A) image (Imaging's BT.601 luma, as OpenCV's RGB2GRAY); a gray image as is.
     init(luma image: Image) {
         width = image.width
         height = image.height
-        let n = width * height
-        if image.channels == 1 { pixels = image.pixels; return }
-        let c = image.channels
-        pixels = [UInt8](unsafeUninitializedCapacity: n) { out, count in
-            image.pixels.withUnsafeBufferPointer { src in
-                for i in 0..<n {
-                    let r = UInt32(src[i * c]), g = UInt32(src[i * c + 1]), b = UInt32(src[i * c + 2])
-                    out[i] = UInt8((r * 4899 + g * 9617 + b * 1868 + 8192) >> 14)
-                }
-            }
-            count = n
-        }
+        pixels = image.toGray().pixels
     }
 
     /// The mean of each `factor`×`factor` block (the last partial blocks are averaged over what exists).

@@ -86,16 +86,16 @@ struct FrameExtractor: Sendable {
             let corners = inverse.apply([Point2D(0, 0), Point2D(0, last), Point2D(last, last), Point2D(last, 0)])
             if polygonArea(corners) > 4 * Double(face.box.area) { return nil }
         }
-        let image = warpAffine(frame, matrix: [m.m00, m.m01, m.m02, m.m10, m.m11, m.m12], width: s, height: s,
+        let image = warpAffine(frame, matrix: m.rowMajor, width: s, height: s,
                                interpolation: .bilinear, border: .constant(0))
         let alignedLandmarks = m.apply(face.landmarks)
         let metadata = FaceMetadata(
             faceType: settings.faceType,
-            landmarks: alignedLandmarks.map { SIMD2($0.x, $0.y) },
+            landmarks: alignedLandmarks.map(\.simd),
             sourceFilename: frameName,
             sourceRect: face.box.ltrb,
-            sourceLandmarks: face.landmarks.map { SIMD2($0.x, $0.y) },
-            imageToFaceMat: [m.m00, m.m01, m.m02, m.m10, m.m11, m.m12])
+            sourceLandmarks: face.landmarks.map(\.simd),
+            imageToFaceMat: m.rowMajor)
         let jpeg = try DFLJPG.embed(metadata, into: try encodeJPEG(image, quality: settings.quality))
         return AlignedFace(jpeg: jpeg, metadata: metadata, frameToFace: m, detection: face)
     }

@@ -21,7 +21,7 @@ final class FaceDetectTests: XCTestCase {
     func testEachStillHasExactlyOneFaceWithPlausibleLandmarks() throws {
         let d = try detector()
         for name in Self.stills {
-            let image = try PhotoLoader.load(name)
+            let image = try ExamplePhotos.load(name)
             let faces = try d.detectFaces(in: image)
             XCTAssertEqual(faces.count, 1, name)
             guard let face = faces.first else { continue }
@@ -33,7 +33,7 @@ final class FaceDetectTests: XCTestCase {
 
     func testGrayInputFindsTheSameFace() throws {
         let d = try detector()
-        let rgb = try PhotoLoader.load("grace_hopper_navy_1984.jpg")
+        let rgb = try ExamplePhotos.load("grace_hopper_navy_1984.jpg")
         var gray = Image(width: rgb.width, height: rgb.height, channels: 1)
         for i in 0..<(rgb.width * rgb.height) {
             let s = Int(rgb.pixels[3 * i]) + Int(rgb.pixels[3 * i + 1]) + Int(rgb.pixels[3 * i + 2])
@@ -49,8 +49,8 @@ final class FaceDetectTests: XCTestCase {
     /// Two stills side by side: two faces, the larger (Hopper's, about 230 px against the astronaut's
     /// 95 px) first.
     func testTwoFacesSideBySideLargestFirst() throws {
-        let left = try PhotoLoader.load("astronaut_collins.png")
-        let right = try PhotoLoader.load("grace_hopper_navy_1984.jpg")
+        let left = try ExamplePhotos.load("astronaut_collins.png")
+        let right = try ExamplePhotos.load("grace_hopper_navy_1984.jpg")
         let joined = sideBySide(left, right)
         let faces = try detector().detectFaces(in: joined)
         XCTAssertEqual(faces.count, 2)
@@ -66,7 +66,7 @@ final class FaceDetectTests: XCTestCase {
     }
 
     func testMinimumFaceSizeDropsSmallFaces() throws {
-        let image = try PhotoLoader.load("astronaut_collins.png")   // face box about 90 px
+        let image = try ExamplePhotos.load("astronaut_collins.png")   // face box about 90 px
         XCTAssertEqual(try detector(FaceDetectionOptions(minFaceSize: 60)).detectFaces(in: image).count, 1)
         XCTAssertEqual(try detector(FaceDetectionOptions(minFaceSize: 150)).detectFaces(in: image).count, 0)
     }
@@ -75,7 +75,7 @@ final class FaceDetectTests: XCTestCase {
     /// back, land where the upright photo's landmarks are (the mapping here is the test's own).
     func testRotationSearchMapsFacesBackToTheFrame() throws {
         let d = try detector()
-        let upright = try PhotoLoader.load("grace_hopper_navy_1984.jpg")
+        let upright = try ExamplePhotos.load("grace_hopper_navy_1984.jpg")
         let reference = try XCTUnwrap(try d.detectFaces(in: upright).first)
         let w = Double(upright.width), h = Double(upright.height)
         // (turn applied to the photo, expected rotation that makes it upright, map of an upright point)
@@ -105,7 +105,7 @@ final class FaceDetectTests: XCTestCase {
     /// A large frame: detection on the downscaled copy, landmarks on the full frame, agree with detection
     /// on the full frame.
     func testDownscaledDetectionAgreesWithFullResolution() throws {
-        let image = try PhotoLoader.load("biden_portrait_2013.jpg")   // 1200×1200: factor 2 at the default 640
+        let image = try ExamplePhotos.load("biden_portrait_2013.jpg")   // 1200×1200: factor 2 at the default 640
         let fast = try detector()
         XCTAssertEqual(fast.detectionFactor(width: image.width, height: image.height), 2)
         let full = try detector(FaceDetectionOptions(upsample: 0, detectionMaxSide: 0))
@@ -123,7 +123,7 @@ final class FaceDetectTests: XCTestCase {
         XCTAssertEqual(try d.detectFaces(in: Image(width: 1, height: 1, channels: 1)).count, 0)
         XCTAssertEqual(try d.detectFaces(in: Image(width: 320, height: 240, channels: 3, fill: 128)).count, 0)
         // A crop of the flag and sky next to Hopper's face.
-        let photo = try PhotoLoader.load("grace_hopper_navy_1984.jpg")
+        let photo = try ExamplePhotos.load("grace_hopper_navy_1984.jpg")
         XCTAssertEqual(try d.detectFaces(in: crop(photo, x: 380, y: 0, width: 137, height: 300)).count, 0)
     }
 
