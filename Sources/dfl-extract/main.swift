@@ -69,7 +69,11 @@ OrderedParallel.run(count: paths.count, threads: command.threads ?? ProcessInfo.
         diagnostics.fail(paths[i], failure)
     } else if result.written.isEmpty {
         framesWithoutFace += 1
-        if command.verbose { printError("\(tool): \(paths[i]): no face found") }
+        if command.verbose {
+            let why = result.detected == 0 ? "no face found"
+                : "no face kept (\(result.detected) found, dropped by the size check against the detector box)"
+            printError("\(tool): \(paths[i]): \(why)")
+        }
     }
     for path in result.written { print(path) }
     faceCount += result.written.count

@@ -183,10 +183,29 @@ final class ExtractToolTests: XCTestCase {
             XCTAssertTrue(run.stderr.contains("dfl-extract: \(bad.path): "), run.stderr)
         }
         XCTAssertTrue(run.stderr.contains("dfl-extract: \(noFace.path): no face found"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("5 frames, 1 faces, 1 frames without a face, 3 failed"), run.stderr)
 
         let clean = try ToolRunner.run(["--out", out.path, noFace.path])
         XCTAssertEqual(clean.status, 0, clean.stderr)
         XCTAssertEqual(clean.lines, [])
+    }
+
+    /// Two frames with the same name stem in different folders: the second is skipped and reported (its
+    /// faces would overwrite the first one's), as DFL skips repeated stems.
+    func testRepeatedFrameStemIsReported() throws {
+        let dir = try ToolRunner.temporaryDirectory("stems")
+        let source = ToolRunner.exampleData.appendingPathComponent("grace_hopper_navy_1984.jpg")
+        for sub in ["a", "b"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: source, to: dir.appendingPathComponent("\(sub)/frame.jpg"))
+        }
+        let out = dir.appendingPathComponent("out")
+        let run = try ToolRunner.run(["--out", out.path, dir.appendingPathComponent("a").path, dir.appendingPathComponent("b").path])
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.lines, [out.path + "/frame_0.jpg"])
+        XCTAssertTrue(run.stderr.contains("dfl-extract: \(dir.appendingPathComponent("b/frame.jpg").path): skipped"), run.stderr)
+        let meta = try readFace(out.path + "/frame_0.jpg").1
+        XCTAssertEqual(meta.sourceFilename, "frame.jpg")
     }
 
     func testUsageErrorsExitTwo() throws {
