@@ -11,7 +11,15 @@ struct ExtractCommand: ParsableCommand {
         discussion: """
             Faces are found with dlib's HOG detector and 68-point landmark model (Debian package libdlib-data), \
             aligned as DeepFaceLab's extractor aligns them, and written as OUT/<frame-stem>_<i>.jpg, largest \
-            face first. The written paths are printed on standard output in frame order.
+            face first. The written paths are printed on standard output in frame order. A frame that cannot \
+            be read is reported as `dfl-extract: path: reason` and the exit status is 1; a frame without a \
+            face is not an error (--verbose reports it).
+
+            EXAMPLES:
+              ffmpeg -i clip.mp4 frames/%05d.png && dfl-extract --out aligned frames/
+              ls frames/*.png | dfl-extract --size 384 --out src/aligned | dfl-gray --out src/gray
+              dfl-extract --gray --out bw/aligned --debug bw/debug frames/
+              dfl-extract --bench examples/data
             """,
         version: toolchainVersion)
 
@@ -26,7 +34,7 @@ struct ExtractCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Side of the aligned faces in pixels (256...2048; default 512, 768 for head).")
     var size: Int?
 
-    @Option(name: [.short, .long], help: "JPEG quality 1...100 (default 90, 100 with --gray).")
+    @Option(help: "JPEG quality 1...100 (default 90, 100 with --gray).")
     var quality: Int?
 
     @Flag(help: "Write 1-channel (luma) faces, the input of SAEHDBW models.")
@@ -59,7 +67,7 @@ struct ExtractCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Report frames without a face on standard error.")
     var verbose = false
 
-    @Flag(help: "No progress and no summary on standard error.")
+    @Flag(name: [.short, .long], help: "No progress and no summary on standard error.")
     var quiet = false
 
     @Flag(help: "Measure extraction speed (frames/s at 640x360 and 1280x720, HOG upsample 0 and 1) on the input images instead of writing faces.")
