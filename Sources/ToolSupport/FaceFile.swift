@@ -17,6 +17,7 @@ public struct FaceFile {
         bytes = try FileBytes.read(path)
         face = try DFLImage.read(bytes)
         guard let m = face.metadata else { throw FaceSetError.noMetadata }
+        try rejectUnsafeMetadata(face)
         metadata = m
         image = try decodeImage(bytes)
     }

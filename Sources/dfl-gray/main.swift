@@ -64,4 +64,4 @@ struct DFLGray: ParsableCommand {
     }
 }
 
-DFLGray.main()
+DFLGray.runAsTool()
