@@ -94,7 +94,8 @@ final class ExtractToolTests: XCTestCase {
     }
 
     /// Consecutive video frames: the stable points (eye corners, nose bridge and tip) of the aligned faces
-    /// move less than 2.5 % of the face size from one frame to the next.
+    /// move less than 1.5 % of the face size (3.8 px at 256) from one frame to the next; the head itself
+    /// moves only a little in 40 ms, so more would be detector or alignment noise.
     func testLandmarkJitterAcrossConsecutiveFrames() throws {
         let out = try ToolRunner.temporaryDirectory("jitter")
         let run = try ToolRunner.run(["--face-type", "f", "--size", "256", "--out", out.path, ToolRunner.videoFrames.path])
@@ -105,7 +106,7 @@ final class ExtractToolTests: XCTestCase {
             for i in [27, 30, 36, 39, 42, 45] {
                 let d = ((faces[k][i].x - faces[k - 1][i].x) * (faces[k][i].x - faces[k - 1][i].x)
                     + (faces[k][i].y - faces[k - 1][i].y) * (faces[k][i].y - faces[k - 1][i].y)).squareRoot()
-                XCTAssertLessThan(d, 0.025 * 256, "frames \(k) and \(k + 1), landmark \(i)")
+                XCTAssertLessThan(d, 0.015 * 256, "frames \(k) and \(k + 1), landmark \(i)")
             }
         }
     }
