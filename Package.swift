@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "dfl-pack", targets: ["dfl-pack"]),
         .executable(name: "dfl-info", targets: ["dfl-info"]),
         .executable(name: "dfl-bench", targets: ["dfl-bench"]),
+        .executable(name: "dfl-sort", targets: ["dfl-sort"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,6 +50,7 @@ let package = Package(
                                  .linkedLibrary("m")]),
         library("FaceDetect", ["CDlib", "Imaging", "FaceAlign"]),
         library("NeuralNet", ["COpenBLAS", "AtomicIO"]),
+        library("Sort", ["Imaging", "FaceSet", "FaceAlign"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -57,6 +59,7 @@ let package = Package(
         tool("dfl-pack", ["FaceSet"]),
         tool("dfl-info", ["FaceSet", "FaceAlign"]),
         tool("dfl-bench", ["NeuralNet", "COpenBLAS"]),
+        tool("dfl-sort", ["Sort", "FaceSet", "Imaging", "FaceAlign"]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
@@ -67,6 +70,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),
+        .testTarget(name: "SortTests", dependencies: ["Sort", "Imaging"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign"], swiftSettings: nativeSwift),
     ],
     // Swift 5 language mode: the numeric kernels share buffers across DispatchQueue.concurrentPerform
