@@ -19,11 +19,11 @@ enum TestImages {
     }
 
     /// A scene with hard edges: random rectangles of random levels over a flat background.
-    static func scene(width: Int, height: Int, channels: Int, seed: UInt64) -> Image {
+    static func scene(width: Int, height: Int, channels: Int, seed: UInt64, background: Int = 100) -> Image {
         var rng = Rng(state: seed)
         var im = Image(width: width, height: height, channels: channels)
         for y in 0..<height { for x in 0..<width { for c in 0..<channels {
-            im[x, y, c] = UInt8(100 + c * 20)
+            im[x, y, c] = UInt8(min(255, background + c * 20))
         } } }
         for _ in 0..<40 {
             let x0 = Int(rng.uniform() * Double(width)), y0 = Int(rng.uniform() * Double(height))
@@ -59,6 +59,15 @@ enum TestImages {
     static func scaled(_ im: Image, by factor: Double) -> Image {
         Image(width: im.width, height: im.height, channels: im.channels,
               pixels: im.pixels.map { UInt8(min(255, (Double($0) * factor).rounded())) })
+    }
+
+    /// The image moved right by `dx` pixels, the columns that fall off reappearing on the left.
+    static func shifted(_ im: Image, dx: Int) -> Image {
+        var out = im
+        for y in 0..<im.height { for x in 0..<im.width { for c in 0..<im.channels {
+            out[(x + dx) % im.width, y, c] = im[x, y, c]
+        } } }
+        return out
     }
 
     /// Adds uniform noise in ±amplitude to each sample.
