@@ -3,8 +3,8 @@
 import Imaging
 
 enum LocalImageOps {
-    /// OpenCV's 8-bit RGB→gray (BGR2GRAY on DFL's BGR data): Y = 0.299 R + 0.587 G + 0.114 B in 14-bit
-    /// fixed point with rounding. A 1-channel image is returned as is; for 4 channels alpha is ignored.
+    /// OpenCV's 8-bit RGB→gray (BGR2GRAY on DFL's BGR data): Y = 0.299 R + 0.587 G + 0.114 B in 15-bit
+    /// fixed point with rounding (OpenCV's RY15/GY15/BY15). A 1-channel image is returned as is; for 4 channels alpha is ignored.
     static func gray(_ image: Image) -> [UInt8] {
         if image.channels == 1 { return image.pixels }
         let n = image.width * image.height
@@ -14,7 +14,7 @@ enum LocalImageOps {
             out.withUnsafeMutableBufferPointer { dst in
                 for i in 0..<n {
                     let r = Int(src[i * c]), g = Int(src[i * c + 1]), b = Int(src[i * c + 2])
-                    dst[i] = UInt8((r * 4899 + g * 9617 + b * 1868 + (1 << 13)) >> 14)
+                    dst[i] = UInt8((r * 9798 + g * 19235 + b * 3735 + (1 << 14)) >> 15)
                 }
             }
         }
