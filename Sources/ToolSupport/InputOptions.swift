@@ -15,3 +15,23 @@ public struct InputOptions: ParsableArguments {
 
     public init() {}
 }
+
+import FaceSet
+import Foundation
+
+public enum InputError: Error, CustomStringConvertible {
+    case noInputs
+    public var description: String {
+        "no input files (give paths as arguments or one per line on standard input)"
+    }
+}
+
+extension InputOptions {
+    /// The input paths in order: the expanded arguments, or the list read from standard input.
+    public func resolvePaths() throws -> [String] {
+        if !paths.isEmpty { return try FaceList.expand(paths) }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        // Paths read from stdin may themselves be directories (e.g. `echo faces/ | dfl-pack`).
+        return try FaceList.expand(FaceList.parse([UInt8](data), nullSeparated: nullSeparated))
+    }
+}
