@@ -50,7 +50,7 @@ let package = Package(
                                  .linkedLibrary("m")]),
         library("FaceDetect", ["CDlib", "Imaging", "FaceAlign"]),
         library("NeuralNet", ["COpenBLAS", "AtomicIO"]),
-        library("Sort", ["Imaging", "FaceSet", "FaceAlign"]),
+        library("Sort", ["Imaging", "FaceSet", "FaceAlign", "AtomicIO"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 

@@ -22,21 +22,21 @@ public enum SortMethod: String, CaseIterable, Sendable {
     /// One line for `--help`.
     public var summary: String {
         switch self {
-        case .blur: return "CPBD sharpness of the face inside its landmark hull, sharpest first"
-        case .motionBlur: return "variance of an 11-tap Laplacian inside the landmark hull, sharpest first"
+        case .blur: return "CPBD sharpness in the hull, sharpest first"
+        case .motionBlur: return "Laplacian variance in the hull, sharpest first"
         case .faceYaw: return "head yaw from the landmarks, largest first"
         case .facePitch: return "head pitch from the landmarks, largest first"
-        case .faceSourceRectSize: return "area of the face's rectangle in its source frame, largest first"
-        case .hist: return "chain of near-duplicates by histogram similarity (Bhattacharyya)"
-        case .histDissim: return "summed histogram distance to all other faces, most unusual first"
-        case .brightness: return "mean HSV value (max of R, G, B; the gray value for 1-channel faces), brightest first"
-        case .hue: return "mean 8-bit HSV hue, largest first (0 for gray faces)"
+        case .faceSourceRectSize: return "face area in its source frame, largest first"
+        case .hist: return "chain of near-duplicates by histogram"
+        case .histDissim: return "histogram distance to the rest, largest first"
+        case .brightness: return "mean HSV value (or gray), brightest first"
+        case .hue: return "mean 8-bit HSV hue, largest first (gray: 0)"
         case .black: return "number of samples equal to 0, fewest first"
-        case .origname: return "source frame file name stored in the face, ascending"
-        case .oneface: return "drop every face of a frame that yielded more than one face (FRAME_INDEX names)"
-        case .absdiff: return "chain by summed absolute pixel difference (--dissimilar for the reverse chain)"
-        case .final: return "best --count faces spread over yaw and pitch, sharpest and most varied"
-        case .finalFast: return "as final, with the source rectangle's area standing in for sharpness"
+        case .origname: return "source_filename in the face, ascending"
+        case .oneface: return "drop frames with several faces (FRAME_INDEX)"
+        case .absdiff: return "chain by summed absolute pixel difference"
+        case .final: return "best --count faces over yaw, sharp and varied"
+        case .finalFast: return "as final, by source rectangle area, not CPBD"
         }
     }
 
