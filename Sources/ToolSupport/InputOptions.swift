@@ -18,6 +18,9 @@ public struct InputOptions: ParsableArguments {
 
 import FaceSet
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum InputError: Error, CustomStringConvertible {
     case noInputs
@@ -30,6 +33,8 @@ extension InputOptions {
     /// The input paths in order: the expanded arguments, or the list read from standard input.
     public func resolvePaths() throws -> [String] {
         if !paths.isEmpty { return try FaceList.expand(paths) }
+        // Waiting on a terminal for a list nobody is typing would look like a hang.
+        if isatty(STDIN_FILENO) == 1 { throw InputError.noInputs }
         let data = FileHandle.standardInput.readDataToEndOfFile()
         // Paths read from stdin may themselves be directories (e.g. `echo faces/ | dfl-pack`).
         return try FaceList.expand(FaceList.parse([UInt8](data), nullSeparated: nullSeparated))
