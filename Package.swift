@@ -70,7 +70,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),
-        .testTarget(name: "SortTests", dependencies: ["Sort", "Imaging"],
+        .testTarget(name: "SortTests", dependencies: ["Sort", "Imaging", "FaceSet", "FaceAlign"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign"], swiftSettings: nativeSwift),
     ],
