@@ -74,6 +74,28 @@ final class SortToolTests: XCTestCase {
         XCTAssertEqual(try ToolHarness.run(["--by", "face-source-rect-size", "--drop-below", "5000", "-q"] + paths).lines, [paths[1], paths[0]])
     }
 
+    /// source_rect stored as an int32 array, an int64 array or a plain list (DFL needs an array).
+    func testSourceRectInEveryStorage() throws {
+        let base = try ToolHarness.fixtureFace("obama_speech_2009_0")
+        guard case .dict(var pairs) = try XCTUnwrap(try DFLJPG.readDictionary(base)) else { return XCTFail("dict") }
+        let rects: [(PickleValue, Int)] = [
+            (.ndarray(try NDArray(int32s: [0, 0, 20, 10], shape: [4])), 200),
+            (.list([.int(0), .int(0), .int(100), .int(100)]), 10000),
+            (.ndarray(try NDArray(int64s: [10, 10, 60, 50], shape: [4])), 2000),
+        ]
+        let key = PickleValue.string("source_rect")
+        let paths = try rects.enumerated().map { k, rect -> String in
+            pairs.removeAll { $0.key == key }
+            pairs.append(PicklePair(key, rect.0))
+            let path = "\(dir)/rect\(k).jpg"
+            try ToolHarness.write(try DFLJPG.embed(pickle: try PickleWriter.write(.dict(pairs)), into: base), to: path)
+            return path
+        }
+        let run = try ToolHarness.run(["--by", "face-source-rect-size", "--print-score", "-q"] + paths)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.lines, [1, 2, 0].map { "\(paths[$0])\t\(rects[$0].1)" })
+    }
+
     func testInvalidFacesAreReportedAndListedLast() throws {
         let good = try headTurnFaces(yaws: [-0.4, 0.4])
         let plain = "\(dir)/plain.jpg"
