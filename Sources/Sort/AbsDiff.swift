@@ -10,7 +10,7 @@ public enum AbsDiffOrdering {
         public var description: String {
             switch self {
             case .sizeMismatch(_, let e, let g):
-                return "absdiff needs faces of one size: expected \(e.0)x\(e.1)x\(e.2), got \(g.0)x\(g.1)x\(g.2)"
+                return "absdiff needs faces of one size: expected \(e.0)x\(e.1), got \(g.0)x\(g.1) (\(e.2) and \(g.2) channels)"
             }
         }
     }
@@ -41,10 +41,13 @@ public enum AbsDiffOrdering {
 
     /// The chain from face 0: each step goes to the unvisited face nearest to (`similar`) or farthest
     /// from (`!similar`) the current one; ties go to the lower index. Returns the order and each face's
-    /// distance to its predecessor (0 first). Every face must have the same size.
-    public static func chain(_ images: [Image], similar: Bool = true) throws -> (order: [Int], distances: [Double]) {
-        let n = images.count
+    /// distance to its predecessor (0 first). Every face must have the same width and height; in a mix of
+    /// gray and colour faces the gray ones are compared as three equal channels (alpha is dropped).
+    public static func chain(_ input: [Image], similar: Bool = true) throws -> (order: [Int], distances: [Double]) {
+        let n = input.count
         guard n > 0 else { return ([], []) }
+        let colour = input.contains { $0.channels > 1 }
+        let images = input.map { colour ? $0.grayToRGB() : $0 }
         let shape = (images[0].width, images[0].height, images[0].channels)
         for (i, im) in images.enumerated() where (im.width, im.height, im.channels) != shape {
             throw Failure.sizeMismatch(index: i, expected: shape, got: (im.width, im.height, im.channels))

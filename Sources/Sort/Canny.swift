@@ -94,33 +94,51 @@ enum Canny {
         return out
     }
 
-    /// scipy `gaussian_filter` with `mode='constant'` (zeros outside), truncate 4.0, separable.
+    /// scipy `gaussian_filter` with `mode='constant'` (zeros outside), truncate 4.0: along rows (axis 0)
+    /// first, then columns, each tap pair summed as scipy sums symmetric kernels: w0·x0 + Σ wj·(x₋j + x₊j).
     static func gaussianZeroPadded(_ plane: [Double], width: Int, height: Int, sigma: Double) -> [Double] {
         let radius = Int(4 * sigma + 0.5)
-        var kernel = (-radius...radius).map { exp(-0.5 * Double($0 * $0) / (sigma * sigma)) }
-        let total = kernel.reduce(0, +)
+        var kernel = (0...radius).map { exp(-0.5 * Double($0 * $0) / (sigma * sigma)) }
+        let total = kernel[0] + 2 * kernel[1...].reduce(0, +)
         kernel = kernel.map { $0 / total }
         var tmp = [Double](repeating: 0, count: plane.count)
         var out = [Double](repeating: 0, count: plane.count)
-        // Along rows (axis 0) first, then columns, as scipy orders the axes.
-        for r in 0..<height {
-            for c in 0..<width {
-                var s = 0.0
-                for k in -radius...radius {
-                    let rr = r + k
-                    if rr >= 0 && rr < height { s += kernel[k + radius] * plane[rr * width + c] }
+        plane.withUnsafeBufferPointer { src in
+            tmp.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<height {
+                    let row = r * width
+                    for c in 0..<width { dst[row + c] = kernel[0] * src[row + c] }
+                    for j in 1...radius {
+                        let w = kernel[j]
+                        let up = r - j >= 0 ? (r - j) * width : -1, down = r + j < height ? (r + j) * width : -1
+                        if up >= 0 && down >= 0 {
+                            for c in 0..<width { dst[row + c] += w * (src[up + c] + src[down + c]) }
+                        } else if up >= 0 {
+                            for c in 0..<width { dst[row + c] += w * src[up + c] }
+                        } else if down >= 0 {
+                            for c in 0..<width { dst[row + c] += w * src[down + c] }
+                        }
+                    }
                 }
-                tmp[r * width + c] = s
             }
         }
-        for r in 0..<height {
-            for c in 0..<width {
-                var s = 0.0
-                for k in -radius...radius {
-                    let cc = c + k
-                    if cc >= 0 && cc < width { s += kernel[k + radius] * tmp[r * width + cc] }
+        tmp.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<height {
+                    let row = r * width
+                    for c in 0..<width {
+                        var s = kernel[0] * src[row + c]
+                        if c >= radius && c + radius < width {
+                            for j in 1...radius { s += kernel[j] * (src[row + c - j] + src[row + c + j]) }
+                        } else {
+                            for j in 1...radius {
+                                let l = c - j >= 0 ? src[row + c - j] : 0, rr = c + j < width ? src[row + c + j] : 0
+                                s += kernel[j] * (l + rr)
+                            }
+                        }
+                        dst[row + c] = s
+                    }
                 }
-                out[r * width + c] = s
             }
         }
         return out

@@ -42,6 +42,18 @@ public struct FaceHistogram: Sendable, Equatable {
         self.rootNormalized = values
     }
 
+    /// A 1-channel histogram repeated over three channels: how a gray face looks to a colour comparison
+    /// (a gray JPEG loaded as BGR has three equal channels). Other histograms are returned unchanged.
+    public func replicated(toChannels count: Int) -> FaceHistogram {
+        guard channels == 1, count > 1 else { return self }
+        return FaceHistogram(channels: count, rootNormalized: Array([[Double]](repeating: rootNormalized, count: count).joined()))
+    }
+
+    private init(channels: Int, rootNormalized: [Double]) {
+        self.channels = channels
+        self.rootNormalized = rootNormalized
+    }
+
     /// Sum over channels of the Bhattacharyya distances (OpenCV's HISTCMP_BHATTACHARYYA). An empty
     /// histogram is at distance 1 from everything, as in OpenCV.
     public func distance(to other: FaceHistogram) -> Double {
@@ -68,7 +80,11 @@ public enum HistogramOrdering {
     /// the remaining face nearest to the current one. Inputs over 20 000 faces are chained in chunks as
     /// DFL does, but the chunks are joined in input order (DFL joins them in completion order, which is
     /// not reproducible). Returns the order and each face's distance to its predecessor (0 first).
-    public static func similarityChain(_ hists: [FaceHistogram]) -> (order: [Int], distances: [Double]) {
+    /// A mix of gray and colour faces is compared in colour, each gray histogram standing for three
+    /// equal channels; an all-gray list compares one channel (SAEHDBW).
+    public static func similarityChain(_ input: [FaceHistogram]) -> (order: [Int], distances: [Double]) {
+        let channels = input.map(\.channels).max() ?? 1
+        let hists = input.map { $0.replicated(toChannels: channels) }
         let n = hists.count
         var chunk = chunkSize
         if n / chunkSize > 12 { chunk = Int(Double(n) / 11.9) }

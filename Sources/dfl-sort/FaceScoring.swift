@@ -28,14 +28,14 @@ enum FaceScoring {
     /// absdiff compares faces pixel by pixel: faces of another size than the first usable one are
     /// reported instead of stopping the whole run.
     private static func rejectOtherSizes(_ results: inout [Result<FaceFeature, ScoreFailure>]) {
-        var shape: (Int, Int, Int)?
+        var shape: (Int, Int)?
         for i in results.indices {
             guard case .success(.image(let im)) = results[i] else { continue }
-            let s = (im.width, im.height, im.channels)
+            let s = (im.width, im.height)
             if let shape {
                 if shape != s {
                     results[i] = .failure(ScoreFailure(reason:
-                        "absdiff needs faces of one size: \(s.0)x\(s.1)x\(s.2) differs from the first face's \(shape.0)x\(shape.1)x\(shape.2)"))
+                        "absdiff needs faces of one size: \(s.0)x\(s.1) differs from the first face's \(shape.0)x\(shape.1)"))
                 }
             } else {
                 shape = s

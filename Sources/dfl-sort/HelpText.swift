@@ -32,7 +32,8 @@ enum HelpText {
             sort last. Use --drop-below to drop them.
           - 1-channel faces work with every method: the gray plane is the face
             itself (SAEHDBW's rule), hist compares one histogram, brightness is
-            the mean value, hue is 0.
+            the mean value, hue is 0. In a mix of gray and colour faces, hist
+            and absdiff compare a gray face as three equal channels.
           - source_rect is read whether stored as int32, int64 or a plain list.
           - hist chunks more than 20000 faces as DFL does but joins the chunks
             in input order, so runs are reproducible.

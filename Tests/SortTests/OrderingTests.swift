@@ -25,6 +25,25 @@ final class OrderingTests: XCTestCase {
         XCTAssertEqual(result.order.first, 0, "the chain starts at the first face")
     }
 
+    /// Gray and colour faces in one list: a gray face is compared as three equal channels, so it chains
+    /// next to the colour face it was made from.
+    func testHistChainMixesGrayAndColourFaces() throws {
+        let a = TestImages.scene(width: 32, height: 32, channels: 3, seed: 1, background: 30)
+        let b = TestImages.scene(width: 32, height: 32, channels: 3, seed: 2, background: 200)
+        func gray3(_ im: Image) -> Image {   // equal channels, so the luma is the value itself
+            var out = im
+            for i in 0..<(im.width * im.height) { for c in 0..<3 { out.pixels[i * 3 + c] = im.pixels[i * 3] } }
+            return out
+        }
+        let colourA = gray3(a), colourB = gray3(b)
+        let grayA = Image(width: 32, height: 32, channels: 1, pixels: stride(from: 0, to: colourA.pixels.count, by: 3).map { colourA.pixels[$0] })
+        let images = [colourA, colourB, grayA]
+        let features = try images.map { try SortMethod.hist.feature(of: FaceInput(fileName: "x", image: $0)) }
+        let result = try SortMethod.hist.arrange(features)
+        XCTAssertEqual(result.order, [0, 2, 1])
+        XCTAssertEqual(result.scores[2]!, 0, accuracy: 1e-9)
+    }
+
     func testHistDissimPutsTheOddFaceFirst() throws {
         let base = TestImages.scene(width: 32, height: 32, channels: 1, seed: 5)
         let odd = Image(width: 32, height: 32, channels: 1, fill: 3)
@@ -86,6 +105,14 @@ final class OrderingTests: XCTestCase {
         XCTAssertEqual(try AbsDiffOrdering.chain(images).order, [0, 2, 4, 3, 1])
         XCTAssertEqual(try AbsDiffOrdering.chain(images, similar: false).order, [0, 1, 2, 3, 4])
         XCTAssertThrowsError(try AbsDiffOrdering.chain(images + [Image(width: 2, height: 1, channels: 1)]))
+        // A gray face among colour ones counts as three equal channels: gray 40 is nearest to (40, 40, 40).
+        let mixed = [Image(width: 1, height: 1, channels: 3, pixels: [0, 0, 0]),
+                     Image(width: 1, height: 1, channels: 3, pixels: [200, 200, 200]),
+                     Image(width: 1, height: 1, channels: 1, pixels: [40]),
+                     Image(width: 1, height: 1, channels: 3, pixels: [40, 40, 41])]
+        let chained = try AbsDiffOrdering.chain(mixed)
+        XCTAssertEqual(chained.order, [0, 2, 3, 1])
+        XCTAssertEqual(chained.distances, [0, 120, 1, 479])
     }
 
     func testFiltersReverseDropAndKeep() {
