@@ -9,7 +9,6 @@ extension SortMethod: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
 }
 
-@main
 struct DflSort: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dfl-sort",
@@ -86,19 +85,5 @@ struct DflSort: ParsableCommand {
         for row in rows { out += printScore ? "\(row.path)\t\(row.score)\n" : "\(row.path)\n" }
         FileHandle.standardOutput.write(out.data(using: .utf8)!)
         if diagnostics.exitStatus != 0 { throw ExitCode(diagnostics.exitStatus) }
-    }
-
-    /// Usage errors exit 2 (DESIGN.md), not ArgumentParser's EX_USAGE.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                printError("dfl-sort: " + fullMessage(for: error))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
     }
 }
