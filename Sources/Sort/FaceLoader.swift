@@ -56,8 +56,11 @@ extension SortMethod {
             if needsLandmarks || usesHullMask {
                 let points = metadata.landmarks.map { Point2D($0.x, $0.y) }
                 if points.isEmpty && needsLandmarks { throw FaceLoadError.noLandmarks }
-                if !points.isEmpty {
-                    guard points.count == 68 else { throw FaceLoadError.wrongLandmarkCount(points.count) }
+                if !points.isEmpty && points.count != 68 && needsLandmarks {
+                    throw FaceLoadError.wrongLandmarkCount(points.count)
+                }
+                // hist-dissim falls back to the whole image when the landmarks are unusable.
+                if points.count == 68 {
                     if usesHullMask, let image = input.image {
                         input.hullMask = try FaceGeometry.hullMask(points, width: image.width, height: image.height)
                     }
