@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import FaceSet
 import Imaging
+import FaceAlign
 
 /// dfl-sort on real faces whose pixels were changed in known ways (the DFL-made fixture faces, cut from
 /// the project's still photos): expected orders follow from how the copies were made.
@@ -46,6 +47,29 @@ final class PixelToolTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Real faces and their mirror images (pixels flipped, landmarks mirrored): a mirror turns the head
+    /// the other way, so by yaw the order must read the same from both ends with each face swapped for
+    /// its mirror (the three faces' yaws differ in size, so there are no ties).
+    func testFaceYawOfMirroredRealFacesIsSymmetric() throws {
+        var paths: [String] = [], mirrorOf: [String: String] = [:]
+        for name in colourFaces {
+            let bytes = try ToolHarness.fixtureFace(name)
+            let original = "\(dir)/\(name).jpg"
+            try ToolHarness.write(bytes, to: original)
+            let image = try decodeImage(bytes)
+            let mirrored = try writeFace(image.flippedHorizontally(), metadataFrom: bytes, to: name + "_mirror") { m in
+                let points = m.landmarks.map { Point2D($0.x, $0.y) }
+                m.landmarks = (try! mirroredLandmarks(points, width: image.width)).map { SIMD2($0.x, $0.y) }
+            }
+            paths += [original, mirrored]
+            mirrorOf[original] = mirrored; mirrorOf[mirrored] = original
+        }
+        let run = try ToolHarness.run(["--by", "face-yaw", "-q"] + paths)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.lines.count, 6)
+        for i in 0..<3 { XCTAssertEqual(mirrorOf[run.lines[i]], run.lines[5 - i], "order: \(run.lines)") }
     }
 
     func testBrightnessFollowsKnownDarkening() throws {
