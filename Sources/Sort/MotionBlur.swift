@@ -14,8 +14,11 @@ public enum MotionBlur {
         guard w > 0, h > 0 else { return 0 }
         var sum = 0.0, sumSquares = 0.0
         var plane = [Double](repeating: 0, count: w * h)
+        let stride = image.channels
         for ch in 0..<channels {
-            for i in 0..<(w * h) { plane[i] = Double(image.pixels[i * image.channels + ch]) }
+            image.pixels.withUnsafeBufferPointer { px in
+                for i in 0..<(w * h) { plane[i] = Double(px[i * stride + ch]) }
+            }
             let lap = laplacian(plane, width: w, height: h)
             for v in lap { sum += v; sumSquares += v * v }
         }
@@ -26,12 +29,48 @@ public enum MotionBlur {
 
     /// d²/dx² + d²/dy², each as a separable filter (derivative along one axis, smoothing along the other).
     static func laplacian(_ p: [Double], width w: Int, height h: Int) -> [Double] {
-        let rowsD = filterRows(p, width: w, height: h, kernel: derivative)
-        let rowsS = filterRows(p, width: w, height: h, kernel: smoothing)
-        let a = filterColumns(rowsD, width: w, height: h, kernel: smoothing)
-        let b = filterColumns(rowsS, width: w, height: h, kernel: derivative)
-        var out = a
-        for i in 0..<out.count { out[i] += b[i] }
+        let radius = derivative.count / 2, taps = derivative.count
+        var rowsD = [Double](repeating: 0, count: p.count)
+        var rowsS = [Double](repeating: 0, count: p.count)
+        var out = [Double](repeating: 0, count: p.count)
+        // Horizontal pass on a row padded with its reflection, so the inner loop has no branches.
+        var padded = [Double](repeating: 0, count: w + 2 * radius)
+        derivative.withUnsafeBufferPointer { kd in
+            smoothing.withUnsafeBufferPointer { ks in
+                p.withUnsafeBufferPointer { src in
+                    rowsD.withUnsafeMutableBufferPointer { dD in
+                        rowsS.withUnsafeMutableBufferPointer { dS in
+                            padded.withUnsafeMutableBufferPointer { row in
+                                for r in 0..<h {
+                                    for i in 0..<(w + 2 * radius) { row[i] = src[r * w + reflect101(i - radius, w)] }
+                                    for c in 0..<w {
+                                        var d = 0.0, s = 0.0
+                                        for k in 0..<taps { d += kd[k] * row[c + k]; s += ks[k] * row[c + k] }
+                                        dD[r * w + c] = d
+                                        dS[r * w + c] = s
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                // Vertical pass: smoothing over the row derivatives plus derivative over the row smoothing.
+                rowsD.withUnsafeBufferPointer { sD in
+                    rowsS.withUnsafeBufferPointer { sS in
+                        out.withUnsafeMutableBufferPointer { dst in
+                            for r in 0..<h {
+                                let o = r * w
+                                for k in 0..<taps {
+                                    let rr = reflect101(r - radius + k, h) * w
+                                    let a = ks[k], b = kd[k]
+                                    for c in 0..<w { dst[o + c] += a * sD[rr + c] + b * sS[rr + c] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         return out
     }
 
@@ -41,44 +80,5 @@ public enum MotionBlur {
         var i = i
         while i < 0 || i >= n { i = i < 0 ? -i : 2 * n - 2 - i }
         return i
-    }
-
-    static func filterRows(_ p: [Double], width w: Int, height h: Int, kernel: [Double]) -> [Double] {
-        let radius = kernel.count / 2
-        var out = [Double](repeating: 0, count: p.count)
-        p.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for r in 0..<h {
-                    let row = r * w
-                    for c in 0..<w {
-                        var s = 0.0
-                        if c >= radius && c + radius < w {
-                            for k in 0..<kernel.count { s += kernel[k] * src[row + c - radius + k] }
-                        } else {
-                            for k in 0..<kernel.count { s += kernel[k] * src[row + reflect101(c - radius + k, w)] }
-                        }
-                        dst[row + c] = s
-                    }
-                }
-            }
-        }
-        return out
-    }
-
-    static func filterColumns(_ p: [Double], width w: Int, height h: Int, kernel: [Double]) -> [Double] {
-        let radius = kernel.count / 2
-        var out = [Double](repeating: 0, count: p.count)
-        p.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for r in 0..<h {
-                    for k in 0..<kernel.count {
-                        let rr = reflect101(r - radius + k, h) * w
-                        let weight = kernel[k]
-                        for c in 0..<w { dst[r * w + c] += weight * src[rr + c] }
-                    }
-                }
-            }
-        }
-        return out
     }
 }
