@@ -79,7 +79,12 @@ struct DflSort: ParsableCommand {
             rows += scored.indices.filter { !usable.contains($0) }.map { (path: paths[$0], score: "nan") }
         }
         if let rename {
-            rows = try Renamer.copy(rows, into: rename, diagnostics: diagnostics)
+            do {
+                rows = try Renamer.copy(rows, into: rename, inputs: paths, diagnostics: diagnostics)
+            } catch {
+                printError("dfl-sort: \(rename): \(error)")
+                throw ExitCode(1)
+            }
         }
         var out = ""
         for row in rows { out += printScore ? "\(row.path)\t\(row.score)\n" : "\(row.path)\n" }

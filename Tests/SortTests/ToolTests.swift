@@ -108,6 +108,8 @@ final class SortToolTests: XCTestCase {
         let run = try ToolHarness.run(["--by", "face-yaw", "-q"] + inputs)
         XCTAssertEqual(run.status, 1)
         XCTAssertEqual(run.lines, [good[1], good[0], plain, garbage, missing])
+        let scored = try ToolHarness.run(["--by", "face-yaw", "--print-score", "-q"] + inputs)
+        XCTAssertEqual(scored.lines.suffix(3), ["\(plain)\tnan", "\(garbage)\tnan", "\(missing)\tnan"])
         XCTAssertEqual(run.errorLines.count, 3, run.stderr)
         for (line, path) in zip(run.errorLines, [plain, garbage, missing]) {
             XCTAssertTrue(line.hasPrefix("dfl-sort: \(path): "), line)
@@ -137,6 +139,20 @@ final class SortToolTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run.lines[k])), before[source])
         }
         XCTAssertEqual(try paths.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, before, "inputs untouched")
+    }
+
+    /// Renaming into the faces' own directory would overwrite faces not yet copied: refused, nothing written.
+    func testRenameRefusesToOverwriteInputs() throws {
+        let faces = try headTurnFaces(yaws: [0.2, -0.2])
+        let first = "\(dir)/00000.jpg", second = "\(dir)/00001.jpg"
+        try FileManager.default.moveItem(atPath: faces[0], toPath: second)
+        try FileManager.default.moveItem(atPath: faces[1], toPath: first)
+        let before = try [first, second].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        let run = try ToolHarness.run(["--by", "face-yaw", "--rename", dir, "-q", first, second])
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.lines, [])
+        XCTAssertTrue(run.stderr.contains("--rename would write"), run.stderr)
+        XCTAssertEqual(try [first, second].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, before)
     }
 
     func testUsageErrorsExit2() throws {
