@@ -65,26 +65,28 @@ struct DflSort: ParsableCommand {
         let paths = try input.resolvePaths()
         let scored = FaceScoring.score(paths: paths, method: by, quiet: quiet)
         // Report unusable faces in input order, so stderr is deterministic too.
+        var valid: [Int] = [], features: [FaceFeature] = []
         for (i, result) in scored.enumerated() {
-            if case .failure(let reason) = result { diagnostics.fail(paths[i], reason) }
+            switch result {
+            case .success(let feature): valid.append(i); features.append(feature)
+            case .failure(let reason): diagnostics.fail(paths[i], reason)
+            }
         }
-        let valid = scored.indices.filter { if case .success = scored[$0] { return true }; return false }
-        let features = valid.map { i -> FaceFeature in if case .success(let f) = scored[i] { return f }; fatalError() }
         let arrangement = try by.arrange(features, options: ArrangeOptions(count: count, dissimilar: dissimilar))
             .filtered(reverse: reverse, dropBelow: dropBelow, keep: keep)
 
         var rows = arrangement.order.map { k in (path: paths[valid[k]], score: arrangement.scoreText(k)) }
-        if !dropInvalid {
-            let usable = Set(valid)
-            rows += scored.indices.filter { !usable.contains($0) }.map { (path: paths[$0], score: "nan") }
-        }
         if let rename {
+            // Only the sorted faces are copied; faces that could not be scored were reported above.
             do {
                 rows = try Renamer.copy(rows, into: rename, inputs: paths, diagnostics: diagnostics)
             } catch {
                 printError("dfl-sort: \(rename): \(error)")
                 throw ExitCode(1)
             }
+        } else if !dropInvalid {
+            let usable = Set(valid)
+            rows += scored.indices.filter { !usable.contains($0) }.map { (path: paths[$0], score: "nan") }
         }
         var out = ""
         for row in rows { out += printScore ? "\(row.path)\t\(row.score)\n" : "\(row.path)\n" }
