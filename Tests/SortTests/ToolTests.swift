@@ -139,6 +139,14 @@ final class SortToolTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run.lines[k])), before[source])
         }
         XCTAssertEqual(try paths.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }, before, "inputs untouched")
+        // A face that cannot be scored is reported and not copied.
+        let garbage = "\(dir)/garbage.jpg"
+        try ToolHarness.write(Array("not a face".utf8), to: garbage)
+        let again = try ToolHarness.run(["--by", "face-yaw", "--rename", "\(dir)/renamed2", "-q", garbage] + paths)
+        XCTAssertEqual(again.status, 1)
+        XCTAssertEqual(again.lines, ["00000.jpg", "00001.jpg", "00002.jpg"].map { "\(dir)/renamed2/\($0)" })
+        XCTAssertEqual(again.errorLines.count, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/renamed2/00003.jpg"))
     }
 
     /// Renaming into the faces' own directory would overwrite faces not yet copied: refused, nothing written.
