@@ -31,6 +31,8 @@ let package = Package(
         .executable(name: "dfl-info", targets: ["dfl-info"]),
         .executable(name: "dfl-bench", targets: ["dfl-bench"]),
         .executable(name: "dfl-train", targets: ["dfl-train"]),
+        .executable(name: "dfl-extract", targets: ["dfl-extract"]),
+        .executable(name: "dfl-sort", targets: ["dfl-sort"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -55,6 +57,7 @@ let package = Package(
         library("Samples", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
         library("Trainer", ["SAEHD", "NeuralNet", "Samples", "ColorTransfer", "FaceAlign", "FaceSet", "Imaging",
                             "AtomicIO"]),
+        library("Sort", ["Imaging", "FaceSet", "FaceAlign", "AtomicIO"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -67,6 +70,8 @@ let package = Package(
         .executableTarget(name: "dfl-bench",
                           dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport"],
                           swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
+        tool("dfl-extract", ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "AtomicIO"]),
+        tool("dfl-sort", ["Sort", "FaceSet", "Imaging", "FaceAlign"]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
@@ -85,6 +90,10 @@ let package = Package(
         .testTarget(name: "SamplesTests", dependencies: ["Samples", "ColorTransfer", "Imaging", "FaceSet", "FaceAlign"],
                     swiftSettings: nativeSwift),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "SAEHD", "NeuralNet", "Samples", "Imaging", "FaceSet"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "ExtractTests", dependencies: ["FaceDetect", "FaceAlign", "FaceSet", "Imaging"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "SortTests", dependencies: ["Sort", "Imaging", "FaceSet", "FaceAlign"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign"], swiftSettings: nativeSwift),
     ],

@@ -42,6 +42,9 @@ public final class Optimizer {
     }
     /// Completed steps.
     public var iterations = 0
+    /// Parameters that keep their values (gradients are still consumed and zeroed; slots stay as they are).
+    /// DFL's liae with random_warp off freezes inter_AB this way while its slots still exist.
+    public var frozen: Set<String> = []
 
     /// An optimiser over `parameters` with zeroed slots.
     public init(kind: Kind, parameters: [Parameter], settings: Settings = Settings()) {
@@ -78,6 +81,7 @@ public final class Optimizer {
         }
         let keep = settings.learningRateDropout
         for (index, p) in parameters.enumerated() {
+            if frozen.contains(p.name) { p.grad.zero(); continue }
             let w = p.value.data, g = p.grad.data, count = p.value.count
             let s0 = slots[index][0].data
             let s1 = kind == .adabelief ? slots[index][1].data : s0

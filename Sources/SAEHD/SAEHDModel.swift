@@ -102,6 +102,15 @@ public final class SAEHDModel {
         return out
     }
 
+    /// liae only: whether inter_AB is trained (DFL freezes it when random_warp is off; spec §1.5).
+    public var trainsInterAB: Bool {
+        get { !optimizer.frozen.contains { $0.hasPrefix("inter_AB.") } }
+        set {
+            let names = parameters.map(\.name).filter { $0.hasPrefix("inter_AB.") }
+            if newValue { optimizer.frozen.subtract(names) } else { optimizer.frozen.formUnion(names) }
+        }
+    }
+
     /// Total trainable parameter count.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 

@@ -116,21 +116,33 @@ public func remap(_ image: FloatImage, mapX: [Float], mapY: [Float], width: Int,
                         let s0 = src.baseAddress!
                         for i in 0..<(width * height) {
                             let qx = (mx[i] * 32).rounded(.toNearestOrEven), qy = (my[i] * 32).rounded(.toNearestOrEven)
-                            // Fast path: gray, bicubic, all 16 taps inside (the common case).
-                            if c == 1, interpolation == .cubic, qx.isFinite, qy.isFinite,
-                               abs(qx) < 1e8, abs(qy) < 1e8 {
+                            // Fast path: bicubic with all 16 taps inside (the common case).
+                            if interpolation == .cubic, qx.isFinite, qy.isFinite, abs(qx) < 1e8, abs(qy) < 1e8 {
                                 let X = Int(qx), Y = Int(qy)
                                 let ix = X >> 5, iy = Y >> 5
                                 if ix >= 1, iy >= 1, ix + 2 < sw, iy + 2 < sh {
                                     let wx = table[X & 31], wy = table[Y & 31]
-                                    var p = s0 + (iy - 1) * sw + ix - 1
-                                    var acc: Float = 0
-                                    for j in 0..<4 {
-                                        let row = SIMD4(p[0], p[1], p[2], p[3])
-                                        acc += wy[j] * (row * wx).sum()
-                                        p += sw
+                                    if c == 1 {
+                                        var p = s0 + (iy - 1) * sw + ix - 1
+                                        var acc: Float = 0
+                                        for j in 0..<4 {
+                                            acc += wy[j] * (SIMD4(p[0], p[1], p[2], p[3]) * wx).sum()
+                                            p += sw
+                                        }
+                                        dst[i] = acc
+                                        continue
                                     }
-                                    dst[i] = acc
+                                    let rowStride = sw * c
+                                    for k in 0..<c {
+                                        var p = s0 + ((iy - 1) * sw + ix - 1) * c + k
+                                        var acc: Float = 0
+                                        for j in 0..<4 {
+                                            let row = SIMD4(p[0], p[c], p[2 * c], p[3 * c])
+                                            acc += wy[j] * (row * wx).sum()
+                                            p += rowStride
+                                        }
+                                        dst[i * c + k] = acc
+                                    }
                                     continue
                                 }
                             }

@@ -7,7 +7,8 @@
 //
 // fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
 // between the timed iterations, so both see the same machine load; the rate measured at the start of the
-// run is printed too (sgemm_gflops_at_start).
+// run is printed too (sgemm_gflops_at_start). cpu_time_fraction compares FLOPs per CPU-second of the step
+// and of sgemm, which a shared machine disturbs less than wall-clock rates.
 import Foundation
 import COpenBLAS
 import NeuralNet
@@ -35,6 +36,14 @@ func peakRSSMegabytes() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024  // KiB on Linux
+}
+
+/// User + system CPU seconds of this process (all threads).
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
 }
 
 func cpuModel() -> String {
@@ -113,17 +122,23 @@ func trainCommand(_ args: [String]) throws {
     for _ in 0..<warmup { model.trainStep(data) }
     var times: [Double] = []
     var sgemmDuring: [Double] = []
+    var cpuRatios: [Double] = []
     var macs = 0
     for _ in 0..<iterations {
         MACCounter.reset()
-        let t0 = now()
+        let t0 = now(), c0 = cpuSeconds()
         model.trainStep(data)
         times.append(now() - t0)
+        let stepCPU = cpuSeconds() - c0
         macs = MACCounter.forward
         // The reference rate is sampled between iterations, under the same load as the step itself
         // (the machine may be shared), with the same thread count.
+        let c1 = cpuSeconds()
         sgemmDuring.append(measureSgemm(threads: threads, size: 2048, repeats: 1))
+        let sgemmCPU = cpuSeconds() - c1
         Threads.set(threads)
+        // FLOPs per CPU-second of the step against those of sgemm (2 calls inside measureSgemm).
+        cpuRatios.append((6 * Double(macs) / stepCPU) / (4 * 2048.0 * 2048 * 2048 / sgemmCPU))
     }
     if args.contains("--profile") {
         ConvProfiler.enabled = true
@@ -148,7 +163,8 @@ func trainCommand(_ args: [String]) throws {
     var line = String(format: "bench train %@ ch=%d batch=%d threads=%d ms_per_iter=%.1f ms_min=%.1f gflops=%.1f",
                       config.description, channels, batch, threads, ms, times.min()! * 1000, gflops)
     let sgemmNow = median(sgemmDuring)
-    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f", gflops / sgemmNow, sgemmNow)
+    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f", gflops / sgemmNow, sgemmNow,
+                   median(cpuRatios))
     if let sgemm { line += String(format: " fraction_of_sgemm_at_start=%.3f sgemm_gflops_at_start=%.1f", gflops / sgemm, sgemm) }
     line += String(format: " iter_gmacs=%.2f params=%d peak_rss_mb=%.0f iterations=%d", 3 * Double(macs) / 1e9,
                    model.parameterCount, peakRSSMegabytes(), iterations)
@@ -205,6 +221,51 @@ do {
     switch args.first {
     case "sgemm": sgemmCommand(args)
     case "train": try trainCommand(args)
+    case "conv":
+        // dfl-bench conv HxW CIN COUT K STRIDE BATCH [--threads N] [--block-floats N]: one layer, forward+backward.
+        guard args.count >= 7, let hw = Int(args[1]), let cin = Int(args[2]), let cout = Int(args[3]),
+              let k = Int(args[4]), let st = Int(args[5]), let b = Int(args[6]) else {
+            throw ValidationFailure("conv SIZE CIN COUT K STRIDE BATCH")
+        }
+        let threads = intOption(args, "--threads", 2)
+        if let bf = option(args, "--block-floats").flatMap(Int.init) { ConvolutionTuning.blockFloats = bf }
+        Threads.set(threads)
+        var rng = SeededRNG(seed: 1)
+        let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
+                          activation: .leakyReLU(0.1), workspace: Workspace(), rng: &rng)
+        let x = Tensor(shape: [b, hw, hw, cin])
+        for i in 0..<x.count { x.data[i] = rng.nextUnitFloat() - 0.5 }
+        let dy = Tensor(shape: [b, conv.outputSize(hw), conv.outputSize(hw), cout])
+        for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
+        var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = []
+        for rep in 0..<intOption(args, "--reps", 6) + 1 {
+            MACCounter.reset()
+            let t0 = now(), c0 = cpuSeconds()
+            _ = conv.forward(x)
+            GradientPool.give(conv.backward(dy))
+            let t = now() - t0, c = cpuSeconds() - c0
+            let flops = 6 * Double(MACCounter.forward)
+            let c1 = cpuSeconds()
+            let s = measureSgemm(threads: threads, size: 2048, repeats: 1)
+            let sc = cpuSeconds() - c1
+            Threads.set(threads)
+            // Per CPU-second rates are insensitive to being descheduled on a shared machine.
+            let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
+            if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
+        }
+        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
+                     hw, hw, cin, cout, k, st, b, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
+    case "checkpoint":
+        // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
+        guard args.count == 4, let ch = Int(args[2]) else { throw ValidationFailure("checkpoint CONFIG CHANNELS PATH") }
+        let config = try ModelConfig(args[1], channels: ch)
+        let model = SAEHDModel(config: config, seed: 1)
+        let data = TrainingBatch(batch: 1, resolution: config.resolution, channels: ch)
+        data.fillRandom(seed: 2)
+        let losses = model.trainStep(data)
+        try model.save(to: args[3])
+        print(String(format: "bench checkpoint %@ ch=%d path=%@ tensors=%d src_loss=%.4f", config.description, ch, args[3],
+                     model.parameters.count * 3, losses.srcMean))
     case "-h", "--help":
         print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]")
     default: allCommand(args)

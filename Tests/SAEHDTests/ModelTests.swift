@@ -93,6 +93,43 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// One thread and two threads take different partitions (row blocks, per-thread partials, column split
+    /// of wide weight gradients); the results must agree.
+    func testThreadCountDoesNotChangeGradients() throws {
+        let saved = Threads.count
+        defer { Threads.set(saved) }
+        let model = SAEHDModel(config: try ModelConfig("df-ud-64-32-8-16-8", channels: 3), seed: 2)
+        let batch = TrainingBatch(batch: 2, resolution: 64, channels: 3)
+        batch.fillRandom(seed: 4)
+        Threads.set(1)
+        _ = model.computeGradients(batch)
+        let single = model.parameters.map(\.grad.array)
+        for p in model.parameters { p.grad.zero() }
+        Threads.set(2)
+        _ = model.computeGradients(batch)
+        for (p, g) in zip(model.parameters, single) {
+            let worst = zip(p.grad.array, g).map { abs(Double($0 - $1)) }.max() ?? 0
+            let scale = g.map { abs(Double($0)) }.max() ?? 0
+            XCTAssertLessThanOrEqual(worst, 1e-4 * scale + 1e-9, p.name)
+        }
+    }
+
+    func testFrozenInterABKeepsItsWeights() throws {
+        let model = SAEHDModel(config: try ModelConfig("liae-ud-32-8-4-4-4", channels: 1), seed: 1)
+        model.trainsInterAB = false
+        XCTAssertFalse(model.trainsInterAB)
+        let batch = TrainingBatch(batch: 1, resolution: 32, channels: 1)
+        batch.fillRandom(seed: 3)
+        let before = model.parameters.map(\.value.array)
+        model.trainStep(batch)
+        for (p, old) in zip(model.parameters, before) {
+            if p.name.hasPrefix("inter_AB.") { XCTAssertEqual(p.value.array, old, p.name) }
+            XCTAssertTrue(p.grad.array.allSatisfy { $0 == 0 }, p.name)
+        }
+        XCTAssertNotEqual(model.parameters.first { $0.name.hasPrefix("inter_B.") }!.value.array,
+                          before[model.parameters.firstIndex { $0.name.hasPrefix("inter_B.") }!])
+    }
+
     func testTrainingReducesLossAndCheckpointRoundTrips() throws {
         let model = SAEHDModel(config: try ModelConfig("liae-ud-32-16-8-8-8", channels: 1), seed: 1,
                                settings: { var s = Optimizer.Settings(); s.learningRate = 1e-3; return s }())
