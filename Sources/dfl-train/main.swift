@@ -270,6 +270,7 @@ struct DFLTrain: ParsableCommand {
         let progress = ProgressLines(quiet: quiet)
         try session.run(settings: settings, shouldStop: { StopRequest.isRequested }, events: progress.handle)
         progress.finish()
+        if !quiet, let line = progress.summary() { printError(line) }
     }
 
     func evaluate() throws {
@@ -309,7 +310,20 @@ final class ProgressLines {
     var lastLine = Date.distantPast
     var pendingNewline = false
 
+    var iterations = 0
+    var iterationMilliseconds = 0.0
+    var stepMilliseconds = 0.0
+
     init(quiet: Bool) { self.quiet = quiet }
+
+    /// The run's mean iteration time next to the optimizer step's (the rest is waiting for samples and
+    /// bookkeeping); the first iteration (allocations) is left out when there are more.
+    func summary() -> String? {
+        guard iterations > 1 else { return nil }
+        let n = Double(iterations - 1)
+        return String(format: "dfl-train: %d iterations, mean %.1f ms/iteration, of which the training step %.1f ms",
+                      iterations, iterationMilliseconds / n, stepMilliseconds / n)
+    }
 
     func line(_ iteration: Int, _ ms: Double, _ src: Double, _ dst: Double) -> String {
         let f = DateFormatter()
@@ -319,6 +333,10 @@ final class ProgressLines {
     }
 
     func handle(_ event: TrainingEvent) {
+        if case .iteration(let r) = event {
+            if iterations > 0 { iterationMilliseconds += r.iterationMilliseconds; stepMilliseconds += r.stepMilliseconds }
+            iterations += 1
+        }
         guard !quiet else { return }
         switch event {
         case .iteration(let r):

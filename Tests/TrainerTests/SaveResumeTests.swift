@@ -99,4 +99,41 @@ final class SaveResumeTests: XCTestCase {
         let (_, state) = try ModelDirectory(dir).loadModel()
         XCTAssertEqual(state.iteration, 2)
     }
+
+    /// Options allowed to change on resume are taken and saved; dated backups are complete copies.
+    func testResumeWithChangedOptionsAndBackups() throws {
+        let dir = temporaryDirectory(self)
+        var o = tinyOptions(config: "liae-ud-64-16-16-16-16")
+        let src = try Fixture.store("src", "train", options: o)
+        var settings = SessionSettings()
+        settings.previewEvery = 0
+        settings.saveEveryMinutes = 0
+        settings.maxIterations = 2
+        try TrainingSession(directory: ModelDirectory(dir), options: o, src: src,
+                            dst: Fixture.store("dst", "train", options: o)).run(settings: settings)
+        o.batchSize = 2
+        o.ctMode = "lct"
+        o.randomWarp = false       // liae: inter_AB frozen from now on
+        o.eyesMouthPriority = true
+        let resumed = try TrainingSession(directory: ModelDirectory(dir), options: o, src: src,
+                                          dst: Fixture.store("dst", "train", options: o, keepColorReference: true))
+        let interAB = resumed.model.parameters.first { $0.name.hasPrefix("inter_AB.") }!
+        let before = interAB.value.array
+        settings.backupEveryHours = 1e-9
+        var backups: [String] = []
+        try resumed.run(settings: settings) { if case .backup(let path) = $0 { backups.append(path) } }
+        XCTAssertEqual(interAB.value.array, before, "inter_AB must stay frozen without random warp")
+        let state = try ModelDirectory(dir).loadState()
+        XCTAssertEqual(state.iteration, 4)
+        XCTAssertEqual(state.options, o)
+        XCTAssertEqual(backups.count, 1)
+        for file in ModelDirectory.fileNames {
+            XCTAssertEqual(FileManager.default.contents(atPath: backups[0] + "/" + file), FileManager.default.contents(atPath: dir + "/" + file))
+        }
+        // Changing a fixed option is refused.
+        var other = o
+        other.seed = 99
+        XCTAssertThrowsError(try TrainingSession(directory: ModelDirectory(dir), options: other, src: src,
+                                                 dst: Fixture.store("dst", "train", options: o, keepColorReference: true)))
+    }
 }

@@ -51,7 +51,7 @@ let trainerExecutable: String = {
 }()
 
 /// Starts dfl-train (standard output and error to files so nothing blocks).
-func startTrainer(_ arguments: [String], logs: String) throws -> Process {
+func startTrainer(_ arguments: [String], logs: String, stdin: String? = nil) throws -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: trainerExecutable)
     process.arguments = arguments
@@ -59,15 +59,20 @@ func startTrainer(_ arguments: [String], logs: String) throws -> Process {
     FileManager.default.createFile(atPath: logs + ".err", contents: nil)
     process.standardOutput = FileHandle(forWritingAtPath: logs + ".out")
     process.standardError = FileHandle(forWritingAtPath: logs + ".err")
-    process.standardInput = FileHandle.nullDevice
+    if let stdin {
+        FileManager.default.createFile(atPath: logs + ".in", contents: Data(stdin.utf8))
+        process.standardInput = FileHandle(forReadingAtPath: logs + ".in")
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
     try process.run()
     return process
 }
 
 /// Runs dfl-train to completion.
-func runTrainer(_ arguments: [String], in dir: String) throws -> ToolResult {
+func runTrainer(_ arguments: [String], in dir: String, stdin: String? = nil) throws -> ToolResult {
     let logs = dir + "/log-" + UUID().uuidString
-    let p = try startTrainer(arguments, logs: logs)
+    let p = try startTrainer(arguments, logs: logs, stdin: stdin)
     p.waitUntilExit()
     let out = (try? String(contentsOfFile: logs + ".out", encoding: .utf8)) ?? ""
     let err = (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? ""

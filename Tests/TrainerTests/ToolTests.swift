@@ -146,4 +146,16 @@ final class TrainerToolTests: XCTestCase {
         let png = try decodePNG([UInt8](Data(contentsOf: URL(fileURLWithPath: out + "/0004_0.png"))))
         XCTAssertEqual([png.width, png.height, png.channels], [64, 64, 3])
     }
+
+    /// `--src -` reads a face list on standard input; gray faces make an SAEHDBW (1-channel) model.
+    func testFaceListOnStandardInputAndGrayFaces() throws {
+        let work = temporaryDirectory(self), model = work + "/model"
+        let list = try FileManager.default.contentsOfDirectory(atPath: Fixture.folder("src_gray", "train")).sorted()
+            .map { Fixture.folder("src_gray", "train") + "/" + $0 }.joined(separator: "\n") + "\n"
+        let r = try runTrainer(["--model", model, "--src", "-", "--dst", Fixture.folder("dst_gray", "train")] + tiny + ["--iterations", "2"],
+                               in: work, stdin: list)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("SAEHDBW") && r.stderr.contains("24 src"), r.stderr)
+        XCTAssertEqual(try ModelDirectory(model).loadState().options.channels, 1)
+    }
 }
