@@ -65,6 +65,8 @@ let package = Package(
         tool("dfl-extract", ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "AtomicIO"]),
         tool("dfl-sort", ["Sort", "FaceSet", "Imaging", "FaceAlign"]),
 
+        // Shared by the test targets that run the built tools (not part of any product).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceSetTests", dependencies: ["FaceSet", "Imaging"],
@@ -76,14 +78,14 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),
-        .testTarget(name: "ExtractTests", dependencies: ["FaceDetect", "FaceAlign", "FaceSet", "Imaging"],
+        .testTarget(name: "ExtractTests", dependencies: ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ColorTransferTests", dependencies: ["ColorTransfer", "Imaging"], swiftSettings: nativeSwift),
         .testTarget(name: "SamplesTests", dependencies: ["Samples", "ColorTransfer", "Imaging", "FaceSet", "FaceAlign"],
                     swiftSettings: nativeSwift),
-        .testTarget(name: "SortTests", dependencies: ["Sort", "Imaging", "FaceSet", "FaceAlign"],
+        .testTarget(name: "SortTests", dependencies: ["Sort", "Imaging", "FaceSet", "FaceAlign", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
-        .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign"], swiftSettings: nativeSwift),
+        .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign", "TestSupport"], swiftSettings: nativeSwift),
     ],
     // Swift 5 language mode: the numeric kernels share buffers across DispatchQueue.concurrentPerform
     // workers by index ranges, which strict Swift 6 checking cannot express without ceremony.
