@@ -54,6 +54,7 @@ let package = Package(
         library("ColorTransfer", ["Imaging"]),
         library("Samples", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
         library("Sort", ["Imaging", "FaceSet", "FaceAlign", "AtomicIO"]),
+        library("SAEHD", ["NeuralNet"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -61,9 +62,12 @@ let package = Package(
         tool("dfl-resize", ["FaceSet", "FaceAlign", "Imaging"]),
         tool("dfl-pack", ["FaceSet"]),
         tool("dfl-info", ["FaceSet", "FaceAlign"]),
-        tool("dfl-bench", ["NeuralNet", "COpenBLAS"]),
         tool("dfl-extract", ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "AtomicIO"]),
         tool("dfl-sort", ["Sort", "FaceSet", "Imaging", "FaceAlign"]),
+        // NATIVE_CPU lets the benchmark report the vector width the build targets.
+        .executableTarget(name: "dfl-bench",
+                          dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport"],
+                          swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
 
         // Shared by the test targets that run the built tools (not part of any product).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -75,6 +79,8 @@ let package = Package(
                     exclude: ["make_dfl_reference.py", "make_pose_reference.py", "make_mask_reference.py"],
                     swiftSettings: nativeSwift),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "SAEHDTests", dependencies: ["SAEHD", "NeuralNet"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),
