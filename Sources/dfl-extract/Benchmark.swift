@@ -18,7 +18,7 @@ func runBenchmark(paths: [String], model: LandmarkModel, command: ExtractCommand
         return 1
     }
     let threads = command.threads ?? ProcessInfo.processInfo.activeProcessorCount
-    print("frame size  upsample  threads  frames  faces/frame  frames/s  decode ms  detect ms  align+encode ms (CPU time per frame)")
+    // One `bench extract …` line per measurement, as `make bench` prints every figure (times are CPU ms per frame).
     for (w, h) in [(640, 360), (1280, 720)] {
         let frames: [[UInt8]]
         do { frames = try photos.map { try encodeJPEG(letterboxed($0, width: w, height: h), quality: 95) } } catch {
@@ -48,8 +48,9 @@ func runBenchmark(paths: [String], model: LandmarkModel, command: ExtractCommand
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let perFrame = { (t: Double) in t * 1000 / Double(total) }
-            print(String(format: "%4dx%-4d   %8d  %7d  %6d  %11.2f  %8.1f  %9.1f  %9.1f  %9.1f", w, h, up, workers, total,
-                         Double(faces) / Double(total), Double(total) / seconds, perFrame(cpu.decode),
+            print(String(format: "bench extract %dx%d upsample=%d threads=%d frames=%d faces_per_frame=%.2f "
+                         + "frames_per_s=%.1f decode_ms=%.1f detect_ms=%.1f align_encode_ms=%.1f", w, h, up, workers,
+                         total, Double(faces) / Double(total), Double(total) / seconds, perFrame(cpu.decode),
                          perFrame(cpu.detect), perFrame(cpu.align)))
         }
     }

@@ -1,5 +1,6 @@
 // Runs the built dfl-extract binary (it sits next to the test bundle) and collects its output.
 import Foundation
+import TestSupport
 import XCTest
 
 struct ToolRun {
@@ -9,10 +10,7 @@ struct ToolRun {
     var lines: [String] { stdout.split(separator: "\n").map(String.init) }
 }
 
-final class DataBox: @unchecked Sendable { var data = Data() }
-
 enum ToolRunner {
-    static var binary: URL { Bundle.main.bundleURL.appendingPathComponent("dfl-extract") }
 
     /// The repository's examples/data folder.
     static let exampleData = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -22,32 +20,8 @@ enum ToolRunner {
     static var videoFrames: URL { Bundle.module.url(forResource: "Fixtures/video_frames", withExtension: nil)! }
 
     static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> ToolRun {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let d = stdin { input.fileHandleForWriting.write(d) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes before waiting, so a full pipe cannot block the child.
-        let errBox = DataBox()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
-            done.signal()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        done.wait()
-        process.waitUntilExit()
-        let errData = errBox.data
-        return ToolRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                       stderr: String(decoding: errData, as: UTF8.self))
+        let r = try ToolProcess.run("dfl-extract", arguments, stdin: stdin, environment: environment)
+        return ToolRun(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     /// A fresh empty directory under the temporary directory.

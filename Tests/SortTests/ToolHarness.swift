@@ -2,6 +2,7 @@
 // with new metadata (synthetic landmarks at known head poses), and broken inputs.
 import XCTest
 import Foundation
+import TestSupport
 import FaceSet
 import FaceAlign
 
@@ -14,32 +15,10 @@ struct ToolRun {
 }
 
 enum ToolHarness {
-    /// The directory holding the built products (the test bundle sits next to the executables).
-    static var binary: URL { Bundle.main.bundleURL.appendingPathComponent("dfl-sort") }
 
     static func run(_ arguments: [String], stdin: String? = nil) throws -> ToolRun {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(stdin.data(using: .utf8)!) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes before waiting so a full pipe cannot block the child.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errBox = Box()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        let errData = errBox.data
-        p.waitUntilExit()
-        return ToolRun(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
-                       status: p.terminationStatus)
+        let r = try ToolProcess.run("dfl-sort", arguments, stdin: stdin.map { Data($0.utf8) })
+        return ToolRun(stdout: r.stdout, stderr: r.stderr, status: r.status)
     }
 
     static func temporaryDirectory() throws -> String {
