@@ -158,4 +158,18 @@ final class TrainerToolTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("SAEHDBW") && r.stderr.contains("24 src"), r.stderr)
         XCTAssertEqual(try ModelDirectory(model).loadState().options.channels, 1)
     }
+
+    /// `--channels 1` trains an SAEHDBW model from colour faces (luma on load); `--face-type f` re-crops the
+    /// whole-face fixtures to full faces.
+    func testGrayModelFromColourFacesAndFaceTypeConversion() throws {
+        let work = temporaryDirectory(self)
+        var r = try runTrainer(trainArgs(work + "/gray") + tiny + ["--channels", "1", "--iterations", "2", "--preview-every", "1"], in: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try ModelDirectory(work + "/gray").loadState().options.channels, 1)
+        let preview = try decodePNG([UInt8](Data(contentsOf: URL(fileURLWithPath: work + "/gray/preview/latest.png"))))
+        XCTAssertEqual([preview.width, preview.height, preview.channels], [5 * 64, 2 * 64, 1])
+        r = try runTrainer(trainArgs(work + "/full") + tiny + ["--face-type", "f", "--iterations", "2"], in: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try ModelDirectory(work + "/full").loadState().options.faceType, "f")
+    }
 }
