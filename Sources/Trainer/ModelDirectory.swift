@@ -199,6 +199,10 @@ public struct ModelDirectory: Sendable {
         let keep = Set(["current", "previous"].compactMap {
             (try? FileManager.default.destinationOfSymbolicLink(atPath: path + "/" + $0)).map { URL(fileURLWithPath: $0).lastPathComponent }
         })
+        // Temporary links left by a killed run.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+            if !name.hasSuffix("-\(getpid())") { unlink(path + "/" + name) }
+        }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: savesDirectory) else { return }
         for name in names where !keep.contains(name) {
             try? FileManager.default.removeItem(atPath: savesDirectory + "/" + name)

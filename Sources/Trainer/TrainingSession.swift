@@ -83,8 +83,20 @@ public final class TrainingSession {
             model = try makeModel(options)
             state = ModelState(iteration: 0, trainingSeconds: 0, options: options)
         }
+        let (options, iteration) = (state.options, state.iteration)
+        lossLog = try Self.openLossLog(directory, iteration, check: { try Self.checkGenerator(options, src, dst) })
+    }
+
+    /// Checks the sample options against the faces (e.g. a colour transfer 1-channel faces cannot take) before
+    /// anything is written, then creates the directory and opens loss.csv.
+    private static func openLossLog(_ directory: ModelDirectory, _ iteration: Int, check: () throws -> Void) throws -> LossLog {
+        try check()
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
-        lossLog = try LossLog(path: directory.lossLogPath, upTo: state.iteration)
+        return try LossLog(path: directory.lossLogPath, upTo: iteration)
+    }
+
+    private static func checkGenerator(_ o: TrainingOptions, _ src: FaceStore, _ dst: FaceStore) throws {
+        _ = try generator(o, src, dst)
     }
 
     /// A new model may only go into a missing or empty directory (so no user file is ever overwritten).
@@ -102,8 +114,9 @@ public final class TrainingSession {
     }
 
     /// The sample generator of the current options.
-    func makeGenerator() throws -> BatchGenerator {
-        let o = state.options
+    func makeGenerator() throws -> BatchGenerator { try Self.generator(state.options, src, dst) }
+
+    static func generator(_ o: TrainingOptions, _ src: FaceStore, _ dst: FaceStore) throws -> BatchGenerator {
         var srcOptions = SampleOptions.srcDefaults(channels: o.channels)
         var dstOptions = SampleOptions.dstDefaults(channels: o.channels)
         srcOptions.randomWarp = o.randomWarp; dstOptions.randomWarp = o.randomWarp

@@ -284,7 +284,7 @@ struct DFLTrain: ParsableCommand {
         let names: [String]
         switch source {
         case .files(let paths): names = paths.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
-        case .pak: names = (0..<store.count).map { String(format: "face%05d", $0) }
+        case .pak(let path): names = try pakStems(path, count: store.count)
         }
         let outputs = try OutputDirectory(out!)
         let inputs = store.faces.map { $0.networkInput(channels: c) }
@@ -300,6 +300,26 @@ struct DFLTrain: ParsableCommand {
         let n = Double(store.count)
         print(String(format: "mean\t%.4f\t%.2f", sumSSIM / n, sumPSNR / n))
     }
+}
+
+/// Output names for the faces of a pak: the stored file names' stems, `face00000`… where a name is missing
+/// or repeated (so no output overwrites another).
+func pakStems(_ path: String, count: Int) throws -> [String] {
+    var names = (0..<count).map { String(format: "face%05d", $0) }
+    guard let handle = FileHandle(forReadingAtPath: path) else { return names }
+    defer { try? handle.close() }
+    let size = Int(try handle.seekToEnd())
+    guard let index = try? PackedFaceset.readIndex(fileSize: size, readAt: { offset, n in
+        try handle.seek(toOffset: UInt64(offset))
+        return [UInt8](try handle.read(upToCount: n) ?? Data())
+    }), index.configs.count == count else { return names }
+    var seen = Set<String>()
+    for (i, config) in index.configs.enumerated() {
+        guard let file = config["filename"]?.stringValue else { continue }
+        let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        if !stem.isEmpty, !stem.hasPrefix("."), seen.insert(stem).inserted { names[i] = stem }
+    }
+    return names
 }
 
 /// DFL-style progress on standard error: `[hh:mm:ss][#iteration][ms/iter][src][dst]`, redrawn in place on a

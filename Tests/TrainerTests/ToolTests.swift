@@ -105,6 +105,13 @@ final class TrainerToolTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("multiple of 32"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m4"))
 
+        // A colour transfer 1-channel faces cannot take (rct needs Lab).
+        r = try runTrainer(trainArgs(work + "/m5", src: Fixture.folder("src_gray", "train"), dst: Fixture.folder("dst_gray", "train"))
+                           + tiny + ["--ct-mode", "rct"], in: work)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("rct"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m5"))
+
         // A directory that is not a model and not empty.
         r = try runTrainer(trainArgs(Fixture.folder("src", "heldout")) + tiny, in: work)
         XCTAssertEqual(r.status, 1)
