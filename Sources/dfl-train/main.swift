@@ -345,9 +345,14 @@ final class ProgressLines {
                       iterations, iterationMilliseconds / n, stepMilliseconds / n)
     }
 
-    func line(_ iteration: Int, _ ms: Double, _ src: Double, _ dst: Double) -> String {
+    let clock: DateFormatter = {
         let f = DateFormatter()
         f.dateFormat = "HH:mm:ss"
+        return f
+    }()
+
+    func line(_ iteration: Int, _ ms: Double, _ src: Double, _ dst: Double) -> String {
+        let f = clock
         let time = ms >= 10_000 ? String(format: "%5.2fs", ms / 1000) : String(format: "%04dms", Int(ms.rounded()))
         return String(format: "[%@][#%06d][%@][%.4f][%.4f]", f.string(from: Date()), iteration, time, src, dst)
     }
