@@ -20,6 +20,19 @@ args=(--threads "$THREADS")
 if [ "${QUICK:-0}" = 1 ]; then args+=(--quick); fi
 "$BIN/dfl-bench" "${args[@]}"
 
+# The whole trainer (sample generator running ahead of the step) next to the engine's step time, for the
+# SAEHDBW config above, on the real gray faces of the trainer's test fixtures.
+model_dir=$(mktemp -d)
+trap 'rm -rf "$model_dir"' EXIT
+faces=Tests/TrainerTests/Fixtures/faces
+iters=30; if [ "${QUICK:-0}" = 1 ]; then iters=8; fi
+summary=$("$BIN/dfl-train" --model "$model_dir/m" --src "$faces/src_gray/train" --dst "$faces/dst_gray/train" \
+  --config liae-ud-96-32-32-32-16 --batch-size 8 --iterations "$iters" --preview-every 0 --save-every 0 \
+  --threads "$THREADS" 2>&1 | grep 'ms/iteration' | tail -1)
+trainer_ms=$(sed -n 's/.*mean \([0-9.]*\) ms\/iteration.*/\1/p' <<<"$summary")
+step_ms=$(sed -n 's/.*training step \([0-9.]*\) ms.*/\1/p' <<<"$summary")
+echo "bench trainer liae-ud-96-32-32-32-16 ch=1 batch=8 threads=$THREADS iterations=$iters ms_per_iter=${trainer_ms:-?} step_ms=${step_ms:-?}"
+
 # Extraction frames/s at 640x360 and 1280x720, HOG upsample 0 and 1, on the example stills.
 "$BIN/dfl-extract" --bench examples/data
 
