@@ -1,1 +1,226 @@
-// placeholder: replaced by the CDlib shim
+// The dlib shim: wraps dlib's HOG face detector and shape predictor behind the plain C API of cdlib.h.
+// No C++ exception leaves this file; each entry point converts them into a status and a message.
+#include "cdlib.h"
+
+#include <dlib/image_processing.h>
+#include <dlib/image_processing/frontal_face_detector.h>
+#include <dlib/image_transforms.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// A read-only view of caller memory that satisfies dlib's generic image interface, so the
+// predictor and the detector read the Swift buffer without a copy.
+struct gray_view {
+    const unsigned char *data;
+    long rows;
+    long cols;
+    long stride;
+};
+
+}  // namespace
+
+namespace dlib {
+template <> struct image_traits<gray_view> { typedef unsigned char pixel_type; };
+}  // namespace dlib
+
+namespace {
+inline long num_rows(const gray_view &v) { return v.rows; }
+inline long num_columns(const gray_view &v) { return v.cols; }
+inline const void *image_data(const gray_view &v) { return v.data; }
+inline long width_step(const gray_view &v) { return v.stride; }
+}  // namespace
+
+struct cdlib_detector {
+    dlib::frontal_face_detector detector = dlib::get_frontal_face_detector();
+};
+
+// dlib's shape_predictor rounds its landmarks to whole pixels. This holds the same model (read with the
+// same serialization layout, version 1) and runs the same cascade, but keeps sub-pixel coordinates: the
+// alignment transform and frame-to-frame stability both benefit.
+struct cdlib_predictor {
+    dlib::matrix<float, 0, 1> initial_shape;
+    std::vector<std::vector<dlib::impl::regression_tree>> forests;
+    std::vector<std::vector<unsigned long>> anchor_idx;
+    std::vector<std::vector<dlib::vector<float, 2>>> deltas;
+
+    void read(std::istream &in) {
+        int version = 0;
+        dlib::deserialize(version, in);
+        if (version != 1) throw dlib::serialization_error("not a dlib shape predictor (unexpected version)");
+        dlib::deserialize(initial_shape, in);
+        dlib::deserialize(forests, in);
+        dlib::deserialize(anchor_idx, in);
+        dlib::deserialize(deltas, in);
+        if (forests.size() != anchor_idx.size() || forests.size() != deltas.size())
+            throw dlib::serialization_error("inconsistent shape predictor cascade");
+    }
+
+    unsigned long num_parts() const { return initial_shape.size() / 2; }
+
+    // The cascade of dlib::shape_predictor::operator(), returning float points.
+    template <typename image_type>
+    void predict(const image_type &img, const dlib::rectangle &rect, double *xy) const {
+        using namespace dlib::impl;
+        dlib::matrix<float, 0, 1> current_shape = initial_shape;
+        std::vector<float> feature_pixel_values;
+        for (unsigned long iter = 0; iter < forests.size(); ++iter) {
+            extract_feature_pixel_values(img, rect, current_shape, initial_shape, anchor_idx[iter], deltas[iter],
+                                         feature_pixel_values);
+            unsigned long leaf_idx;
+            for (unsigned long i = 0; i < forests[iter].size(); ++i)
+                current_shape += forests[iter][i](feature_pixel_values, leaf_idx);
+        }
+        const dlib::point_transform_affine tform_to_img = unnormalizing_tform(rect);
+        for (unsigned long i = 0; i < num_parts(); ++i) {
+            const dlib::vector<double, 2> p = tform_to_img(dlib::vector<double, 2>(location(current_shape, i)));
+            xy[2 * i] = p.x();
+            xy[2 * i + 1] = p.y();
+        }
+    }
+};
+
+namespace {
+
+void set_error(char *error, size_t capacity, const char *message) {
+    if (error == nullptr || capacity == 0) return;
+    std::snprintf(error, capacity, "%s", message);
+}
+
+bool valid_image(const uint8_t *gray, int width, int height, int stride) {
+    return gray != nullptr && width > 0 && height > 0 && stride >= width;
+}
+
+}  // namespace
+
+extern "C" {
+
+cdlib_detector *cdlib_detector_create(char *error, size_t error_capacity) {
+    try {
+        return new cdlib_detector();
+    } catch (const std::exception &e) {
+        set_error(error, error_capacity, e.what());
+    } catch (...) {
+        set_error(error, error_capacity, "unknown error creating the face detector");
+    }
+    return nullptr;
+}
+
+void cdlib_detector_destroy(cdlib_detector *detector) { delete detector; }
+
+int cdlib_detect(cdlib_detector *detector, const uint8_t *gray, int width, int height, int stride,
+                 int upsample, double threshold, cdlib_rect *boxes, int capacity,
+                 char *error, size_t error_capacity) {
+    if (detector == nullptr || !valid_image(gray, width, height, stride) || upsample < 0 || upsample > 4 ||
+        capacity < 0 || (capacity > 0 && boxes == nullptr)) {
+        set_error(error, error_capacity, "bad argument to cdlib_detect");
+        return CDLIB_BAD_ARGUMENT;
+    }
+    try {
+        const gray_view view{gray, height, width, stride};
+        std::vector<dlib::rect_detection> found;
+        // As dlib's Python binding: upsample with pyramid_up, detect, map boxes back with rect_down.
+        dlib::pyramid_down<2> pyramid;
+        if (upsample == 0) {
+            detector->detector(view, found, threshold);
+        } else {
+            dlib::array2d<unsigned char> up;
+            dlib::pyramid_up(view, up, pyramid);
+            for (int i = 1; i < upsample; ++i) dlib::pyramid_up(up, pyramid);
+            detector->detector(up, found, threshold);
+            for (auto &d : found) d.rect = pyramid.rect_down(d.rect, upsample);
+        }
+        std::sort(found.begin(), found.end(), [](const dlib::rect_detection &a, const dlib::rect_detection &b) {
+            return a.detection_confidence > b.detection_confidence;
+        });
+        const int n = static_cast<int>(found.size());
+        for (int i = 0; i < n && i < capacity; ++i) {
+            const auto &r = found[i].rect;
+            boxes[i] = cdlib_rect{r.left(), r.top(), r.right(), r.bottom(), found[i].detection_confidence};
+        }
+        return n;
+    } catch (const std::exception &e) {
+        set_error(error, error_capacity, e.what());
+    } catch (...) {
+        set_error(error, error_capacity, "unknown error in face detection");
+    }
+    return CDLIB_ERROR;
+}
+
+cdlib_predictor *cdlib_predictor_load(const char *path, int *status, char *error, size_t error_capacity) {
+    int dummy = 0;
+    int &code = status != nullptr ? *status : dummy;
+    if (path == nullptr) {
+        code = CDLIB_BAD_ARGUMENT;
+        set_error(error, error_capacity, "no model path");
+        return nullptr;
+    }
+    try {
+        std::ifstream file(path, std::ios::binary);
+        if (!file) {
+            code = CDLIB_MODEL_OPEN;
+            set_error(error, error_capacity, std::strerror(errno));
+            return nullptr;
+        }
+        auto *p = new cdlib_predictor();
+        try {
+            p->read(file);
+        } catch (const dlib::serialization_error &e) {
+            delete p;
+            code = CDLIB_MODEL_FORMAT;
+            set_error(error, error_capacity, e.what());
+            return nullptr;
+        } catch (...) {
+            delete p;
+            throw;
+        }
+        if (p->num_parts() != 68) {
+            const unsigned long parts = p->num_parts();
+            delete p;
+            code = CDLIB_MODEL_FORMAT;
+            char message[96];
+            std::snprintf(message, sizeof message, "the model has %lu landmarks, not 68", parts);
+            set_error(error, error_capacity, message);
+            return nullptr;
+        }
+        code = CDLIB_OK;
+        return p;
+    } catch (const std::exception &e) {
+        code = CDLIB_ERROR;
+        set_error(error, error_capacity, e.what());
+    } catch (...) {
+        code = CDLIB_ERROR;
+        set_error(error, error_capacity, "unknown error loading the landmark model");
+    }
+    return nullptr;
+}
+
+void cdlib_predictor_destroy(cdlib_predictor *predictor) { delete predictor; }
+
+int cdlib_predict(const cdlib_predictor *predictor, const uint8_t *gray, int width, int height, int stride,
+                  cdlib_rect box, double *xy, char *error, size_t error_capacity) {
+    if (predictor == nullptr || xy == nullptr || !valid_image(gray, width, height, stride) ||
+        box.right < box.left || box.bottom < box.top) {
+        set_error(error, error_capacity, "bad argument to cdlib_predict");
+        return CDLIB_BAD_ARGUMENT;
+    }
+    try {
+        const gray_view view{gray, height, width, stride};
+        const dlib::rectangle rect(box.left, box.top, box.right, box.bottom);
+        predictor->predict(view, rect, xy);
+        return CDLIB_OK;
+    } catch (const std::exception &e) {
+        set_error(error, error_capacity, e.what());
+    } catch (...) {
+        set_error(error, error_capacity, "unknown error fitting landmarks");
+    }
+    return CDLIB_ERROR;
+}
+
+}  // extern "C"

@@ -13,7 +13,8 @@ public final class Progress: @unchecked Sendable {
     private let start = Date()
     private let lock = NSLock()
     private var done = 0
-    private var lastDraw = Date.distantPast
+    private var lastDraw: Date
+    private var drewSomething = false
 
     /// - Parameters:
     ///   - quiet: draw nothing at all.
@@ -22,6 +23,9 @@ public final class Progress: @unchecked Sendable {
         self.total = total
         self.isTerminal = isatty(STDERR_FILENO) == 1
         self.enabled = !quiet && total > 0
+        // A terminal gets the bar at once; a log gets its first line only after ten seconds, so
+        // short runs stay silent there.
+        self.lastDraw = isTerminal ? .distantPast : start
     }
 
     public func advance(by n: Int = 1) {
@@ -30,14 +34,16 @@ public final class Progress: @unchecked Sendable {
         done += n
         let now = Date()
         let interval: TimeInterval = isTerminal ? 0.1 : 10
-        guard now.timeIntervalSince(lastDraw) >= interval || done == total else { return }
+        let finalLine = done == total && (isTerminal || drewSomething)
+        guard now.timeIntervalSince(lastDraw) >= interval || finalLine else { return }
         lastDraw = now
+        drewSomething = true
         draw(now: now)
     }
 
     /// Ends the bar's line on a terminal.
     public func finish() {
-        guard enabled, isTerminal else { return }
+        guard enabled, isTerminal, drewSomething else { return }
         lock.lock(); defer { lock.unlock() }
         FileHandle.standardError.write("\n".data(using: .utf8)!)
     }

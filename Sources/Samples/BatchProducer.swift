@@ -1,0 +1,95 @@
+// Keeps training batches ready ahead of the trainer on background threads. Batch k is planned in order
+// under the lock and built from seeds that depend only on k, so the sequence is the same for any number
+// of workers and any timing.
+import Foundation
+
+/// A bounded queue of ready batches filled by worker threads. Dropping the producer stops the workers.
+public final class BatchProducer: @unchecked Sendable {
+    private let queue: Queue
+
+    /// Starts `workers` threads that keep up to `capacity` batches ready. `skip` batches are planned and
+    /// dropped first (resuming a run at iteration `skip` gives the same batches as an uninterrupted run).
+    public init(generator: BatchGenerator, capacity: Int = 4, workers: Int = 1, skip: Int = 0) {
+        precondition(capacity > 0 && workers > 0, "capacity and workers must be positive")
+        queue = Queue(generator: generator, capacity: capacity, skip: skip)
+        for w in 0..<workers {
+            queue.running += 1
+            let thread = Thread { [queue] in queue.work() }
+            thread.name = "batch-producer-\(w)"
+            thread.start()
+        }
+    }
+
+    deinit { queue.stop() }
+
+    /// The next batch in sequence; waits until it is ready. Rethrows a build error of that batch.
+    public func next() throws -> SampleBatch { try queue.next() }
+
+    /// Stops the workers (batches in progress are finished and dropped) and waits for them to exit.
+    public func stop() { queue.stop() }
+
+    /// The state shared with the worker threads (they hold this, not the producer).
+    private final class Queue: @unchecked Sendable {
+        private var planner: BatchGenerator
+        /// An unchanging copy used for building (build reads only the immutable parts).
+        private let builder: BatchGenerator
+        private let capacity: Int
+        private let condition = NSCondition()
+        private var ready: [Int: Result<SampleBatch, Error>] = [:]
+        private var nextToPlan: Int
+        private var nextToDeliver: Int
+        private var stopped = false
+        var running = 0
+
+        init(generator: BatchGenerator, capacity: Int, skip: Int) {
+            var g = generator
+            for _ in 0..<skip { _ = g.plan() }
+            planner = g
+            builder = generator
+            self.capacity = capacity
+            nextToPlan = skip
+            nextToDeliver = skip
+        }
+
+        func next() throws -> SampleBatch {
+            condition.lock()
+            defer { condition.unlock() }
+            while ready[nextToDeliver] == nil { condition.wait() }
+            let result = ready.removeValue(forKey: nextToDeliver)!
+            nextToDeliver += 1
+            condition.broadcast()
+            return try result.get()
+        }
+
+        func stop() {
+            condition.lock()
+            stopped = true
+            condition.broadcast()
+            while running > 0 { condition.wait() }
+            condition.unlock()
+        }
+
+        func work() {
+            while true {
+                condition.lock()
+                while !stopped && nextToPlan >= nextToDeliver + capacity { condition.wait() }
+                if stopped {
+                    running -= 1
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+                let plan = planner.plan()
+                nextToPlan += 1
+                condition.unlock()
+
+                let result = Result { try builder.build(plan) }
+
+                condition.lock()
+                ready[plan.index] = result
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+    }
+}

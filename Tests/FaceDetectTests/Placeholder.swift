@@ -1,2 +1,0 @@
-import XCTest
-final class FaceDetectTestsPlaceholder: XCTestCase { func testNothingYet() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class FaceSetTestsPlaceholder: XCTestCase { func testNothingYet() {} }
