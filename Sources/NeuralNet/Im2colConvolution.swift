@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Shapes of one convolution call.
 struct ConvGeometry {
@@ -42,22 +43,30 @@ enum Im2colConvolution {
     static func blockRows(rows: Int, patch: Int) -> Int {
         let threads = Threads.count
         var r = max(256, min(4096, blockFloats / max(1, patch)))
-        r = min(r, (rows + threads - 1) / threads)
-        return max(1, r)
+        r = max(1, min(r, (rows + threads - 1) / threads))
+        // A block count that is a multiple of the thread count, so no thread waits for a last odd block.
+        var blocks = (rows + r - 1) / r
+        blocks = (blocks + threads - 1) / threads * threads
+        return max(1, (rows + blocks - 1) / blocks)
     }
 
-    /// Calls `body(thread, rows)` for consecutive row blocks, handed round-robin to the engine threads.
+    /// Calls `body(thread, rows)` for consecutive row blocks; each engine thread takes the next free block,
+    /// so a thread that loses its core on a shared machine does not hold the others up.
     static func forEachBlock(rows: Int, blockRows: Int, _ body: (Int, Range<Int>) -> Void) {
         let blocks = (rows + blockRows - 1) / blockRows
         let threads = min(Threads.count, blocks)
-        func run(_ t: Int) {
-            var b = t
-            while b < blocks {
+        if threads <= 1 {
+            for b in 0..<blocks { body(0, (b * blockRows)..<min(rows, (b + 1) * blockRows)) }
+            return
+        }
+        let next = BlockCounter()
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            while true {
+                let b = next.take()
+                if b >= blocks { break }
                 body(t, (b * blockRows)..<min(rows, (b + 1) * blockRows))
-                b += threads
             }
         }
-        if threads <= 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: run) }
     }
 
     /// One scratch buffer of `count` floats per engine thread (slots `base + t`).
@@ -260,4 +269,11 @@ public enum ConvolutionTuning {
         get { Im2colConvolution.blockFloats }
         set { Im2colConvolution.blockFloats = max(1 << 12, newValue) }
     }
+}
+
+/// A shared "next block" index.
+final class BlockCounter: @unchecked Sendable {
+    private let value = Atomic<Int>(0)
+    /// The next index (0, 1, 2, ...), one per call across threads.
+    func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }

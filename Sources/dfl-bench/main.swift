@@ -7,7 +7,8 @@
 //
 // fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
 // between the timed iterations, so both see the same machine load; the rate measured at the start of the
-// run is printed too (sgemm_gflops_at_start).
+// run is printed too (sgemm_gflops_at_start). cpu_time_fraction compares FLOPs per CPU-second of the step
+// and of sgemm, which a shared machine disturbs less than wall-clock rates.
 import Foundation
 import COpenBLAS
 import NeuralNet
@@ -121,17 +122,23 @@ func trainCommand(_ args: [String]) throws {
     for _ in 0..<warmup { model.trainStep(data) }
     var times: [Double] = []
     var sgemmDuring: [Double] = []
+    var cpuRatios: [Double] = []
     var macs = 0
     for _ in 0..<iterations {
         MACCounter.reset()
-        let t0 = now()
+        let t0 = now(), c0 = cpuSeconds()
         model.trainStep(data)
         times.append(now() - t0)
+        let stepCPU = cpuSeconds() - c0
         macs = MACCounter.forward
         // The reference rate is sampled between iterations, under the same load as the step itself
         // (the machine may be shared), with the same thread count.
+        let c1 = cpuSeconds()
         sgemmDuring.append(measureSgemm(threads: threads, size: 2048, repeats: 1))
+        let sgemmCPU = cpuSeconds() - c1
         Threads.set(threads)
+        // FLOPs per CPU-second of the step against those of sgemm (2 calls inside measureSgemm).
+        cpuRatios.append((6 * Double(macs) / stepCPU) / (4 * 2048.0 * 2048 * 2048 / sgemmCPU))
     }
     if args.contains("--profile") {
         ConvProfiler.enabled = true
@@ -156,7 +163,8 @@ func trainCommand(_ args: [String]) throws {
     var line = String(format: "bench train %@ ch=%d batch=%d threads=%d ms_per_iter=%.1f ms_min=%.1f gflops=%.1f",
                       config.description, channels, batch, threads, ms, times.min()! * 1000, gflops)
     let sgemmNow = median(sgemmDuring)
-    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f", gflops / sgemmNow, sgemmNow)
+    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f", gflops / sgemmNow, sgemmNow,
+                   median(cpuRatios))
     if let sgemm { line += String(format: " fraction_of_sgemm_at_start=%.3f sgemm_gflops_at_start=%.1f", gflops / sgemm, sgemm) }
     line += String(format: " iter_gmacs=%.2f params=%d peak_rss_mb=%.0f iterations=%d", 3 * Double(macs) / 1e9,
                    model.parameterCount, peakRSSMegabytes(), iterations)
