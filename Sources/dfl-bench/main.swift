@@ -229,6 +229,7 @@ do {
         }
         let threads = intOption(args, "--threads", 2)
         if let bf = option(args, "--block-floats").flatMap(Int.init) { ConvolutionTuning.blockFloats = bf }
+        if let a = option(args, "--algo").flatMap(ConvAlgorithmChoice.init) { ConvolutionSelection.choice = a }
         Threads.set(threads)
         var rng = SeededRNG(seed: 1)
         let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
@@ -237,13 +238,15 @@ do {
         for i in 0..<x.count { x.data[i] = rng.nextUnitFloat() - 0.5 }
         let dy = Tensor(shape: [b, conv.outputSize(hw), conv.outputSize(hw), cout])
         for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
-        var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = []
+        var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = [], fwd: [Double] = [], bwd: [Double] = []
         for rep in 0..<intOption(args, "--reps", 6) + 1 {
             MACCounter.reset()
             let t0 = now(), c0 = cpuSeconds()
             _ = conv.forward(x)
+            let t1 = now()
             GradientPool.give(conv.backward(dy))
             let t = now() - t0, c = cpuSeconds() - c0
+            if rep > 0 { fwd.append(t1 - t0); bwd.append(t - (t1 - t0)) }
             let flops = 6 * Double(MACCounter.forward)
             let c1 = cpuSeconds()
             let s = measureSgemm(threads: threads, size: 2048, repeats: 1)
@@ -253,8 +256,9 @@ do {
             let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
             if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
         }
-        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
-                     hw, hw, cin, cout, k, st, b, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
+        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d algo=%@/%@ fwd_ms=%.2f bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
+                     hw, hw, cin, cout, k, st, b, conv.algorithm.description, conv.inputGradientAlgorithm.description,
+                     median(fwd) * 1000, median(bwd) * 1000, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
     case "checkpoint":
         // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
         guard args.count == 4, let ch = Int(args[2]) else { throw ValidationFailure("checkpoint CONFIG CHANNELS PATH") }
