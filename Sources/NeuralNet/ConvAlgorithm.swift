@@ -57,10 +57,18 @@ public enum ConvolutionSelection {
         }
     }
 
-    /// The shape rule of the `fast` choice for a 3×3 stride-1 pass (see `dfl-bench conv` measurements).
+    /// The shape rule of the `fast` choice for a 3×3 stride-1 pass, from `dfl-bench conv SIZE CIN COUT 3 1 B
+    /// --algo dense|f2|f4` on the bench layer shapes (Zen 3, 2 threads, forward pass):
+    /// - F(4×4) from 12×12 up: 1.8–4× faster than dense (12×12 512→512 b8 24 ms vs 58 ms; 48×48 128→128
+    ///   45 vs 119 ms; 24×24 88→176 8.7 vs 26 ms; 96×96 64→64 b4 21 vs 49 ms), and ahead of F(2×2).
+    /// - F(2×2) below 12×12, where 4×4 tiles waste much of a 6×6 or 3×3 image and leave few GEMM rows
+    ///   (6×6 256→2048 b8: F2 20 ms, dense 30, F4 32; 8×8 96→1024 b4: F2 4.2, F4 5.0, dense 7.4;
+    ///   3×3 256→1024 b8: F2 7.0, dense 10.9, F4 28).
+    /// - dense under 3×3 pixels (mostly padding) and for fewer than 8 input channels, where the α² GEMMs
+    ///   are too shallow (the input gradient of the 64→4 image head: dense ≈ F2).
     public static func fastAlgorithm(inChannels: Int, outChannels: Int, height: Int, width: Int) -> ConvAlgorithm {
-        // Placeholder until measured.
-        if inChannels >= 32 && outChannels >= 32 { return .winogradF2 }
-        return .dense
+        let side = min(height, width)
+        if side < 3 || inChannels < 8 { return .dense }
+        return side >= 12 ? .winogradF4 : .winogradF2
     }
 }

@@ -57,102 +57,164 @@ enum WinogradConvolution {
         }
     }
 
+    /// Tile counts up to this run as one batch with the α² sgemm calls spread over the threads (each call
+    /// then has every tile as rows); above it, per-thread blocks keep V and M in cache.
+    nonisolated(unsafe) static var wholeBatchTiles = 512
+
+    /// The tiling of one call: output tile (n, ty, tx) of index `i` covers rows ty·m..<ty·m+m, etc.
+    struct Tiling {
+        let g: ConvGeometry
+        let tile: WinogradTile
+        var m: Int { tile.m }
+        var tilesY: Int { (g.height + m - 1) / m }
+        var tilesX: Int { (g.width + m - 1) / m }
+        var perSample: Int { tilesY * tilesX }
+        var count: Int { g.batch * perSample }
+        /// (sample, first row, first column) of the output tile `index`.
+        @inline(__always) func origin(_ index: Int) -> (Int, Int, Int) {
+            let rem = index % perSample
+            return (index / perSample, (rem / tilesX) * m, (rem % tilesX) * m)
+        }
+    }
+
     /// y = act(conv3×3(x) + bias); with `shuffled`, y is stored depth_to_space(2) (DCR) as in
     /// `Im2colConvolution.forward`. `weight` is HWIO (3, 3, in, out).
     static func forward(_ g: ConvGeometry, tile: WinogradTile, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>,
                         shuffled: Bool = false, workspace: Workspace) {
         precondition(applies(g), "Winograd needs a 3×3 stride-1 convolution with padding 1")
-        let m = tile.m, a = tile.alpha, a2 = a * a
-        let cin = g.inChannels, cout = g.outChannels, H = g.height, W = g.width
-        let tilesY = (H + m - 1) / m, tilesX = (W + m - 1) / m, perSample = tilesY * tilesX
-        let tiles = g.batch * perSample
+        let a2 = tile.alpha * tile.alpha
+        let cin = g.inChannels, cout = g.outChannels
+        let tiling = Tiling(g: g, tile: tile)
+        let tiles = tiling.count
         let u = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
         transformFilter(tile, weight: weight, cin: cin, cout: cout, u: u)
+        let zeros = workspace.scratch(WinogradSlot.zeros, count: cin)
+        zeros.update(repeating: 0, count: cin)
+
+        if tiles <= wholeBatchTiles || Threads.count == 1 && tiles <= 4 * wholeBatchTiles {
+            let v = workspace.scratch(WinogradSlot.inputTiles, count: a2 * tiles * cin)
+            let prod = workspace.scratch(WinogradSlot.products, count: a2 * tiles * cout)
+            parallelRanges(tiles, costPerItem: a2 * cin * 4) { r in
+                transformInputs(tiling, x: x, zeros: zeros, tiles: r, v: v + r.lowerBound * cin, stride: tiles * cin)
+            }
+            let next = BlockCounter()
+            let threads = min(Threads.count, a2)
+            let gemm: (Int) -> Void = { _ in
+                while true {
+                    let xi = next.take()
+                    if xi >= a2 { break }
+                    sgemm(m: tiles, n: cout, k: cin, a: v + xi * tiles * cin, lda: cin, b: u + xi * cin * cout,
+                          ldb: cout, beta: 0, c: prod + xi * tiles * cout, ldc: cout)
+                }
+            }
+            if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
+            parallelRanges(tiles, costPerItem: a2 * cout * 4) { r in
+                let stage = UnsafeMutablePointer<Float>.allocate(capacity: tile.m * tile.m * cout)
+                defer { stage.deallocate() }
+                transformOutputs(tiling, prod: prod + r.lowerBound * cout, stride: tiles * cout, tiles: r, bias: bias,
+                                 activation: activation, y: y, shuffled: shuffled, stage: stage)
+            }
+            return
+        }
+
         let bt = blockTiles(tiles: tiles, tile: tile, cin: cin, cout: cout)
         let vs = Im2colConvolution.perThread(workspace, base: WinogradSlot.inputTiles, count: a2 * bt * cin)
         let ms = Im2colConvolution.perThread(workspace, base: WinogradSlot.products, count: a2 * bt * cout)
-        let stages = Im2colConvolution.perThread(workspace, base: WinogradSlot.outputStage, count: m * m * cout)
-        let zeros = workspace.scratch(WinogradSlot.zeros, count: cin)
-        zeros.update(repeating: 0, count: cin)
-        let zerosIn = UnsafePointer(zeros)
-
+        let stages = Im2colConvolution.perThread(workspace, base: WinogradSlot.outputStage, count: tile.m * tile.m * cout)
         Im2colConvolution.forEachBlock(rows: tiles, blockRows: bt) { t, r in
-            let v = vs[t], prod = ms[t], stage = stages[t]
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * WinogradTransform.laneStride) { tmpBuffer in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 36) { inPixels in
-            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 16) { outPixels in
-                let tmp = tmpBuffer.baseAddress!, inP = inPixels.baseAddress!, outP = outPixels.baseAddress!
-                // (1) input tiles → V[ξ][local][ci]
-                for (local, index) in r.enumerated() {
-                    let n = index / perSample, rem = index % perSample
-                    let y0 = (rem / tilesX) * m - 1, x0 = (rem % tilesX) * m - 1
-                    for i in 0..<a {
-                        let iy = y0 + i
-                        for j in 0..<a {
-                            let ix = x0 + j
-                            inP[i * a + j] = iy >= 0 && iy < H && ix >= 0 && ix < W
-                                ? x + ((n * H + iy) * W + ix) * cin : zerosIn
-                        }
-                    }
-                    let dst = v + local * cin, stride = bt * cin
-                    var c = 0
-                    while c + 8 <= cin {
-                        WinogradTransform.inputTile(SIMD8<Float>.self, tile, pixels: inP, channel: c, tmp: tmp,
-                                                    dst: dst + c, dstStride: stride)
-                        c += 8
-                    }
-                    while c < cin {
-                        WinogradTransform.inputTile(Float.self, tile, pixels: inP, channel: c, tmp: tmp,
-                                                    dst: dst + c, dstStride: stride)
-                        c += 1
+            let v = vs[t], prod = ms[t]
+            transformInputs(tiling, x: x, zeros: zeros, tiles: r, v: v, stride: bt * cin)
+            for xi in 0..<a2 {
+                sgemm(m: r.count, n: cout, k: cin, a: v + xi * bt * cin, lda: cin, b: u + xi * cin * cout,
+                      ldb: cout, beta: 0, c: prod + xi * bt * cout, ldc: cout)
+            }
+            transformOutputs(tiling, prod: prod, stride: bt * cout, tiles: r, bias: bias, activation: activation,
+                             y: y, shuffled: shuffled, stage: stages[t])
+        }
+    }
+
+    /// V: the input tiles `tiles` transformed, tile k of the range at `v + k·cin + ξ·stride`.
+    static func transformInputs(_ tiling: Tiling, x: UnsafePointer<Float>, zeros: UnsafePointer<Float>,
+                                tiles: Range<Int>, v: UnsafeMutablePointer<Float>, stride: Int) {
+        let tile = tiling.tile, a = tile.alpha
+        let cin = tiling.g.inChannels, H = tiling.g.height, W = tiling.g.width
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * WinogradTransform.laneStride) { tmpBuffer in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 36) { pixelBuffer in
+            let tmp = tmpBuffer.baseAddress!, pixels = pixelBuffer.baseAddress!
+            for (local, index) in tiles.enumerated() {
+                let (n, oy, ox) = tiling.origin(index)
+                for i in 0..<a {
+                    let iy = oy - 1 + i
+                    for j in 0..<a {
+                        let ix = ox - 1 + j
+                        pixels[i * a + j] = iy >= 0 && iy < H && ix >= 0 && ix < W
+                            ? x + ((n * H + iy) * W + ix) * cin : zeros
                     }
                 }
-                // (2) M[ξ] = V[ξ] · U[ξ]
-                for xi in 0..<a2 {
-                    sgemm(m: r.count, n: cout, k: cin, a: v + xi * bt * cin, lda: cin, b: u + xi * cin * cout,
-                          ldb: cout, beta: 0, c: prod + xi * bt * cout, ldc: cout)
+                let dst = v + local * cin
+                var c = 0
+                while c + 8 <= cin {
+                    WinogradTransform.inputTile(SIMD8<Float>.self, tile, pixels: pixels, channel: c, tmp: tmp,
+                                                dst: dst + c, dstStride: stride)
+                    c += 8
                 }
-                // (3) M → output pixels, then bias and activation.
-                for (local, index) in r.enumerated() {
-                    let n = index / perSample, rem = index % perSample
-                    let oy0 = (rem / tilesX) * m, ox0 = (rem % tilesX) * m
-                    for i in 0..<m {
-                        for j in 0..<m {
-                            let oy = oy0 + i, ox = ox0 + j
-                            outP[i * m + j] = !shuffled && oy < H && ox < W
-                                ? y + ((n * H + oy) * W + ox) * cout : stage + (i * m + j) * cout
-                        }
+                while c < cin {
+                    WinogradTransform.inputTile(Float.self, tile, pixels: pixels, channel: c, tmp: tmp,
+                                                dst: dst + c, dstStride: stride)
+                    c += 1
+                }
+            }
+        }}
+    }
+
+    /// Output pixels of `tiles` from their products M (tile k of the range at `prod + k·cout + ξ·stride`),
+    /// with bias and activation; pixels past the edge are dropped. `stage` holds m²·cout floats.
+    static func transformOutputs(_ tiling: Tiling, prod: UnsafePointer<Float>, stride: Int, tiles: Range<Int>,
+                                 bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>,
+                                 shuffled: Bool, stage: UnsafeMutablePointer<Float>) {
+        let tile = tiling.tile, m = tile.m, g = tiling.g
+        let cout = g.outChannels, H = g.height, W = g.width
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * WinogradTransform.laneStride) { tmpBuffer in
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 16) { pixelBuffer in
+            let tmp = tmpBuffer.baseAddress!, pixels = pixelBuffer.baseAddress!
+            for (local, index) in tiles.enumerated() {
+                let (n, oy0, ox0) = tiling.origin(index)
+                for i in 0..<m {
+                    for j in 0..<m {
+                        let oy = oy0 + i, ox = ox0 + j
+                        pixels[i * m + j] = !shuffled && oy < H && ox < W
+                            ? y + ((n * H + oy) * W + ox) * cout : stage + (i * m + j) * cout
                     }
-                    let src = prod + local * cout, stride = bt * cout
-                    var c = 0
-                    while c + 8 <= cout {
-                        WinogradTransform.outputTile(SIMD8<Float>.self, tile, src: src + c, srcStride: stride, tmp: tmp,
-                                                     pixels: outP, channel: c)
-                        c += 8
-                    }
-                    while c < cout {
-                        WinogradTransform.outputTile(Float.self, tile, src: src + c, srcStride: stride, tmp: tmp,
-                                                     pixels: outP, channel: c)
-                        c += 1
-                    }
-                    for i in 0..<m {
-                        for j in 0..<m {
-                            let oy = oy0 + i, ox = ox0 + j
-                            if oy >= H || ox >= W { continue }
-                            let p = outP[i * m + j]
-                            if let bias { for c in 0..<cout { p[c] += bias[c] } }
-                            activation.apply(p, cout)
-                            if shuffled {
-                                for sub in 0..<4 {
-                                    g.shuffledPixel(y, n, oy, ox, sub).update(from: p + sub * (cout / 4), count: cout / 4)
-                                }
+                }
+                let src = prod + local * cout
+                var c = 0
+                while c + 8 <= cout {
+                    WinogradTransform.outputTile(SIMD8<Float>.self, tile, src: src + c, srcStride: stride, tmp: tmp,
+                                                 pixels: pixels, channel: c)
+                    c += 8
+                }
+                while c < cout {
+                    WinogradTransform.outputTile(Float.self, tile, src: src + c, srcStride: stride, tmp: tmp,
+                                                 pixels: pixels, channel: c)
+                    c += 1
+                }
+                for i in 0..<m {
+                    for j in 0..<m {
+                        let oy = oy0 + i, ox = ox0 + j
+                        if oy >= H || ox >= W { continue }
+                        let p = pixels[i * m + j]
+                        if let bias { for c in 0..<cout { p[c] += bias[c] } }
+                        activation.apply(p, cout)
+                        if shuffled {
+                            for sub in 0..<4 {
+                                g.shuffledPixel(y, n, oy, ox, sub).update(from: p + sub * (cout / 4), count: cout / 4)
                             }
                         }
                     }
                 }
-            }}}
-        }
+            }
+        }}
     }
 
     /// dx = conv3×3(dPre, W') with W'[ky, kx, co, ci] = W[2-ky, 2-kx, ci, co]: the input gradient of the

@@ -4,6 +4,8 @@
 //                                                        training config, each in its own child process
 //   dfl-bench sgemm --threads N [--size 2048]
 //   dfl-bench train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]
+//                   [--algo fast|dense|f2|f4]
+//   dfl-bench conv SIZE CIN COUT K STRIDE BATCH [--algo fast|dense|f2|f4]   one layer, forward + backward
 //
 // fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
 // between the timed iterations, so both see the same machine load; the rate measured at the start of the
@@ -113,6 +115,10 @@ func trainCommand(_ args: [String]) throws {
     let threads = intOption(args, "--threads", 2)
     let iterations = max(1, intOption(args, "--iterations", 10)), warmup = intOption(args, "--warmup", 2)
     let sgemm = option(args, "--sgemm").flatMap(Double.init)
+    // dense: im2col + sgemm everywhere; fast: Winograd where ConvolutionSelection's shape rules pick it.
+    let algo = option(args, "--algo") ?? "fast"
+    guard let choice = ConvAlgorithmChoice(rawValue: algo) else { throw ValidationFailure("--algo must be fast, dense, f2 or f4") }
+    ConvolutionSelection.choice = choice
     Threads.set(threads)
     let config = try ModelConfig(name, channels: channels)
     // DFL defaults (AdaBelief, masked training) plus the eyes/mouth term, as the PyTorch peer step computes it.
@@ -160,8 +166,9 @@ func trainCommand(_ args: [String]) throws {
     let ms = median(times) * 1000
     let iterationFlops = 2 * 3 * Double(macs)  // forward + two backward products, 2 flops per MAC (spec §2)
     let gflops = iterationFlops / (ms / 1000) / 1e9
-    var line = String(format: "bench train %@ ch=%d batch=%d threads=%d ms_per_iter=%.1f ms_min=%.1f gflops=%.1f",
-                      config.description, channels, batch, threads, ms, times.min()! * 1000, gflops)
+    // Effective rate: the dense multiply-adds (MACCounter counts them whatever the algorithm) per second.
+    var line = String(format: "bench train %@ ch=%d batch=%d threads=%d algo=%@ ms_per_iter=%.1f ms_min=%.1f effective_gflops=%.1f",
+                      config.description, channels, batch, threads, algo, ms, times.min()! * 1000, gflops)
     let sgemmNow = median(sgemmDuring)
     line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f", gflops / sgemmNow, sgemmNow,
                    median(cpuRatios))
@@ -208,10 +215,13 @@ func allCommand(_ args: [String]) {
     }
     var failed = false
     for (name, ch, b) in configs {
-        let childArgs = ["train", name, "--channels", "\(ch)", "--batch", "\(b)", "--threads", "\(threads)",
-                         "--iterations", quick ? "3" : "10", "--warmup", quick ? "1" : "2",
-                         "--sgemm", String(format: "%.1f", rates[threads]!)]
-        if runChild(childArgs) != 0 { failed = true; printError("dfl-bench: \(name) failed") }
+        // The dense path and the fast path (Winograd where the shape rules pick it) in the same run.
+        for algo in ["dense", "fast"] {
+            let childArgs = ["train", name, "--channels", "\(ch)", "--batch", "\(b)", "--threads", "\(threads)",
+                             "--iterations", quick ? "3" : "10", "--warmup", quick ? "1" : "2",
+                             "--sgemm", String(format: "%.1f", rates[threads]!), "--algo", algo]
+            if runChild(childArgs) != 0 { failed = true; printError("dfl-bench: \(name) algo=\(algo) failed") }
+        }
     }
     if failed { exit(1) }
 }
@@ -271,7 +281,7 @@ do {
         print(String(format: "bench checkpoint %@ ch=%d path=%@ tensors=%d src_loss=%.4f", config.description, ch, args[3],
                      model.parameters.count * 3, losses.srcMean))
     case "-h", "--help":
-        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]")
+        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS] [--algo fast|dense|f2|f4] | conv SIZE CIN COUT K STRIDE BATCH [--algo ...]")
     default: allCommand(args)
     }
 } catch {
