@@ -53,6 +53,8 @@ public final class Conv2D: Layer {
     public private(set) var algorithm: ConvAlgorithm = .dense
     /// The algorithm of the last input-gradient pass (dense when the layer has none).
     public private(set) var inputGradientAlgorithm: ConvAlgorithm = .dense
+    /// The algorithm of the last weight-gradient pass.
+    public private(set) var weightGradientAlgorithm: ConvAlgorithm = .dense
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "conv input \(x.shape), want C=\(inChannels)")
@@ -80,7 +82,7 @@ public final class Conv2D: Layer {
     }
 
     private func profileKey(_ g: ConvGeometry) -> String {
-        "k\(kernel)s\(stride) \(g.height)x\(g.width) \(inChannels)->\(outChannels) \(algorithm)/\(inputGradientAlgorithm)"
+        "k\(kernel)s\(stride) \(g.height)x\(g.width) \(inChannels)->\(outChannels) \(algorithm)/\(inputGradientAlgorithm)/\(weightGradientAlgorithm)"
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -108,13 +110,21 @@ public final class Conv2D: Layer {
             dx = GradientPool.take(x.shape)
         }
         inputGradientAlgorithm = needsInputGradient ? ConvolutionSelection.algorithm(for: g.inputGradientGeometry) : .dense
+        weightGradientAlgorithm = ConvolutionSelection.weightGradientAlgorithm(for: g)
+        if let tile = weightGradientAlgorithm.winogradTile {
+            WinogradConvolution.weightGradient(g, tile: tile, x: x.data, dPre: dPre, dWeight: weight.grad.data,
+                                               workspace: workspace)
+        }
         if let dx, let tile = inputGradientAlgorithm.winogradTile {
-            Im2colConvolution.weightGradient(g, x: x.data, dPre: dPre, dWeight: weight.grad.data, workspace: workspace)
+            if weightGradientAlgorithm == .dense {
+                Im2colConvolution.weightGradient(g, x: x.data, dPre: dPre, dWeight: weight.grad.data, workspace: workspace)
+            }
             WinogradConvolution.inputGradient(g, tile: tile, weight: weight.value.data, dPre: dPre, dx: dx.data,
                                               workspace: workspace)
         } else {
             Im2colConvolution.backward(g, x: x.data, weight: weight.value.data, dPre: dPre,
-                                       dWeight: weight.grad.data, dx: dx?.data, workspace: workspace)
+                                       dWeight: weightGradientAlgorithm == .dense ? weight.grad.data : nil,
+                                       dx: dx?.data, workspace: workspace)
         }
         return dx ?? Conv2D.emptyTensor
     }

@@ -217,6 +217,96 @@ enum WinogradConvolution {
         }}
     }
 
+    /// Floats of V and dM per chunk of tiles in `weightGradient`.
+    nonisolated(unsafe) static var weightGradientChunkFloats = 1 << 22
+
+    /// dW += ∂/∂W of the convolution `g` (3×3, stride 1) for input `x` and pre-activation output gradient
+    /// `dPre`: dU[ξ] = Σ_tiles V[ξ]ᵀ · dM[ξ] with dM = A dY Aᵀ, then dW += Gᵀ dU G.
+    ///
+    /// Tiles go in chunks; each chunk's α² sgemm calls are spread over the threads by tile element ξ, so each
+    /// thread accumulates into its own dU[ξ] slices and no per-thread partial sums are needed.
+    static func weightGradient(_ g: ConvGeometry, tile: WinogradTile, x: UnsafePointer<Float>,
+                               dPre: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        precondition(applies(g), "Winograd needs a 3×3 stride-1 convolution with padding 1")
+        let a2 = tile.alpha * tile.alpha, m = tile.m
+        let cin = g.inChannels, cout = g.outChannels, H = g.height, W = g.width
+        let tiling = Tiling(g: g, tile: tile)
+        let tiles = tiling.count
+        let du = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
+        parallelRanges(a2 * cin * cout) { r in (du + r.lowerBound).update(repeating: 0, count: r.count) }
+        let zeros = workspace.scratch(WinogradSlot.zeros, count: max(cin, cout))
+        zeros.update(repeating: 0, count: max(cin, cout))
+        let chunk = max(1, min(tiles, max(128, weightGradientChunkFloats / (a2 * (cin + cout)))))
+        let v = workspace.scratch(WinogradSlot.inputTiles, count: a2 * chunk * cin)
+        let dm = workspace.scratch(WinogradSlot.products, count: a2 * chunk * cout)
+        var start = 0
+        while start < tiles {
+            let count = min(chunk, tiles - start), first = start
+            parallelRanges(count, costPerItem: a2 * (cin + cout) * 4) { r in
+                let range = (first + r.lowerBound)..<(first + r.upperBound)
+                transformInputs(tiling, x: x, zeros: zeros, tiles: range, v: v + r.lowerBound * cin, stride: chunk * cin)
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * WinogradTransform.laneStride) { tmpBuffer in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { pixelBuffer in
+                    let tmp = tmpBuffer.baseAddress!, pixels = pixelBuffer.baseAddress!
+                    for (k, index) in range.enumerated() {
+                        let (n, oy0, ox0) = tiling.origin(index)
+                        for i in 0..<m {
+                            for j in 0..<m {
+                                let oy = oy0 + i, ox = ox0 + j
+                                let inside = oy < H && ox < W
+                                pixels[i * m + j] = inside ? dPre + ((n * H + oy) * W + ox) * cout : UnsafePointer(zeros)
+                            }
+                        }
+                        let dst = dm + (r.lowerBound + k) * cout
+                        var c = 0
+                        while c + 8 <= cout {
+                            WinogradTransform.outputGradientTile(SIMD8<Float>.self, tile, pixels: pixels, channel: c,
+                                                                 tmp: tmp, dst: dst + c, dstStride: chunk * cout)
+                            c += 8
+                        }
+                        while c < cout {
+                            WinogradTransform.outputGradientTile(Float.self, tile, pixels: pixels, channel: c,
+                                                                 tmp: tmp, dst: dst + c, dstStride: chunk * cout)
+                            c += 1
+                        }
+                    }
+                }}
+            }
+            let next = BlockCounter()
+            let gemm: (Int) -> Void = { _ in
+                while true {
+                    let xi = next.take()
+                    if xi >= a2 { break }
+                    sgemm(transA: true, m: cin, n: cout, k: count, a: v + xi * chunk * cin, lda: cin,
+                          b: dm + xi * chunk * cout, ldb: cout, beta: 1, c: du + xi * cin * cout, ldc: cout)
+                }
+            }
+            let threads = min(Threads.count, a2)
+            if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
+            start += count
+        }
+        let plane = cin * cout
+        parallelRanges(cin, costPerItem: cout * a2 * 4) { rows in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 6 * WinogradTransform.laneStride) { tmpBuffer in
+                let tmp = tmpBuffer.baseAddress!
+                for ci in rows {
+                    let src = du + ci * cout, dst = dWeight + ci * cout
+                    var c = 0
+                    while c + 8 <= cout {
+                        WinogradTransform.filterGradientTile(SIMD8<Float>.self, tile, src: src + c, srcStride: plane,
+                                                             tmp: tmp, dst: dst + c, dstStride: plane)
+                        c += 8
+                    }
+                    while c < cout {
+                        WinogradTransform.filterGradientTile(Float.self, tile, src: src + c, srcStride: plane,
+                                                             tmp: tmp, dst: dst + c, dstStride: plane)
+                        c += 1
+                    }
+                }
+            }
+        }
+    }
+
     /// dx = conv3×3(dPre, W') with W'[ky, kx, co, ci] = W[2-ky, 2-kx, ci, co]: the input gradient of the
     /// stride-1 convolution `g` whose pre-activation output gradient is `dPre`.
     static func inputGradient(_ g: ConvGeometry, tile: WinogradTile, weight: UnsafePointer<Float>,

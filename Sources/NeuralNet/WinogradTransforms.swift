@@ -149,3 +149,71 @@ enum WinogradTransform {
         }
     }
 }
+
+/// The adjoint (transposed) transforms, for the weight gradient: dM = A dY Aᵀ and dg = Gᵀ dU G.
+extension WinogradTransform {
+    /// A along one axis (adjoint of Aᵀ): m output-gradient values → α.
+    @inline(__always)
+    static func outputAdjoint1D<L: WinogradLane>(_ tile: WinogradTile, _ load: (Int) -> L, _ store: (Int, L) -> Void) {
+        switch tile {
+        case .f2:
+            let y0 = load(0), y1 = load(1)
+            store(0, y0); store(1, y0 + y1); store(2, y0 - y1); store(3, L.zero - y1)
+        case .f4:
+            let y0 = load(0), y1 = load(1), y2 = load(2), y3 = load(3)
+            let e = y0 + y2, o = y1 + y3, e4 = y0 + 4 * y2, o8 = 2 * y1 + 8 * y3
+            store(0, y0); store(1, e + o); store(2, e - o); store(3, e4 + o8); store(4, e4 - o8); store(5, y3)
+        }
+    }
+
+    /// Gᵀ along one axis (adjoint of G): α values → 3 filter taps.
+    @inline(__always)
+    static func filterAdjoint1D<L: WinogradLane>(_ tile: WinogradTile, _ load: (Int) -> L, _ store: (Int, L) -> Void) {
+        switch tile {
+        case .f2:
+            let u0 = load(0), u1 = load(1), u2 = load(2), u3 = load(3)
+            let s = 0.5 * (u1 + u2)
+            store(0, u0 + s); store(1, 0.5 * (u1 - u2)); store(2, s + u3)
+        case .f4:
+            let u0 = load(0), u1 = load(1), u2 = load(2), u3 = load(3), u4 = load(4), u5 = load(5)
+            let s12 = u1 + u2, d12 = u1 - u2, s34 = u3 + u4, d34 = u3 - u4
+            store(0, 0.25 * u0 - (1.0 / 6) * s12 + (1.0 / 24) * s34)
+            store(1, (-1.0 / 6) * d12 + (1.0 / 12) * d34)
+            store(2, (-1.0 / 6) * s12 + (1.0 / 6) * s34 + u5)
+        }
+    }
+
+    /// dM of one tile: output-gradient pixel (i, j) at `pixels[i·m + j] + c`; element ξ stored at
+    /// `dst + ξ · dstStride`.
+    @inline(__always)
+    static func outputGradientTile<L: WinogradLane>(_: L.Type, _ tile: WinogradTile,
+                                                    pixels: UnsafePointer<UnsafePointer<Float>>, channel c: Int,
+                                                    tmp: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>,
+                                                    dstStride: Int) {
+        let a = tile.alpha, m = tile.m, ls = laneStride
+        for j in 0..<m {
+            outputAdjoint1D(tile, { k in L.load(pixels[k * m + j] + c) }, { i, v in v.store(tmp + (i * a + j) * ls) })
+        }
+        for i in 0..<a {
+            outputAdjoint1D(tile, { k in L.load(tmp + (i * a + k) * ls) }, { j, v in v.store(dst + (i * a + j) * dstStride) })
+        }
+    }
+
+    /// dg += Gᵀ dU G for one filter slice: dU element ξ at `src + ξ · srcStride`, tap (ky, kx) at
+    /// `dst + (ky·3 + kx) · dstStride` (accumulated).
+    @inline(__always)
+    static func filterGradientTile<L: WinogradLane>(_: L.Type, _ tile: WinogradTile, src: UnsafePointer<Float>,
+                                                    srcStride: Int, tmp: UnsafeMutablePointer<Float>,
+                                                    dst: UnsafeMutablePointer<Float>, dstStride: Int) {
+        let a = tile.alpha, ls = laneStride
+        for j in 0..<a {
+            filterAdjoint1D(tile, { i in L.load(src + (i * a + j) * srcStride) }, { ky, v in v.store(tmp + (ky * a + j) * ls) })
+        }
+        for ky in 0..<3 {
+            filterAdjoint1D(tile, { j in L.load(tmp + (ky * a + j) * ls) }, { kx, v in
+                let p = dst + (ky * 3 + kx) * dstStride
+                (L.load(p) + v).store(p)
+            })
+        }
+    }
+}

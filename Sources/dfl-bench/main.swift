@@ -240,6 +240,7 @@ do {
         let threads = intOption(args, "--threads", 2)
         if let bf = option(args, "--block-floats").flatMap(Int.init) { ConvolutionTuning.blockFloats = bf }
         if let a = option(args, "--algo").flatMap(ConvAlgorithmChoice.init) { ConvolutionSelection.choice = a }
+        if args.contains("--dense-dw") { ConvolutionSelection.winogradWeightGradient = false }
         Threads.set(threads)
         var rng = SeededRNG(seed: 1)
         let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
@@ -266,8 +267,8 @@ do {
             let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
             if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
         }
-        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d algo=%@/%@ fwd_ms=%.2f bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
-                     hw, hw, cin, cout, k, st, b, conv.algorithm.description, conv.inputGradientAlgorithm.description,
+        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d algo=%@/%@/%@ fwd_ms=%.2f bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
+                     hw, hw, cin, cout, k, st, b, conv.algorithm.description, conv.inputGradientAlgorithm.description, conv.weightGradientAlgorithm.description,
                      median(fwd) * 1000, median(bwd) * 1000, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
     case "checkpoint":
         // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
