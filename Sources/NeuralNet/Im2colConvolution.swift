@@ -79,7 +79,8 @@ enum Im2colConvolution {
     /// y is then (n, 2·Ho, 2·Wo, C), written from each thread's cache-resident block.
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, activation: Activation,
-                        y: UnsafeMutablePointer<Float>, shuffled: Bool = false, workspace: Workspace) {
+                        y: UnsafeMutablePointer<Float>, shuffled: Bool = false, weightTransposed: Bool = false,
+                        workspace: Workspace) {
         let cout = g.outChannels
         let br = blockRows(rows: g.rows, patch: g.isPointwise ? g.inChannels : g.patch)
         let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
@@ -91,8 +92,9 @@ enum Im2colConvolution {
                       b: weight, ldb: cout, beta: 0, c: dst, ldc: cout)
             } else {
                 im2col(g, x: x, rows: r, col: cols[t])
-                sgemm(m: r.count, n: cout, k: g.patch, a: cols[t], lda: g.patch, b: weight, ldb: cout, beta: 0,
-                      c: dst, ldc: cout)
+                // weightTransposed: B is stored (out, patch) and read transposed.
+                sgemm(transB: weightTransposed, m: r.count, n: cout, k: g.patch, a: cols[t], lda: g.patch, b: weight,
+                      ldb: weightTransposed ? g.patch : cout, beta: 0, c: dst, ldc: cout)
             }
             if bias != nil || activation != .identity {
                 for i in 0..<r.count {
@@ -139,17 +141,22 @@ enum Im2colConvolution {
                       b: weight, ldb: cout, beta: 0, c: dx + r.lowerBound * cin, ldc: cin)
             }
         } else if g.stride == 1 && g.kernel % 2 == 1 {
-            // dx = conv(dY, W') with W'[ky, kx, co, ci] = W[k-1-ky, k-1-kx, ci, co], same padding.
-            let k = g.kernel
+            // dx = conv(dY, W') with W'[ky, kx, co, ci] = W[k-1-ky, k-1-kx, ci, co], same padding. W' is
+            // passed transposed, (ci, (ky, kx, co)), which only reorders contiguous runs of W: no element
+            // transpose.
+            let k = g.kernel, taps = k * k
             let flipped = workspace.scratch(WorkspaceSlot.flippedWeights, count: g.patch * cout)
-            for ky in 0..<k { for kx in 0..<k {
-                let src = weight + ((k - 1 - ky) * k + (k - 1 - kx)) * cin * cout
-                let dst = flipped + (ky * k + kx) * cout * cin
-                for ci in 0..<cin { for co in 0..<cout { dst[co * cin + ci] = src[ci * cout + co] } }
-            }}
+            parallelRanges(cin, costPerItem: taps * cout) { range in
+                for ci in range {
+                    for tap in 0..<taps {
+                        (flipped + (ci * taps + tap) * cout).update(from: weight + ((taps - 1 - tap) * cin + ci) * cout, count: cout)
+                    }
+                }
+            }
             let gt = ConvGeometry(batch: g.batch, height: g.outHeight, width: g.outWidth, inChannels: cout,
                                   outChannels: cin, kernel: k, stride: 1, padding: g.padding)
-            forward(gt, x: dPre, weight: flipped, bias: nil, activation: .identity, y: dx, workspace: workspace)
+            forward(gt, x: dPre, weight: flipped, bias: nil, activation: .identity, y: dx, weightTransposed: true,
+                    workspace: workspace)
         } else {
             // Strided: dCol = dY · Wᵀ per chunk of samples, then gathered onto the input pixels.
             let outPixels = g.outHeight * g.outWidth
@@ -169,17 +176,42 @@ enum Im2colConvolution {
         }
     }
 
-    /// dW += Colᵀ · dY, each thread into its own partial (thread 0 straight into dW), then summed.
+    /// dW += Colᵀ · dY. Wide layers (many output channels): each thread owns a range of dW's columns and
+    /// walks all row blocks (building its own columns; cheap next to the multiply when out is large).
+    /// Narrow layers: each thread takes row blocks into its own partial (thread 0 straight into dW), summed.
     static func weightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, dPre: UnsafePointer<Float>,
                                dWeight: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let cout = g.outChannels, k = g.isPointwise ? g.inChannels : g.patch
+        let threads = Threads.count
+        if threads > 1 && cout >= 128 * threads {
+            let br = max(1, min(4096, max(256, blockFloats / max(1, k))))
+            let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let c0 = cout * t / threads, c1 = cout * (t + 1) / threads
+                var start = 0
+                while start < g.rows {
+                    let r = start..<min(g.rows, start + br)
+                    let a: UnsafePointer<Float>
+                    if g.isPointwise {
+                        a = x + r.lowerBound * g.inChannels
+                    } else {
+                        im2col(g, x: x, rows: r, col: cols[t])
+                        a = UnsafePointer(cols[t])
+                    }
+                    sgemm(transA: true, m: k, n: c1 - c0, k: r.count, a: a, lda: k,
+                          b: dPre + r.lowerBound * cout + c0, ldb: cout, beta: 1, c: dWeight + c0, ldc: cout)
+                    start = r.upperBound
+                }
+            }
+            return
+        }
         let br = blockRows(rows: g.rows, patch: max(k, cout))
         let blocks = (g.rows + br - 1) / br
-        let threads = min(Threads.count, blocks)
-        let partials = (0..<threads).map { t in
+        let used = min(threads, blocks)
+        let partials = (0..<used).map { t in
             t == 0 ? dWeight : workspace.scratch(WorkspaceSlot.weightPartials + t, count: k * cout)
         }
-        for t in 1..<max(1, threads) { partials[t].update(repeating: 0, count: k * cout) }
+        for t in 1..<max(1, used) { partials[t].update(repeating: 0, count: k * cout) }
         let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
         forEachBlock(rows: g.rows, blockRows: br) { t, r in
             let a: UnsafePointer<Float>
@@ -192,10 +224,10 @@ enum Im2colConvolution {
             sgemm(transA: true, m: k, n: cout, k: r.count, a: a, lda: k, b: dPre + r.lowerBound * cout, ldb: cout,
                   beta: 1, c: partials[t], ldc: cout)
         }
-        if threads > 1 {
+        if used > 1 {
             let count = k * cout
             parallelRanges(count) { range in
-                for t in 1..<threads { let p = partials[t]; for i in range { dWeight[i] += p[i] } }
+                for t in 1..<used { let p = partials[t]; for i in range { dWeight[i] += p[i] } }
             }
         }
     }

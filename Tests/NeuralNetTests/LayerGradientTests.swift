@@ -67,6 +67,19 @@ final class LayerGradientTests: XCTestCase {
         GradientCheck.check(fused, input: x, samples: 16)
     }
 
+    /// Wide layers split the weight gradient by output columns across threads (a different code path).
+    func testWideConvolutionGradients() {
+        let saved = Threads.count
+        Threads.set(2)
+        defer { Threads.set(saved) }
+        for (k, s) in [(3, 1), (1, 1), (5, 2)] {
+            var rng = SeededRNG(seed: 41)
+            let conv = Conv2D(name: "w", inChannels: 2, outChannels: 260, kernel: k, stride: s, activation: .sigmoid,
+                              workspace: ws, rng: &rng)
+            GradientCheck.check(conv, input: GradientCheck.random([2, 4, 4, 2], seed: 3), samples: 24, eps: 1e-2)
+        }
+    }
+
     func testDenseGradients() {
         var rng = SeededRNG(seed: 2)
         let d = Dense(name: "d", inFeatures: 7, outFeatures: 5, rng: &rng)
