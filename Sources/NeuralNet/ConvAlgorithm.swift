@@ -75,17 +75,19 @@ public enum ConvolutionSelection {
     /// --algo dense|f2|f4` on the bench layer shapes (Zen 3, 2 threads, forward pass):
     /// - F(4×4) from 12×12 up: 1.8–4× faster than dense (12×12 512→512 b8 24 ms vs 58 ms; 48×48 128→128
     ///   45 vs 119 ms; 24×24 88→176 8.7 vs 26 ms; 96×96 64→64 b4 21 vs 49 ms), and ahead of F(2×2).
-    /// - F(2×2) below 12×12, where 4×4 tiles waste much of a 6×6 or 3×3 image and leave few GEMM rows
-    ///   (6×6 256→2048 b8: F2 20 ms, dense 30, F4 32; 8×8 96→1024 b4: F2 4.2, F4 5.0, dense 7.4;
-    ///   3×3 256→1024 b8: F2 7.0, dense 10.9, F4 28).
-    /// - dense under 3×3 pixels (mostly padding) and for fewer than 16 input channels, where the α² GEMMs
+    /// - F(2×2) from 4×4 to 11×11, where 4×4 tiles waste much of a 6×6 image and leave few GEMM rows
+    ///   (6×6 256→2048 b8: F2 20 ms, dense 30, F4 32; 8×8 96→1024 b4: F2 4.2, F4 5.0, dense 7.4).
+    /// - dense under 4×4 pixels: 2×2 tiles cover a 3×3 image as 4×4 (1.8× the work) and the forward and
+    ///   backward passes measure no faster than dense (3×3 256→1024 b8: dense 5.3–9.5 ms forward,
+    ///   F2 7.0–7.4; F4 28);
+    /// - dense for fewer than 16 input channels, where the α² GEMMs
     ///   are too shallow to gain much (32×32 8→16 b8 forward: dense 0.51 ms, F2 0.56, F4 0.42; the input
     ///   gradient of the 64→4 image head: dense ≈ F2), and where F(4×4)'s larger rounding is not worth it
     ///   (with F4 forced on the 8-channel layers of the tiny cross-check model, the AdaBelief update of an
     ///   ill-conditioned weight moves 1.3e-6 from the float64 reference, above that test's 1e-6).
     public static func fastAlgorithm(inChannels: Int, outChannels: Int, height: Int, width: Int) -> ConvAlgorithm {
         let side = min(height, width)
-        if side < 3 || inChannels < 16 { return .dense }
+        if side < 4 || inChannels < 16 { return .dense }
         return side >= 12 ? .winogradF4 : .winogradF2
     }
 }
