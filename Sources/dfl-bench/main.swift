@@ -4,7 +4,8 @@
 //                                                        training config, each in its own child process
 //   dfl-bench sgemm --threads N [--size 2048]
 //   dfl-bench train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]
-//                   [--algo fast|dense|f2|f4]
+//                   [--algo fast|dense|f2|f4]       with a Winograd choice, also a `bench layers` line: each 3×3
+//                                                   stride-1 conv's algorithms (forward/input grad/weight grad)
 //   dfl-bench conv SIZE CIN COUT K STRIDE BATCH [--algo fast|dense|f2|f4]   one layer, forward + backward
 //
 // fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
@@ -145,6 +146,18 @@ func trainCommand(_ args: [String]) throws {
         Threads.set(threads)
         // FLOPs per CPU-second of the step against those of sgemm (2 calls inside measureSgemm).
         cpuRatios.append((6 * Double(macs) / stepCPU) / (4 * 2048.0 * 2048 * 2048 / sgemmCPU))
+    }
+    if choice != .dense && !args.contains("--profile") {
+        // Which algorithm each 3×3 stride-1 convolution ran (forward/input gradient/weight gradient), from the
+        // profiler's keys of one more step.
+        ConvProfiler.table = [:]
+        ConvProfiler.enabled = true
+        model.trainStep(data)
+        ConvProfiler.enabled = false
+        let layers = ConvProfiler.table.keys.filter { $0.hasPrefix("k3s1") }.sorted()
+            .map { $0.dropFirst(5).replacingOccurrences(of: " ", with: ":") }
+        print("bench layers \(config.description) algo=\(algo) " + layers.joined(separator: " "))
+        ConvProfiler.table = [:]
     }
     if args.contains("--profile") {
         ConvProfiler.enabled = true
