@@ -2,8 +2,9 @@
 /// §1.0), a bias, and an optional fused output activation.
 ///
 /// Weights are HWIO `(k, k, in, out)` as DFL stores them, which is also the `(k·k·in) × out` matrix the
-/// GEMM needs. The algorithm (im2col + sgemm today) sits behind this interface so it can change without
-/// touching the model code.
+/// GEMM needs. The algorithm sits behind this interface: im2col + sgemm, or Winograd for 3×3 stride-1 passes,
+/// picked per pass by `ConvolutionSelection` and recorded in `algorithm`, `inputGradientAlgorithm` and
+/// `weightGradientAlgorithm`.
 public final class Conv2D: Layer {
     public let inChannels: Int
     public let outChannels: Int
