@@ -2,8 +2,9 @@
 /// §1.0), a bias, and an optional fused output activation.
 ///
 /// Weights are HWIO `(k, k, in, out)` as DFL stores them, which is also the `(k·k·in) × out` matrix the
-/// GEMM needs. The algorithm (im2col + sgemm today) sits behind this interface so it can change without
-/// touching the model code.
+/// GEMM needs. The algorithm sits behind this interface: im2col + sgemm, or Winograd for 3×3 stride-1 passes,
+/// picked per pass by `ConvolutionSelection` and recorded in `algorithm`, `inputGradientAlgorithm` and
+/// `weightGradientAlgorithm`.
 public final class Conv2D: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -49,6 +50,12 @@ public final class Conv2D: Layer {
     public func outputSize(_ size: Int) -> Int { (size + 2 * padding - kernel) / stride + 1 }
 
     private var geometry: ConvGeometry?
+    /// The algorithm of the last forward pass (`ConvolutionSelection` picks it from the shape).
+    public private(set) var algorithm: ConvAlgorithm = .dense
+    /// The algorithm of the last input-gradient pass (dense when the layer has none).
+    public private(set) var inputGradientAlgorithm: ConvAlgorithm = .dense
+    /// The algorithm of the last weight-gradient pass.
+    public private(set) var weightGradientAlgorithm: ConvAlgorithm = .dense
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "conv input \(x.shape), want C=\(inChannels)")
@@ -61,8 +68,14 @@ public final class Conv2D: Layer {
         output = y
         input = x
         let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
-        Im2colConvolution.forward(g, x: x.data, weight: weight.value.data, bias: bias.value.data,
-                                  activation: activation, y: y.data, shuffled: pixelShuffle, workspace: workspace)
+        algorithm = ConvolutionSelection.algorithm(for: g)
+        if let tile = algorithm.winogradTile {
+            WinogradConvolution.forward(g, tile: tile, x: x.data, weight: weight.value.data, bias: bias.value.data,
+                                        activation: activation, y: y.data, shuffled: pixelShuffle, workspace: workspace)
+        } else {
+            Im2colConvolution.forward(g, x: x.data, weight: weight.value.data, bias: bias.value.data,
+                                      activation: activation, y: y.data, shuffled: pixelShuffle, workspace: workspace)
+        }
         let macs = g.batch * g.outHeight * g.outWidth * g.patch * outChannels
         MACCounter.forward += macs
         if ConvProfiler.enabled { ConvProfiler.record(profileKey(g), forward: ConvProfiler.now() - t0, macs: macs) }
@@ -70,7 +83,7 @@ public final class Conv2D: Layer {
     }
 
     private func profileKey(_ g: ConvGeometry) -> String {
-        "k\(kernel)s\(stride) \(g.height)x\(g.width) \(inChannels)->\(outChannels)"
+        "k\(kernel)s\(stride) \(g.height)x\(g.width) \(inChannels)->\(outChannels) \(algorithm)/\(inputGradientAlgorithm)/\(weightGradientAlgorithm)"
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -97,8 +110,23 @@ public final class Conv2D: Layer {
         if needsInputGradient {
             dx = GradientPool.take(x.shape)
         }
-        Im2colConvolution.backward(g, x: x.data, weight: weight.value.data, dPre: dPre,
-                                   dWeight: weight.grad.data, dx: dx?.data, workspace: workspace)
+        inputGradientAlgorithm = needsInputGradient ? ConvolutionSelection.algorithm(for: g.inputGradientGeometry) : .dense
+        weightGradientAlgorithm = ConvolutionSelection.weightGradientAlgorithm(for: g)
+        if let tile = weightGradientAlgorithm.winogradTile {
+            WinogradConvolution.weightGradient(g, tile: tile, x: x.data, dPre: dPre, dWeight: weight.grad.data,
+                                               workspace: workspace)
+        }
+        if let dx, let tile = inputGradientAlgorithm.winogradTile {
+            if weightGradientAlgorithm == .dense {
+                Im2colConvolution.weightGradient(g, x: x.data, dPre: dPre, dWeight: weight.grad.data, workspace: workspace)
+            }
+            WinogradConvolution.inputGradient(g, tile: tile, weight: weight.value.data, dPre: dPre, dx: dx.data,
+                                              workspace: workspace)
+        } else {
+            Im2colConvolution.backward(g, x: x.data, weight: weight.value.data, dPre: dPre,
+                                       dWeight: weightGradientAlgorithm == .dense ? weight.grad.data : nil,
+                                       dx: dx?.data, workspace: workspace)
+        }
         return dx ?? Conv2D.emptyTensor
     }
 }

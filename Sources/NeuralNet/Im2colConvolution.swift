@@ -130,9 +130,9 @@ enum Im2colConvolution {
     }
 
     static func backward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                         dPre: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
+                         dPre: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>?,
                          dx: UnsafeMutablePointer<Float>?, workspace: Workspace) {
-        weightGradient(g, x: x, dPre: dPre, dWeight: dWeight, workspace: workspace)
+        if let dWeight { weightGradient(g, x: x, dPre: dPre, dWeight: dWeight, workspace: workspace) }
         guard let dx else { return }
         let cin = g.inChannels, cout = g.outChannels
         if g.isPointwise {

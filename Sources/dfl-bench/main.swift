@@ -4,6 +4,9 @@
 //                                                        training config, each in its own child process
 //   dfl-bench sgemm --threads N [--size 2048]
 //   dfl-bench train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]
+//                   [--algo fast|dense|f2|f4]       with a Winograd choice, also a `bench layers` line: each 3×3
+//                                                   stride-1 conv's algorithms (forward/input grad/weight grad)
+//   dfl-bench conv SIZE CIN COUT K STRIDE BATCH [--algo fast|dense|f2|f4]   one layer, forward + backward
 //
 // fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
 // between the timed iterations, so both see the same machine load; the rate measured at the start of the
@@ -113,6 +116,10 @@ func trainCommand(_ args: [String]) throws {
     let threads = intOption(args, "--threads", 2)
     let iterations = max(1, intOption(args, "--iterations", 10)), warmup = intOption(args, "--warmup", 2)
     let sgemm = option(args, "--sgemm").flatMap(Double.init)
+    // dense: im2col + sgemm everywhere; fast: Winograd where ConvolutionSelection's shape rules pick it.
+    let algo = option(args, "--algo") ?? "fast"
+    guard let choice = ConvAlgorithmChoice(rawValue: algo) else { throw ValidationFailure("--algo must be fast, dense, f2 or f4") }
+    ConvolutionSelection.choice = choice
     Threads.set(threads)
     let config = try ModelConfig(name, channels: channels)
     // DFL defaults (AdaBelief, masked training) plus the eyes/mouth term, as the PyTorch peer step computes it.
@@ -140,6 +147,18 @@ func trainCommand(_ args: [String]) throws {
         // FLOPs per CPU-second of the step against those of sgemm (2 calls inside measureSgemm).
         cpuRatios.append((6 * Double(macs) / stepCPU) / (4 * 2048.0 * 2048 * 2048 / sgemmCPU))
     }
+    if choice != .dense && !args.contains("--profile") {
+        // Which algorithm each 3×3 stride-1 convolution ran (forward/input gradient/weight gradient), from the
+        // profiler's keys of one more step.
+        ConvProfiler.table = [:]
+        ConvProfiler.enabled = true
+        model.trainStep(data)
+        ConvProfiler.enabled = false
+        let layers = ConvProfiler.table.keys.filter { $0.hasPrefix("k3s1") }.sorted()
+            .map { $0.dropFirst(5).replacingOccurrences(of: " ", with: ":") }
+        print("bench layers \(config.description) algo=\(algo) " + layers.joined(separator: " "))
+        ConvProfiler.table = [:]
+    }
     if args.contains("--profile") {
         ConvProfiler.enabled = true
         let t0 = now()
@@ -160,8 +179,9 @@ func trainCommand(_ args: [String]) throws {
     let ms = median(times) * 1000
     let iterationFlops = 2 * 3 * Double(macs)  // forward + two backward products, 2 flops per MAC (spec §2)
     let gflops = iterationFlops / (ms / 1000) / 1e9
-    var line = String(format: "bench train %@ ch=%d batch=%d threads=%d ms_per_iter=%.1f ms_min=%.1f gflops=%.1f",
-                      config.description, channels, batch, threads, ms, times.min()! * 1000, gflops)
+    // Effective rate: the dense multiply-adds (MACCounter counts them whatever the algorithm) per second.
+    var line = String(format: "bench train %@ ch=%d batch=%d threads=%d algo=%@ ms_per_iter=%.1f ms_min=%.1f effective_gflops=%.1f",
+                      config.description, channels, batch, threads, algo, ms, times.min()! * 1000, gflops)
     let sgemmNow = median(sgemmDuring)
     line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f", gflops / sgemmNow, sgemmNow,
                    median(cpuRatios))
@@ -208,10 +228,13 @@ func allCommand(_ args: [String]) {
     }
     var failed = false
     for (name, ch, b) in configs {
-        let childArgs = ["train", name, "--channels", "\(ch)", "--batch", "\(b)", "--threads", "\(threads)",
-                         "--iterations", quick ? "3" : "10", "--warmup", quick ? "1" : "2",
-                         "--sgemm", String(format: "%.1f", rates[threads]!)]
-        if runChild(childArgs) != 0 { failed = true; printError("dfl-bench: \(name) failed") }
+        // The dense path and the fast path (Winograd where the shape rules pick it) in the same run.
+        for algo in ["dense", "fast"] {
+            let childArgs = ["train", name, "--channels", "\(ch)", "--batch", "\(b)", "--threads", "\(threads)",
+                             "--iterations", quick ? "3" : "10", "--warmup", quick ? "1" : "2",
+                             "--sgemm", String(format: "%.1f", rates[threads]!), "--algo", algo]
+            if runChild(childArgs) != 0 { failed = true; printError("dfl-bench: \(name) algo=\(algo) failed") }
+        }
     }
     if failed { exit(1) }
 }
@@ -229,6 +252,8 @@ do {
         }
         let threads = intOption(args, "--threads", 2)
         if let bf = option(args, "--block-floats").flatMap(Int.init) { ConvolutionTuning.blockFloats = bf }
+        if let a = option(args, "--algo").flatMap(ConvAlgorithmChoice.init) { ConvolutionSelection.choice = a }
+        if args.contains("--dense-dw") { ConvolutionSelection.winogradWeightGradient = false }
         Threads.set(threads)
         var rng = SeededRNG(seed: 1)
         let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
@@ -237,13 +262,15 @@ do {
         for i in 0..<x.count { x.data[i] = rng.nextUnitFloat() - 0.5 }
         let dy = Tensor(shape: [b, conv.outputSize(hw), conv.outputSize(hw), cout])
         for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
-        var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = []
+        var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = [], fwd: [Double] = [], bwd: [Double] = []
         for rep in 0..<intOption(args, "--reps", 6) + 1 {
             MACCounter.reset()
             let t0 = now(), c0 = cpuSeconds()
             _ = conv.forward(x)
+            let t1 = now()
             GradientPool.give(conv.backward(dy))
             let t = now() - t0, c = cpuSeconds() - c0
+            if rep > 0 { fwd.append(t1 - t0); bwd.append(t - (t1 - t0)) }
             let flops = 6 * Double(MACCounter.forward)
             let c1 = cpuSeconds()
             let s = measureSgemm(threads: threads, size: 2048, repeats: 1)
@@ -253,8 +280,9 @@ do {
             let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
             if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
         }
-        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
-                     hw, hw, cin, cout, k, st, b, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
+        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d algo=%@/%@/%@ fwd_ms=%.2f bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
+                     hw, hw, cin, cout, k, st, b, conv.algorithm.description, conv.inputGradientAlgorithm.description, conv.weightGradientAlgorithm.description,
+                     median(fwd) * 1000, median(bwd) * 1000, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
     case "checkpoint":
         // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
         guard args.count == 4, let ch = Int(args[2]) else { throw ValidationFailure("checkpoint CONFIG CHANNELS PATH") }
@@ -267,7 +295,7 @@ do {
         print(String(format: "bench checkpoint %@ ch=%d path=%@ tensors=%d src_loss=%.4f", config.description, ch, args[3],
                      model.parameters.count * 3, losses.srcMean))
     case "-h", "--help":
-        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]")
+        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS] [--algo fast|dense|f2|f4] | conv SIZE CIN COUT K STRIDE BATCH [--algo ...]")
     default: allCommand(args)
     }
 } catch {

@@ -1,0 +1,93 @@
+import Foundation
+
+/// The algorithm one convolution pass runs.
+public enum ConvAlgorithm: String, Sendable, CustomStringConvertible {
+    /// im2col + sgemm (`Im2colConvolution`): any kernel, stride and channel count.
+    case dense
+    /// Winograd F(2×2, 3×3) (`WinogradConvolution`): 3×3 stride 1 only.
+    case winogradF2 = "winograd-f2"
+    /// Winograd F(4×4, 3×3).
+    case winogradF4 = "winograd-f4"
+
+    /// The Winograd tile, nil for the dense path.
+    var winogradTile: WinogradTile? {
+        switch self {
+        case .dense: return nil
+        case .winogradF2: return .f2
+        case .winogradF4: return .f4
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
+/// How convolution layers pick their algorithm (process-wide; set before the first forward pass).
+public enum ConvAlgorithmChoice: String, Sendable, CaseIterable {
+    /// The shape rules of `ConvolutionSelection.fastAlgorithm` (the default).
+    case fast
+    /// im2col + sgemm everywhere (the reference path, for comparisons).
+    case dense
+    /// Winograd F(2×2, 3×3) for every 3×3 stride-1 pass, dense for the rest.
+    case f2
+    /// Winograd F(4×4, 3×3) for every 3×3 stride-1 pass, dense for the rest.
+    case f4
+}
+
+/// The algorithm choice of the convolution layers.
+///
+/// The default comes from the environment variable `DFL_CONV_ALGO` (`fast`, `dense`, `f2`, `f4`), else
+/// `fast`; programs (dfl-bench, dfl-train) may set `choice` directly.
+public enum ConvolutionSelection {
+    nonisolated(unsafe) public static var choice: ConvAlgorithmChoice = {
+        if let s = ProcessInfo.processInfo.environment["DFL_CONV_ALGO"], let c = ConvAlgorithmChoice(rawValue: s) {
+            return c
+        }
+        return .fast
+    }()
+
+    /// The algorithm for a convolution pass of geometry `g` under the current `choice`.
+    static func algorithm(for g: ConvGeometry) -> ConvAlgorithm {
+        guard WinogradConvolution.applies(g) else { return .dense }
+        switch choice {
+        case .dense: return .dense
+        case .f2: return .winogradF2
+        case .f4: return .winogradF4
+        case .fast: return fastAlgorithm(inChannels: g.inChannels, outChannels: g.outChannels,
+                                         height: g.height, width: g.width)
+        }
+    }
+
+    /// Whether weight gradients go through Winograd where the forward pass does (else always dense).
+    nonisolated(unsafe) public static var winogradWeightGradient = true
+
+    /// The algorithm for the weight gradient of a convolution of geometry `g` (its forward geometry): the
+    /// forward pass's, except dense under the `fast` choice for fewer than 8 output channels (the α² GEMMs
+    /// have the output channels as columns). Measured backward passes (dW + dx), Zen 3, 2 threads:
+    /// 12×12 512→512 b8 F4 110 ms vs 168 with a dense dW (dense 251); 48×48 128→128 b8 78 vs 127 (dense 199);
+    /// 96×96 64→64 b4 49 vs 68 (dense 135); F2 at 6×6 256→2048 b8 64 vs 66.
+    static func weightGradientAlgorithm(for g: ConvGeometry) -> ConvAlgorithm {
+        guard winogradWeightGradient else { return .dense }
+        if choice == .fast && g.outChannels < 8 { return .dense }
+        return algorithm(for: g)
+    }
+
+    /// The shape rule of the `fast` choice for a 3×3 stride-1 pass, from `dfl-bench conv SIZE CIN COUT 3 1 B
+    /// --algo dense|f2|f4` on the bench layer shapes (Zen 3, 2 threads, forward pass):
+    /// - F(4×4) from 12×12 up: 1.8–4× faster than dense (12×12 512→512 b8 24 ms vs 58 ms; 48×48 128→128
+    ///   45 vs 119 ms; 24×24 88→176 8.7 vs 26 ms; 96×96 64→64 b4 21 vs 49 ms), and ahead of F(2×2).
+    /// - F(2×2) from 4×4 to 11×11, where 4×4 tiles waste much of a 6×6 image and leave few GEMM rows
+    ///   (6×6 256→2048 b8: F2 20 ms, dense 30, F4 32; 8×8 96→1024 b4: F2 4.2, F4 5.0, dense 7.4).
+    /// - dense under 4×4 pixels: 2×2 tiles cover a 3×3 image as 4×4 (1.8× the work) and the forward and
+    ///   backward passes measure no faster than dense (3×3 256→1024 b8: dense 5.3–9.5 ms forward,
+    ///   F2 7.0–7.4; F4 28);
+    /// - dense for fewer than 16 input channels, where the α² GEMMs
+    ///   are too shallow to gain much (32×32 8→16 b8 forward: dense 0.51 ms, F2 0.56, F4 0.42; the input
+    ///   gradient of the 64→4 image head: dense ≈ F2), and where F(4×4)'s larger rounding is not worth it
+    ///   (with F4 forced on the 8-channel layers of the tiny cross-check model, the AdaBelief update of an
+    ///   ill-conditioned weight moves 1.3e-6 from the float64 reference, above that test's 1e-6).
+    public static func fastAlgorithm(inChannels: Int, outChannels: Int, height: Int, width: Int) -> ConvAlgorithm {
+        let side = min(height, width)
+        if side < 4 || inChannels < 16 { return .dense }
+        return side >= 12 ? .winogradF4 : .winogradF2
+    }
+}
