@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "dfl-info", targets: ["dfl-info"]),
         .executable(name: "dfl-bench", targets: ["dfl-bench"]),
         .executable(name: "dfl-extract", targets: ["dfl-extract"]),
+        .executable(name: "dfl-merge", targets: ["dfl-merge"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,6 +53,7 @@ let package = Package(
         library("NeuralNet", ["COpenBLAS", "AtomicIO"]),
         library("ColorTransfer", ["Imaging"]),
         library("Samples", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
+        library("Merge", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -61,6 +63,7 @@ let package = Package(
         tool("dfl-info", ["FaceSet", "FaceAlign"]),
         tool("dfl-bench", ["NeuralNet", "COpenBLAS"]),
         tool("dfl-extract", ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "AtomicIO"]),
+        tool("dfl-merge", ["Merge", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
@@ -78,6 +81,8 @@ let package = Package(
         .testTarget(name: "ColorTransferTests", dependencies: ["ColorTransfer", "Imaging"], swiftSettings: nativeSwift),
         .testTarget(name: "SamplesTests", dependencies: ["Samples", "ColorTransfer", "Imaging", "FaceSet", "FaceAlign"],
                     swiftSettings: nativeSwift),
+        .testTarget(name: "MergeTests", dependencies: ["Merge", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign"], swiftSettings: nativeSwift),
     ],
     // Swift 5 language mode: the numeric kernels share buffers across DispatchQueue.concurrentPerform

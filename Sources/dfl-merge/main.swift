@@ -1,0 +1,1 @@
+print("dfl-merge: not yet")
