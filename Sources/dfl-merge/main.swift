@@ -1,1 +1,2 @@
-print("dfl-merge: not yet")
+// dfl-merge: frames + aligned dst faces + model → frames with the swapped face (and blend masks).
+MergeCommand.runAsTool()
