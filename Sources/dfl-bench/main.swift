@@ -1,1 +1,276 @@
-print("not built yet")
+// dfl-bench: speed figures for this machine, one `bench <name> key=value ...` line per measurement.
+//
+//   dfl-bench [--quick] [--threads N] [--configs LIST]   machine info, sgemm (1 and 2 threads), every
+//                                                        training config, each in its own child process
+//   dfl-bench sgemm --threads N [--size 2048]
+//   dfl-bench train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]
+//
+// fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
+// between the timed iterations, so both see the same machine load; the rate measured at the start of the
+// run is printed too (sgemm_gflops_at_start). cpu_time_fraction compares FLOPs per CPU-second of the step
+// and of sgemm, which a shared machine disturbs less than wall-clock rates.
+import Foundation
+import COpenBLAS
+import NeuralNet
+import SAEHD
+import ToolSupport
+
+/// The configurations of issue 5: name, channels, batch.
+let defaultConfigs: [(String, Int, Int)] = [
+    ("df-ud-96-256-64-64-22", 3, 8), ("liae-ud-96-32-32-32-16", 1, 8),
+    ("df-udt-192-128-48-32-16", 1, 4), ("df-udt-256-96-32-32-16", 1, 4),
+]
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // KiB on Linux
+}
+
+/// User + system CPU seconds of this process (all threads).
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+}
+
+func cpuModel() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+    for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+        return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    }
+    return "unknown"
+}
+
+func cpuFlags() -> Set<String> {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
+    for line in text.split(separator: "\n") where line.hasPrefix("flags") {
+        return Set(line.split(separator: ":", maxSplits: 1).last!.split(separator: " ").map(String.init))
+    }
+    return []
+}
+
+/// The widest vector registers the build's code generation may use: a native build (`-target-cpu native`,
+/// the default) uses what the host has; a PORTABLE=1 build targets baseline x86-64 (SSE2, 128-bit).
+func vectorDescription() -> (bits: Int, isa: String) {
+    #if NATIVE_CPU
+    let f = cpuFlags()
+    if f.contains("avx512f") { return (512, "avx512 (native)") }
+    if f.contains("avx2") { return (256, "avx2 (native)") }
+    return (128, "sse (native)")
+    #else
+    return (128, "sse2 (portable)")
+    #endif
+}
+
+func option(_ args: [String], _ name: String) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+func intOption(_ args: [String], _ name: String, _ fallback: Int) -> Int {
+    option(args, name).flatMap(Int.init) ?? fallback
+}
+
+/// Median GFLOP/s of `cblas_sgemm` on square `n` matrices with `threads` threads.
+func measureSgemm(threads: Int, size n: Int, repeats: Int) -> Double {
+    Threads.setBLAS(threads)
+    let a = Tensor(shape: [n, n]), b = Tensor(shape: [n, n]), c = Tensor(shape: [n, n])
+    var rng = SeededRNG(seed: 1)
+    for i in 0..<a.count { a.data[i] = rng.nextUnitFloat(); b.data[i] = rng.nextUnitFloat() }
+    func run() {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a.data, Int32(n),
+                    b.data, Int32(n), 0, c.data, Int32(n))
+    }
+    run()
+    var times: [Double] = []
+    for _ in 0..<repeats { let t0 = now(); run(); times.append(now() - t0) }
+    return 2 * Double(n) * Double(n) * Double(n) / median(times) / 1e9
+}
+
+func sgemmCommand(_ args: [String]) {
+    let threads = intOption(args, "--threads", 1), size = intOption(args, "--size", 2048)
+    let g = measureSgemm(threads: threads, size: size, repeats: intOption(args, "--repeats", 5))
+    print(String(format: "bench sgemm threads=%d n=%d gflops=%.1f", threads, size, g))
+}
+
+func trainCommand(_ args: [String]) throws {
+    guard args.count >= 2 else { throw ValidationFailure("train needs a config") }
+    let name = args[1]
+    let channels = intOption(args, "--channels", 3), batch = intOption(args, "--batch", 8)
+    let threads = intOption(args, "--threads", 2)
+    let iterations = max(1, intOption(args, "--iterations", 10)), warmup = intOption(args, "--warmup", 2)
+    let sgemm = option(args, "--sgemm").flatMap(Double.init)
+    Threads.set(threads)
+    let config = try ModelConfig(name, channels: channels)
+    // DFL defaults (AdaBelief, masked training) plus the eyes/mouth term, as the PyTorch peer step computes it.
+    let model = SAEHDModel(config: config, seed: 1, lossOptions: LossOptions(maskedTraining: true, eyesMouthPriority: true))
+    let data = TrainingBatch(batch: batch, resolution: config.resolution, channels: channels)
+    data.fillRandom(seed: 2)
+    for _ in 0..<warmup { model.trainStep(data) }
+    var times: [Double] = []
+    var sgemmDuring: [Double] = []
+    var cpuRatios: [Double] = []
+    var macs = 0
+    for _ in 0..<iterations {
+        MACCounter.reset()
+        let t0 = now(), c0 = cpuSeconds()
+        model.trainStep(data)
+        times.append(now() - t0)
+        let stepCPU = cpuSeconds() - c0
+        macs = MACCounter.forward
+        // The reference rate is sampled between iterations, under the same load as the step itself
+        // (the machine may be shared), with the same thread count.
+        let c1 = cpuSeconds()
+        sgemmDuring.append(measureSgemm(threads: threads, size: 2048, repeats: 1))
+        let sgemmCPU = cpuSeconds() - c1
+        Threads.set(threads)
+        // FLOPs per CPU-second of the step against those of sgemm (2 calls inside measureSgemm).
+        cpuRatios.append((6 * Double(macs) / stepCPU) / (4 * 2048.0 * 2048 * 2048 / sgemmCPU))
+    }
+    if args.contains("--profile") {
+        ConvProfiler.enabled = true
+        let t0 = now()
+        model.trainStep(data)
+        let stepSeconds = now() - t0
+        ConvProfiler.enabled = false
+        let convSeconds = ConvProfiler.table.values.reduce(0) { $0 + $1.forward + $1.backward }
+        print(String(format: "bench profile step_ms=%.1f conv_ms=%.1f other_ms=%.1f", stepSeconds * 1000,
+                     convSeconds * 1000, (stepSeconds - convSeconds) * 1000))
+        var rows = ConvProfiler.table.map { ($0.key, $0.value) }
+        rows.sort { $0.1.forward + $0.1.backward > $1.1.forward + $1.1.backward }
+        for (key, v) in rows {
+            let sec = v.forward + v.backward
+            print(String(format: "bench conv %@ calls=%d fwd_ms=%.1f bwd_ms=%.1f gflops=%.1f", key.replacingOccurrences(of: " ", with: "_"),
+                         v.calls, v.forward * 1000, v.backward * 1000, 6 * Double(v.macs) / sec / 1e9))
+        }
+    }
+    let ms = median(times) * 1000
+    let iterationFlops = 2 * 3 * Double(macs)  // forward + two backward products, 2 flops per MAC (spec §2)
+    let gflops = iterationFlops / (ms / 1000) / 1e9
+    var line = String(format: "bench train %@ ch=%d batch=%d threads=%d ms_per_iter=%.1f ms_min=%.1f gflops=%.1f",
+                      config.description, channels, batch, threads, ms, times.min()! * 1000, gflops)
+    let sgemmNow = median(sgemmDuring)
+    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f", gflops / sgemmNow, sgemmNow,
+                   median(cpuRatios))
+    if let sgemm { line += String(format: " fraction_of_sgemm_at_start=%.3f sgemm_gflops_at_start=%.1f", gflops / sgemm, sgemm) }
+    line += String(format: " iter_gmacs=%.2f params=%d peak_rss_mb=%.0f iterations=%d", 3 * Double(macs) / 1e9,
+                   model.parameterCount, peakRSSMegabytes(), iterations)
+    print(line)
+}
+
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Runs this executable again with `arguments`, echoing its `bench` lines; returns its exit status.
+func runChild(_ arguments: [String]) -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    p.arguments = arguments
+    do { try p.run() } catch { printError("dfl-bench: cannot start child: \(error)"); return 1 }
+    p.waitUntilExit()
+    return p.terminationStatus
+}
+
+func allCommand(_ args: [String]) {
+    let quick = args.contains("--quick")
+    let threads = intOption(args, "--threads", 2)
+    let vec = vectorDescription()
+    setvbuf(stdout, nil, _IOLBF, 0)
+    print("bench machine cpu=\"\(cpuModel())\" cores=\(ProcessInfo.processInfo.activeProcessorCount) isa=\"\(vec.isa)\" vector_bits=\(vec.bits) blas_core=\(Threads.blasCoreName) openblas_coretype_env=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
+    let repeats = quick ? 3 : 7
+    var rates: [Int: Double] = [:]
+    for t in Set([1, 2, threads]).sorted() {
+        rates[t] = measureSgemm(threads: t, size: 2048, repeats: repeats)
+        print(String(format: "bench sgemm threads=%d n=2048 gflops=%.1f", t, rates[t]!))
+    }
+    var configs = defaultConfigs
+    if let list = option(args, "--configs") {
+        configs = list.split(separator: ",").compactMap { item in
+            let f = item.split(separator: ":").map(String.init)  // name:channels:batch
+            guard f.count == 3, let c = Int(f[1]), let b = Int(f[2]) else { return nil }
+            return (f[0], c, b)
+        }
+    }
+    var failed = false
+    for (name, ch, b) in configs {
+        let childArgs = ["train", name, "--channels", "\(ch)", "--batch", "\(b)", "--threads", "\(threads)",
+                         "--iterations", quick ? "3" : "10", "--warmup", quick ? "1" : "2",
+                         "--sgemm", String(format: "%.1f", rates[threads]!)]
+        if runChild(childArgs) != 0 { failed = true; printError("dfl-bench: \(name) failed") }
+    }
+    if failed { exit(1) }
+}
+
+let args = Array(CommandLine.arguments.dropFirst())
+do {
+    switch args.first {
+    case "sgemm": sgemmCommand(args)
+    case "train": try trainCommand(args)
+    case "conv":
+        // dfl-bench conv HxW CIN COUT K STRIDE BATCH [--threads N] [--block-floats N]: one layer, forward+backward.
+        guard args.count >= 7, let hw = Int(args[1]), let cin = Int(args[2]), let cout = Int(args[3]),
+              let k = Int(args[4]), let st = Int(args[5]), let b = Int(args[6]) else {
+            throw ValidationFailure("conv SIZE CIN COUT K STRIDE BATCH")
+        }
+        let threads = intOption(args, "--threads", 2)
+        if let bf = option(args, "--block-floats").flatMap(Int.init) { ConvolutionTuning.blockFloats = bf }
+        Threads.set(threads)
+        var rng = SeededRNG(seed: 1)
+        let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
+                          activation: .leakyReLU(0.1), workspace: Workspace(), rng: &rng)
+        let x = Tensor(shape: [b, hw, hw, cin])
+        for i in 0..<x.count { x.data[i] = rng.nextUnitFloat() - 0.5 }
+        let dy = Tensor(shape: [b, conv.outputSize(hw), conv.outputSize(hw), cout])
+        for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
+        var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = []
+        for rep in 0..<intOption(args, "--reps", 6) + 1 {
+            MACCounter.reset()
+            let t0 = now(), c0 = cpuSeconds()
+            _ = conv.forward(x)
+            GradientPool.give(conv.backward(dy))
+            let t = now() - t0, c = cpuSeconds() - c0
+            let flops = 6 * Double(MACCounter.forward)
+            let c1 = cpuSeconds()
+            let s = measureSgemm(threads: threads, size: 2048, repeats: 1)
+            let sc = cpuSeconds() - c1
+            Threads.set(threads)
+            // Per CPU-second rates are insensitive to being descheduled on a shared machine.
+            let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
+            if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
+        }
+        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
+                     hw, hw, cin, cout, k, st, b, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
+    case "checkpoint":
+        // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
+        guard args.count == 4, let ch = Int(args[2]) else { throw ValidationFailure("checkpoint CONFIG CHANNELS PATH") }
+        let config = try ModelConfig(args[1], channels: ch)
+        let model = SAEHDModel(config: config, seed: 1)
+        let data = TrainingBatch(batch: 1, resolution: config.resolution, channels: ch)
+        data.fillRandom(seed: 2)
+        let losses = model.trainStep(data)
+        try model.save(to: args[3])
+        print(String(format: "bench checkpoint %@ ch=%d path=%@ tensors=%d src_loss=%.4f", config.description, ch, args[3],
+                     model.parameters.count * 3, losses.srcMean))
+    case "-h", "--help":
+        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]")
+    default: allCommand(args)
+    }
+} catch {
+    printError("dfl-bench: \(error)")
+    exit(2)
+}

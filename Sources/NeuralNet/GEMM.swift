@@ -1,0 +1,36 @@
+import COpenBLAS
+
+/// Row-major single-precision GEMM: C = alpha · op(A) · op(B) + beta · C, with op(A) m×k and op(B) k×n.
+@inline(__always)
+func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+           alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// Adds the column sums of a rows×cols row-major matrix into `sums` (bias gradients).
+func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Float>) {
+    let threads = min(Threads.count, max(1, rows * cols / 65_536))
+    if threads <= 1 {
+        for r in 0..<rows {
+            let row = m + r * cols
+            for c in 0..<cols { sums[c] += row[c] }
+        }
+        return
+    }
+    let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * cols)
+    defer { partial.deallocate() }
+    partial.initialize(repeating: 0, count: threads * cols)
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let acc = partial + t * cols
+        for r in (rows * t / threads)..<(rows * (t + 1) / threads) {
+            let row = m + r * cols
+            for c in 0..<cols { acc[c] += row[c] }
+        }
+    }
+    for t in 0..<threads { for c in 0..<cols { sums[c] += partial[t * cols + c] } }
+}
+
+import Foundation

@@ -1,0 +1,78 @@
+import Foundation
+import COpenBLAS
+
+/// Thread settings of the engine: elementwise loops and OpenBLAS use the same count.
+public enum Threads {
+    nonisolated(unsafe) private static var current = ProcessInfo.processInfo.activeProcessorCount
+    /// OpenBLAS runs single-threaded under the engine's own threads (see `set`).
+    private static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
+
+    /// The number of threads the engine uses.
+    public static var count: Int {
+        _ = singleThreadedBLAS
+        return current
+    }
+
+    /// Sets the engine's thread count. The engine splits every GEMM into row blocks over its own threads and
+    /// runs OpenBLAS single-threaded inside each (`openblas_set_num_threads(1)`): one pool, no second set
+    /// of spinning BLAS threads competing for the cores.
+    public static func set(_ n: Int) {
+        current = max(1, min(64, n))
+        openblas_set_num_threads(1)
+    }
+
+    /// Sets OpenBLAS's own thread count (for measuring sgemm alone; the engine resets it to 1 in `set`).
+    public static func setBLAS(_ n: Int) {
+        openblas_set_num_threads(Int32(max(1, n)))
+    }
+
+    /// OpenBLAS's kernel name for this CPU (`openblas_get_corename`).
+    public static var blasCoreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+}
+
+/// Runs `body(range)` over `0..<count` split into contiguous ranges, one per thread, when the work is big
+/// enough (`count * costPerItem` ≥ ~64 K operations); otherwise inline.
+@inline(__always)
+public func parallelRanges(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
+    let threads = Threads.count
+    if threads <= 1 || count < 2 || count * costPerItem < 65_536 {
+        body(0..<count)
+        return
+    }
+    let parts = min(threads, count)
+    DispatchQueue.concurrentPerform(iterations: parts) { p in
+        let lo = count * p / parts, hi = count * (p + 1) / parts
+        if lo < hi { body(lo..<hi) }
+    }
+}
+
+/// Counts the multiply-adds of convolutions and dense layers in forward passes (for GFLOP/s figures).
+/// Not thread-safe; the engine runs layers from one thread.
+public enum MACCounter {
+    nonisolated(unsafe) public static var forward = 0
+    /// Sets the count to zero.
+    public static func reset() { forward = 0 }
+}
+
+/// Optional per-convolution timing (off by default), keyed by shape, for finding where a step's time goes.
+public enum ConvProfiler {
+    nonisolated(unsafe) public static var enabled = false
+    /// key → (forward seconds, backward seconds, forward MACs, calls).
+    nonisolated(unsafe) public static var table: [String: (forward: Double, backward: Double, macs: Int, calls: Int)] = [:]
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    static func record(_ key: String, forward: Double = 0, backward: Double = 0, macs: Int = 0) {
+        var e = table[key] ?? (0, 0, 0, 0)
+        e.forward += forward; e.backward += backward; e.macs += macs
+        if forward > 0 { e.calls += 1 }
+        table[key] = e
+    }
+}

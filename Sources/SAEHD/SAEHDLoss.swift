@@ -1,0 +1,76 @@
+import NeuralNet
+
+/// Loss options of SAEHD that change the objective (spec §3.2–3.4).
+public struct LossOptions: Sendable {
+    /// Mask the image losses with the blurred-and-doubled target mask (DFL default true).
+    public var maskedTraining = true
+    /// Add 300 · mean |T·em − P·em| (DFL default false).
+    public var eyesMouthPriority = false
+
+    public init(maskedTraining: Bool = true, eyesMouthPriority: Bool = false) {
+        self.maskedTraining = maskedTraining
+        self.eyesMouthPriority = eyesMouthPriority
+    }
+}
+
+/// The per-sample SAEHD loss of one side (src or dst) with its gradients (spec §3.4):
+/// r < 256: 10·dssim_k; else 5·dssim_k + 5·dssim_k2; + 10·mse on the masked images;
+/// + 300·L1 on eyes/mouth (optional); + 10·mse of the mask head against the unblurred target mask.
+final class SideLoss {
+    let resolution: Int
+    let options: LossOptions
+    let blur: GaussianBlur
+    let dssims: [(DSSIM, Float)]
+    private var blurredMask: Tensor?
+    private var maskedTarget: Tensor?
+    private var maskedPrediction: Tensor?
+    private var dMasked: Tensor?
+    private var scratch: Tensor?
+
+    init(resolution: Int, options: LossOptions) {
+        self.resolution = resolution
+        self.options = options
+        blur = GaussianBlur(sigma: Float(max(1, resolution / 32)))
+        if resolution < 256 {
+            dssims = [(DSSIM(filterSize: DSSIM.filterSize(resolution: resolution)), 10)]
+        } else {
+            dssims = [(DSSIM(filterSize: DSSIM.filterSize(resolution: resolution)), 5),
+                      (DSSIM(filterSize: DSSIM.filterSize(resolution: resolution, second: true)), 5)]
+        }
+    }
+
+    /// Per-sample losses; writes dL/dPrediction into `dImage` and dL/dPredictedMask into `dMask`.
+    func evaluate(target t: Tensor, mask m: Tensor, eyesMouth em: Tensor, prediction p: Tensor, predictedMask pm: Tensor,
+                  dImage: Tensor, dMask: Tensor) -> [Double] {
+        let ch = t.shape[3], pixels = m.count
+        dImage.zero(); dMask.zero()
+        var total = [Double](repeating: 0, count: t.shape[0])
+        func add(_ v: [Double]) { for i in total.indices { total[i] += v[i] } }
+        if options.maskedTraining {
+            // m_blur = clip(blur(m), 0, 0.5) · 2
+            let mb = Tensor.reuse(blurredMask, shape: m.shape); blurredMask = mb
+            let s = Tensor.reuse(scratch, shape: m.shape); scratch = s
+            blur.apply(m, into: mb, scratch: s.data)
+            for i in 0..<pixels { mb.data[i] = min(max(mb.data[i], 0), 0.5) * 2 }
+            let tt = Tensor.reuse(maskedTarget, shape: t.shape); maskedTarget = tt
+            let pp = Tensor.reuse(maskedPrediction, shape: t.shape); maskedPrediction = pp
+            let dpp = Tensor.reuse(dMasked, shape: t.shape); dMasked = dpp
+            for i in 0..<t.count {
+                let w = mb.data[i / ch]
+                tt.data[i] = t.data[i] * w; pp.data[i] = p.data[i] * w
+            }
+            dpp.zero()
+            for (d, w) in dssims { add(d.evaluate(target: tt, prediction: pp, gradientScale: w, gradient: dpp).map { $0 * Double(w) }) }
+            add(ElementwiseLoss.meanSquaredError(target: tt, prediction: pp, weight: 10, gradient: dpp))
+            for i in 0..<t.count { dImage.data[i] = dpp.data[i] * mb.data[i / ch] }
+        } else {
+            for (d, w) in dssims { add(d.evaluate(target: t, prediction: p, gradientScale: w, gradient: dImage).map { $0 * Double(w) }) }
+            add(ElementwiseLoss.meanSquaredError(target: t, prediction: p, weight: 10, gradient: dImage))
+        }
+        if options.eyesMouthPriority {
+            add(ElementwiseLoss.meanAbsoluteError(target: t, prediction: p, mask: em, weight: 300, gradient: dImage))
+        }
+        add(ElementwiseLoss.meanSquaredError(target: m, prediction: pm, weight: 10, gradient: dMask))
+        return total
+    }
+}

@@ -1,0 +1,214 @@
+import NeuralNet
+
+/// One training batch: src samples first, then dst samples, in tensors of 2·batch (NHWC, values in [0, 1]).
+/// A data loader writes straight into these buffers (`src`/`dst` views give the halves).
+public final class TrainingBatch {
+    public let batch: Int
+    /// Network inputs (warped faces), 2B × r × r × C.
+    public let warped: Tensor
+    /// Targets (unwarped faces), 2B × r × r × C.
+    public let target: Tensor
+    /// Full-face masks, 2B × r × r × 1.
+    public let targetMask: Tensor
+    /// Eyes+mouth masks, 2B × r × r × 1.
+    public let targetEyesMouth: Tensor
+
+    /// Zero-filled buffers for `batch` samples per side.
+    public init(batch: Int, resolution r: Int, channels: Int) {
+        self.batch = batch
+        warped = Tensor(shape: [2 * batch, r, r, channels])
+        target = Tensor(shape: [2 * batch, r, r, channels])
+        targetMask = Tensor(shape: [2 * batch, r, r, 1])
+        targetEyesMouth = Tensor(shape: [2 * batch, r, r, 1])
+    }
+
+    /// The src half (0) or dst half (1) of `t`.
+    public func half(_ t: Tensor, _ side: Int) -> Tensor { Tensor(viewOf: t, batch: (side * batch)..<((side + 1) * batch)) }
+
+    /// Fills every tensor with seeded uniform values (images) and 0/1 values (masks), for benchmarks and tests.
+    public func fillRandom(seed: UInt64) {
+        var rng = SeededRNG(seed: seed)
+        for t in [warped, target] { for i in 0..<t.count { t.data[i] = rng.nextUnitFloat() } }
+        for t in [targetMask, targetEyesMouth] { for i in 0..<t.count { t.data[i] = rng.nextUnitFloat() < 0.5 ? 0 : 1 } }
+    }
+}
+
+/// Per-sample losses of one step (printed figures are their means).
+public struct StepLosses: Sendable {
+    public var src: [Double]
+    public var dst: [Double]
+    public var srcMean: Double { src.reduce(0, +) / Double(max(1, src.count)) }
+    public var dstMean: Double { dst.reduce(0, +) / Double(max(1, dst.count)) }
+}
+
+/// The SAEHD model (df or liae), its parameters and one training step (spec §1.5, §3.4, §4).
+///
+/// A step evaluates what the loss needs: the encoder on src and dst together (2B samples), the inter(s),
+/// and the src→src and dst→dst decoder passes; the swap pass is not computed (spec §2).
+public final class SAEHDModel {
+    public let config: ModelConfig
+    public let lossOptions: LossOptions
+    public let workspace = Workspace()
+    let encoder: Encoder
+    let inter: Inter?            // df
+    let interAB: Inter?          // liae
+    let interB: Inter?           // liae
+    let decoders: [Decoder]      // df: [src, dst]; liae: [decoder]
+    let srcLoss: SideLoss
+    let dstLoss: SideLoss
+    /// Every parameter, by network in DFL's order (encoder, inter / inter_AB, inter_B, decoders).
+    public let parameters: [Parameter]
+    public private(set) var optimizer: Optimizer
+
+    // Buffers reused from step to step.
+    private var code: Tensor?
+    private var dCode: Tensor?
+    private var dImage: Tensor?
+    private var dMask: Tensor?
+    private var dInterAB: Tensor?
+    /// Predictions of the last forward pass (2B: src→src then dst→dst).
+    public private(set) var predictedImage: Tensor?
+    public private(set) var predictedMask: Tensor?
+
+    /// Builds the networks with Glorot-uniform weights from `seed`.
+    public init(config: ModelConfig, seed: UInt64 = 0, lossOptions: LossOptions = LossOptions(),
+                optimizer kind: Optimizer.Kind = .adabelief, settings: Optimizer.Settings = Optimizer.Settings()) {
+        self.config = config
+        self.lossOptions = lossOptions
+        var rng = SeededRNG(seed: seed)
+        encoder = Encoder(config, workspace: workspace, rng: &rng)
+        if config.archi == .df {
+            inter = Inter(config, name: "inter", workspace: workspace, rng: &rng)
+            interAB = nil; interB = nil
+            decoders = [Decoder(config, name: "decoder_src", workspace: workspace, rng: &rng),
+                        Decoder(config, name: "decoder_dst", workspace: workspace, rng: &rng)]
+        } else {
+            inter = nil
+            interAB = Inter(config, name: "inter_AB", workspace: workspace, rng: &rng)
+            interB = Inter(config, name: "inter_B", workspace: workspace, rng: &rng)
+            decoders = [Decoder(config, name: "decoder", workspace: workspace, rng: &rng)]
+        }
+        srcLoss = SideLoss(resolution: config.resolution, options: lossOptions)
+        dstLoss = SideLoss(resolution: config.resolution, options: lossOptions)
+        parameters = encoder.parameters + [inter, interAB, interB].compactMap { $0?.parameters }.flatMap { $0 }
+            + decoders.flatMap(\.parameters)
+        optimizer = Optimizer(kind: kind, parameters: parameters, settings: settings)
+    }
+
+    /// Parameter count per network, by name prefix.
+    public var parameterCounts: [String: Int] {
+        var out: [String: Int] = [:]
+        for p in parameters { out[String(p.name.prefix { $0 != "." }), default: 0] += p.value.count }
+        return out
+    }
+
+    /// liae only: whether inter_AB is trained (DFL freezes it when random_warp is off; spec §1.5).
+    public var trainsInterAB: Bool {
+        get { !optimizer.frozen.contains { $0.hasPrefix("inter_AB.") } }
+        set {
+            let names = parameters.map(\.name).filter { $0.hasPrefix("inter_AB.") }
+            if newValue { optimizer.frozen.subtract(names) } else { optimizer.frozen.formUnion(names) }
+        }
+    }
+
+    /// Total trainable parameter count.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    /// Forward and backward for `batch`: returns the per-sample losses and accumulates every parameter's
+    /// gradient of Σ_batch (L_src + L_dst) (TF semantics: the gradient of the sum).
+    public func computeGradients(_ batch: TrainingBatch) -> StepLosses {
+        let b = batch.batch
+        let features = encoder.forward(batch.warped)
+        let image: Tensor, mask: Tensor
+        var codeOut: Tensor
+        if let inter {
+            codeOut = inter.forward(features)
+            let s = decoders[0].forward(Tensor(viewOf: codeOut, batch: 0..<b))
+            let d = decoders[1].forward(Tensor(viewOf: codeOut, batch: b..<(2 * b)))
+            image = joined(&predictedImage, s.image, d.image)
+            mask = joined(&predictedMask, s.mask, d.mask)
+        } else {
+            // src_code = [AB(src), AB(src)], dst_code = [B(dst), AB(dst)] along channels.
+            let ab = interAB!.forward(features)
+            let bOut = interB!.forward(Tensor(viewOf: features, batch: b..<(2 * b)))
+            let (_, h, w, c) = (ab.shape[0], ab.shape[1], ab.shape[2], ab.shape[3])
+            let z = Tensor.reuse(code, shape: [2 * b, h, w, 2 * c]); code = z
+            let pixels = b * h * w
+            for p in 0..<pixels {
+                let src = ab.data + p * c, dst = z.data + p * 2 * c
+                dst.update(from: src, count: c); (dst + c).update(from: src, count: c)
+                let dz = z.data + (pixels + p) * 2 * c
+                dz.update(from: bOut.data + p * c, count: c); (dz + c).update(from: ab.data + (pixels + p) * c, count: c)
+            }
+            codeOut = z
+            let out = decoders[0].forward(z)
+            image = out.image; mask = out.mask
+            predictedImage = image; predictedMask = mask
+        }
+        let di = Tensor.reuse(dImage, shape: image.shape); dImage = di
+        let dm = Tensor.reuse(dMask, shape: mask.shape); dMask = dm
+        var losses = StepLosses(src: [], dst: [])
+        for side in 0..<2 {
+            let loss = side == 0 ? srcLoss : dstLoss
+            let v = loss.evaluate(target: batch.half(batch.target, side), mask: batch.half(batch.targetMask, side),
+                                  eyesMouth: batch.half(batch.targetEyesMouth, side),
+                                  prediction: batch.half(image, side), predictedMask: batch.half(mask, side),
+                                  dImage: batch.half(di, side), dMask: batch.half(dm, side))
+            if side == 0 { losses.src = v } else { losses.dst = v }
+        }
+        if let inter {
+            let dz = Tensor.reuse(dCode, shape: codeOut.shape); dCode = dz
+            let half = dz.count / 2
+            let gs = decoders[0].backward(image: batch.half(di, 0), mask: batch.half(dm, 0))
+            dz.data.update(from: gs.data, count: half)
+            GradientPool.give(gs)
+            let gd = decoders[1].backward(image: batch.half(di, 1), mask: batch.half(dm, 1))
+            (dz.data + half).update(from: gd.data, count: half)
+            GradientPool.give(gd)
+            let de = inter.backward(dz)
+            encoder.backward(de)
+            GradientPool.give(de)
+        } else {
+            let dz = decoders[0].backward(image: di, mask: dm)
+            let (h, w, c2) = (dz.shape[1], dz.shape[2], dz.shape[3]), c = c2 / 2
+            let shape = [2 * b, h, w, c]
+            let dab = Tensor.reuse(dInterAB, shape: shape); dInterAB = dab
+            let dB = Tensor.reuse(dCode, shape: [b, h, w, c]); dCode = dB
+            let pixels = b * h * w
+            for p in 0..<pixels {
+                let s = dz.data + p * c2, d = dz.data + (pixels + p) * c2
+                for j in 0..<c {
+                    dab.data[p * c + j] = s[j] + s[c + j]
+                    dB.data[p * c + j] = d[j]
+                    dab.data[(pixels + p) * c + j] = d[c + j]
+                }
+            }
+            GradientPool.give(dz)
+            let de = interAB!.backward(dab)
+            let deB = interB!.backward(dB)
+            let off = de.count / 2
+            for j in 0..<deB.count { de.data[off + j] += deB.data[j] }
+            GradientPool.give(deB)
+            encoder.backward(de)
+            GradientPool.give(de)
+        }
+        return losses
+    }
+
+    /// One full training step: forward, backward and the optimizer update.
+    @discardableResult
+    public func trainStep(_ batch: TrainingBatch) -> StepLosses {
+        let losses = computeGradients(batch)
+        optimizer.step()
+        return losses
+    }
+
+    /// src→src and dst→dst predictions joined into one 2B tensor (df runs two decoders).
+    private func joined(_ store: inout Tensor?, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let t = Tensor.reuse(store, shape: [a.shape[0] + b.shape[0]] + a.shape.dropFirst())
+        store = t
+        t.data.update(from: a.data, count: a.count)
+        (t.data + a.count).update(from: b.data, count: b.count)
+        return t
+    }
+}

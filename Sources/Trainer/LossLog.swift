@@ -1,0 +1,61 @@
+// loss.csv: `iteration,src_loss,dst_loss,seconds`, one row per iteration (seconds = training time so far,
+// all sessions together). Rows are appended as training goes and flushed at every save; on resume the
+// file is cut back to the saved iteration so it always matches the model.
+import AtomicIO
+import Foundation
+
+/// One row of loss.csv.
+public struct LossRecord: Sendable, Equatable {
+    public var iteration: Int
+    public var src: Double
+    public var dst: Double
+    public var seconds: Double
+}
+
+public final class LossLog {
+    public static let header = "iteration,src_loss,dst_loss,seconds"
+    public let path: String
+    /// Every row, in order (the loss plot is drawn from these).
+    public private(set) var records: [LossRecord] = []
+    private var pending = ""
+
+    /// Opens `path`, keeping the rows with iteration ≤ `upTo` (rewritten atomically when rows are dropped).
+    public init(path: String, upTo iteration: Int) throws {
+        self.path = path
+        if let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) {
+            for line in text.split(separator: "\n").dropFirst() {
+                let f = line.split(separator: ",")
+                guard f.count == 4, let it = Int(f[0]), let s = Double(f[1]), let d = Double(f[2]), let t = Double(f[3]) else { continue }
+                if it <= iteration { records.append(LossRecord(iteration: it, src: s, dst: d, seconds: t)) }
+            }
+        }
+        try rewrite()
+    }
+
+    /// Adds one iteration's losses (written at the next `flush`).
+    public func append(_ record: LossRecord) {
+        records.append(record)
+        pending += Self.format(record)
+    }
+
+    /// Appends the pending rows to the file and syncs it.
+    public func flush() throws {
+        guard !pending.isEmpty else { return }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainerError.io("\(path): cannot open") }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(pending.utf8))
+        try handle.synchronize()
+        pending = ""
+    }
+
+    private func rewrite() throws {
+        var text = Self.header + "\n"
+        for r in records { text += Self.format(r) }
+        try AtomicFile.write(Array(text.utf8), to: path)
+    }
+
+    static func format(_ r: LossRecord) -> String {
+        String(format: "%d,%.6f,%.6f,%.3f\n", r.iteration, r.src, r.dst, r.seconds)
+    }
+}

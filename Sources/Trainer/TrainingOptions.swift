@@ -1,0 +1,106 @@
+// The options of a training run as stored in model.json. The architecture part (config, channels, face
+// type, optimizer, seed) is fixed when the model is created; the rest may change on resume.
+import FaceSet
+import Foundation
+import NeuralNet
+import SAEHD
+
+/// Options of a model, saved in `model.json` (spec §6.1 with DFL's defaults).
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    // Fixed at creation.
+    /// Compact config `archi[-opts]-res-ae-e-d-dm`, e.g. `liae-ud-96-32-32-32-16`.
+    public var config: String
+    /// Image channels: 3 (SAEHD) or 1 (SAEHDBW).
+    public var channels: Int
+    /// Face type short name (`h`, `mf`, `f`, `wf`, `head`).
+    public var faceType: String
+    /// `adabelief` or `rmsprop` (their slots differ, so fixed).
+    public var optimizer: String = "adabelief"
+    /// Seed of the weight initialisation, sample order, augmentation and lr-dropout masks.
+    public var seed: UInt64 = 0
+
+    // May change on resume.
+    public var batchSize: Int = 8
+    public var targetIteration: Int = 0
+    public var lrDropout: Bool = false
+    public var clipGradient: Bool = false
+    public var randomWarp: Bool = true
+    public var randomSrcFlip: Bool = false
+    public var randomDstFlip: Bool = true
+    public var maskedTraining: Bool = true
+    public var eyesMouthPriority: Bool = false
+    public var uniformYaw: Bool = false
+    public var randomHSVPower: Double = 0
+    /// `none`, `rct`, `lct`, `mkl`, `idt` or `sot`.
+    public var ctMode: String = "none"
+
+    public init(config: String, channels: Int, faceType: String) {
+        self.config = config
+        self.channels = channels
+        self.faceType = faceType
+    }
+
+    /// The names of options that are fixed once a model exists.
+    public static let fixedOnResume = ["config (archi, resolution, dims)", "channels", "face-type", "optimizer", "seed"]
+
+    /// The parsed model configuration.
+    public func modelConfig() throws -> ModelConfig { try ModelConfig(config, channels: channels) }
+
+    /// The parsed face type.
+    public func parsedFaceType() throws -> FaceType {
+        guard let t = FaceType(argument: faceType), [.half, .midFull, .full, .wholeFace, .head].contains(t) else {
+            throw TrainerError.invalidOption("face type '\(faceType)' is not one of h, mf, f, wf, head")
+        }
+        return t
+    }
+
+    public func optimizerKind() throws -> Optimizer.Kind {
+        guard let k = Optimizer.Kind(rawValue: optimizer) else {
+            throw TrainerError.invalidOption("optimizer '\(optimizer)' is not rmsprop or adabelief")
+        }
+        return k
+    }
+
+    /// Checks every option's range; throws a clear error for the first bad one.
+    public func validate() throws {
+        _ = try modelConfig()
+        _ = try parsedFaceType()
+        _ = try optimizerKind()
+        guard (1...256).contains(batchSize) else { throw TrainerError.invalidOption("batch size \(batchSize) is not in 1...256") }
+        guard targetIteration >= 0 else { throw TrainerError.invalidOption("target iteration must be ≥ 0") }
+        guard (0...0.3).contains(randomHSVPower) else { throw TrainerError.invalidOption("random HSV power must be in 0...0.3") }
+        guard ["none", "rct", "lct", "mkl", "idt", "sot"].contains(ctMode) else {
+            throw TrainerError.invalidOption("ct-mode '\(ctMode)' is not none, rct, lct, mkl, idt or sot")
+        }
+    }
+
+    /// The options that differ between `self` (saved) and `other` among those fixed on resume.
+    public func fixedDifferences(from other: TrainingOptions) -> [String] {
+        var out: [String] = []
+        if config != other.config { out.append("config \(config) (asked: \(other.config))") }
+        if channels != other.channels { out.append("channels \(channels) (asked: \(other.channels))") }
+        if faceType != other.faceType { out.append("face type \(faceType) (asked: \(other.faceType))") }
+        if optimizer != other.optimizer { out.append("optimizer \(optimizer) (asked: \(other.optimizer))") }
+        if seed != other.seed { out.append("seed \(seed) (asked: \(other.seed))") }
+        return out
+    }
+}
+
+/// Errors of the trainer, with messages meant for the user.
+public enum TrainerError: Error, CustomStringConvertible, Equatable {
+    case invalidOption(String)
+    case incompatibleModel(String)
+    case badFaceSet(String)
+    case corruptModel(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidOption(s): return s
+        case let .incompatibleModel(s): return s
+        case let .badFaceSet(s): return s
+        case let .corruptModel(s): return s
+        case let .io(s): return s
+        }
+    }
+}

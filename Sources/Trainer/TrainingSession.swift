@@ -1,0 +1,219 @@
+// The training loop (spec §6.3): batches from the background producer, one optimizer step per
+// iteration, loss.csv rows, previews, periodic saves and backups, and a clean stop on request.
+import AtomicIO
+import ColorTransfer
+import Foundation
+import Imaging
+import NeuralNet
+import SAEHD
+import Samples
+
+/// How often the loop saves, backs up and draws previews.
+public struct SessionSettings: Sendable {
+    /// Minutes between autosaves (fractions allowed; 0 = only at the end).
+    public var saveEveryMinutes: Double = 25
+    /// Hours between dated backups (0 = none).
+    public var backupEveryHours: Double = 0
+    /// Iterations between previews (0 = none).
+    public var previewEvery: Int = 100
+    /// Keep numbered copies of each preview under preview/history/.
+    public var previewHistory = false
+    /// Stop after this many iterations of this session (nil: run to the target iteration or a stop request).
+    public var maxIterations: Int? = nil
+    /// Sample-generator worker threads.
+    public var samplerWorkers = 1
+    /// Batches the generator keeps ready.
+    public var queueCapacity = 4
+
+    public init() {}
+}
+
+/// One iteration's figures.
+public struct IterationReport: Sendable {
+    public var iteration: Int
+    public var srcLoss: Double
+    public var dstLoss: Double
+    /// Time of the optimizer step alone.
+    public var stepMilliseconds: Double
+    /// Wall time of the whole iteration (waiting for the batch, step, bookkeeping).
+    public var iterationMilliseconds: Double
+}
+
+/// What the loop tells its caller.
+public enum TrainingEvent: Sendable {
+    case iteration(IterationReport)
+    /// A save; the mean losses since the previous save.
+    case saved(iteration: Int, meanSrc: Double, meanDst: Double)
+    case backup(path: String)
+    case preview(path: String)
+}
+
+/// A model being trained on a src and a dst faceset.
+public final class TrainingSession {
+    public let directory: ModelDirectory
+    public let model: SAEHDModel
+    public private(set) var state: ModelState
+    public let src: FaceStore
+    public let dst: FaceStore
+    private let lossLog: LossLog
+    private var previewSet: (src: [FloatImage], dst: [FloatImage])?
+
+    /// Creates a new model in `directory` (which must be absent or empty), or resumes the one there with
+    /// `options` (the saved options with the changes allowed on resume). Nothing is written until the first
+    /// save, except that loss.csv is cut back to the saved iteration on resume.
+    public init(directory: ModelDirectory, options: TrainingOptions, src: FaceStore, dst: FaceStore) throws {
+        try options.validate()
+        let config = try options.modelConfig()
+        for (store, side) in [(src, "src"), (dst, "dst")] {
+            guard store.count > 0 else { throw TrainerError.badFaceSet("the \(side) faceset has no faces") }
+            guard store.resolution == config.resolution, store.faceType == (try options.parsedFaceType()) else {
+                throw TrainerError.invalidOption("the \(side) faces were not prepared for this model")
+            }
+        }
+        self.directory = directory
+        self.src = src
+        self.dst = dst
+        if directory.hasModel {
+            let (m, saved) = try directory.loadModel(options: options)
+            model = m
+            state = saved
+            state.options = options
+        } else {
+            try Self.checkUsableForNewModel(directory.path)
+            model = try makeModel(options)
+            state = ModelState(iteration: 0, trainingSeconds: 0, options: options)
+        }
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        lossLog = try LossLog(path: directory.lossLogPath, upTo: state.iteration)
+    }
+
+    /// A new model may only go into a missing or empty directory (so no user file is ever overwritten).
+    static func checkUsableForNewModel(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw TrainerError.invalidOption("\(path) exists and is not a directory") }
+        // What a first save killed half-way leaves (no `current` yet) is ours and may be reused.
+        let ours: Set<String> = ["saves", "loss.csv", "preview", "backups"]
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+            .filter { !ours.contains($0) && !$0.hasPrefix(".") }
+        if !entries.isEmpty {
+            throw TrainerError.incompatibleModel("\(path) is not empty and holds no dfl-train model; use an empty or new directory")
+        }
+    }
+
+    /// The sample generator of the current options.
+    func makeGenerator() throws -> BatchGenerator {
+        let o = state.options
+        var srcOptions = SampleOptions.srcDefaults(channels: o.channels)
+        var dstOptions = SampleOptions.dstDefaults(channels: o.channels)
+        srcOptions.randomWarp = o.randomWarp; dstOptions.randomWarp = o.randomWarp
+        srcOptions.randomFlip = o.randomSrcFlip; dstOptions.randomFlip = o.randomDstFlip
+        if o.channels == 3 { srcOptions.randomHSVPower = o.randomHSVPower }
+        let ct = o.ctMode == "none" ? nil : ColorTransferMode(rawValue: o.ctMode)
+        do {
+            return try BatchGenerator(src: src, dst: dst, batchSize: o.batchSize, srcOptions: srcOptions,
+                                      dstOptions: dstOptions, colorTransfer: ct, uniformYaw: o.uniformYaw, seed: o.seed)
+        } catch {
+            throw TrainerError.invalidOption("\(error)")
+        }
+    }
+
+    /// Trains until the target iteration, `settings.maxIterations`, or `shouldStop()` (checked between
+    /// steps: the current step is finished), then saves. Autosaves, backups and previews as `settings` says.
+    public func run(settings: SessionSettings, shouldStop: () -> Bool = { false },
+                    events: (TrainingEvent) -> Void = { _ in }) throws {
+        let o = state.options
+        let generator = try makeGenerator()
+        let producer = BatchProducer(generator: generator, capacity: settings.queueCapacity,
+                                     workers: max(1, settings.samplerWorkers), skip: state.iteration)
+        defer { producer.stop() }
+        let r = model.config.resolution, c = model.config.channels
+        let batch = TrainingBatch(batch: o.batchSize, resolution: r, channels: c)
+        var lastSave = Date()
+        var lastBackup = Date()
+        var sinceSave: (src: Double, dst: Double, n: Int) = (0, 0, 0)
+        var done = 0
+        var previous = Date()
+
+        func saveNow() throws {
+            try save()
+            let n = max(1, sinceSave.n)
+            events(.saved(iteration: state.iteration, meanSrc: sinceSave.src / Double(n), meanDst: sinceSave.dst / Double(n)))
+            sinceSave = (0, 0, 0)
+            lastSave = Date()
+            if settings.backupEveryHours > 0, Date().timeIntervalSince(lastBackup) >= settings.backupEveryHours * 3600 {
+                events(.backup(path: try directory.backupCurrent()))
+                lastBackup = Date()
+            }
+        }
+
+        while !shouldStop() {
+            if o.targetIteration > 0 && state.iteration >= o.targetIteration { break }
+            if let m = settings.maxIterations, done >= m { break }
+            let sample: SampleBatch
+            do { sample = try producer.next() } catch { throw TrainerError.badFaceSet("sample generator: \(error)") }
+            sample.copyConcatenated(warped: batch.warped.buffer, target: batch.target.buffer,
+                                    targetMask: batch.targetMask.buffer, targetEyesMouth: batch.targetEyesMouth.buffer)
+            let t0 = Date()
+            let losses = model.trainStep(batch)
+            let t1 = Date()
+            let stepSeconds = t1.timeIntervalSince(t0), iterSeconds = t1.timeIntervalSince(previous)
+            previous = t1
+            state.iteration += 1
+            state.trainingSeconds += iterSeconds
+            done += 1
+            lossLog.append(LossRecord(iteration: state.iteration, src: losses.srcMean, dst: losses.dstMean,
+                                      seconds: state.trainingSeconds))
+            sinceSave.src += losses.srcMean; sinceSave.dst += losses.dstMean; sinceSave.n += 1
+            events(.iteration(IterationReport(iteration: state.iteration, srcLoss: losses.srcMean, dstLoss: losses.dstMean,
+                                              stepMilliseconds: stepSeconds * 1000, iterationMilliseconds: iterSeconds * 1000)))
+            if settings.previewEvery > 0 && state.iteration % settings.previewEvery == 0 {
+                events(.preview(path: try writePreview(history: settings.previewHistory)))
+            }
+            if settings.saveEveryMinutes > 0 && Date().timeIntervalSince(lastSave) >= settings.saveEveryMinutes * 60 {
+                try saveNow()
+            }
+            previous = Date()   // bookkeeping above (saves, previews) is not training time
+        }
+        try saveNow()
+    }
+
+    /// Saves the model, its options and iteration, and flushes loss.csv.
+    public func save() throws {
+        try lossLog.flush()
+        try directory.save(model: model, state: state)
+    }
+
+    /// The fixed preview faces: min(4, batch, 800/r) faces spread evenly over each faceset.
+    func previewFaces() -> (src: [FloatImage], dst: [FloatImage]) {
+        if let previewSet { return previewSet }
+        let r = model.config.resolution, c = model.config.channels
+        let n = max(1, min(4, state.options.batchSize, 800 / r))
+        func pick(_ store: FaceStore) -> [FloatImage] {
+            (0..<min(n, store.count)).map { store.faces[$0 * store.count / min(n, store.count)].networkInput(channels: c) }
+        }
+        let set = (src: pick(src), dst: pick(dst))
+        previewSet = set
+        return set
+    }
+
+    /// Draws preview/latest.png and preview/loss.png (and a numbered copy with `history`); returns the path.
+    @discardableResult
+    public func writePreview(history: Bool) throws -> String {
+        let faces = previewFaces()
+        let predictor = Predictor(model: model, batch: state.options.batchSize)
+        let grid = Preview.grid(src: faces.src, srcToSrc: predictor.predict(faces.src, path: .src),
+                                dst: faces.dst, dstToDst: predictor.predict(faces.dst, path: .dst),
+                                dstToSrc: predictor.predict(faces.dst, path: .swap))
+        let dir = directory.previewDirectory
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let png = try encodePNG(grid)
+        try AtomicFile.write(png, to: dir + "/latest.png")
+        if history {
+            try FileManager.default.createDirectory(atPath: dir + "/history", withIntermediateDirectories: true)
+            try AtomicFile.write(png, to: dir + "/history/" + String(format: "%09d.png", state.iteration))
+        }
+        try AtomicFile.write(try encodePNG(Preview.lossPlot(lossLog.records)), to: dir + "/loss.png")
+        return dir + "/latest.png"
+    }
+}

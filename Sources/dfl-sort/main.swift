@@ -1,0 +1,4 @@
+// dfl-sort entry point: parsing, help and exit statuses shared by every tool.
+import ToolSupport
+
+DflSort.runAsTool()

@@ -1,0 +1,346 @@
+// dfl-train: train an SAEHD (3-channel) or SAEHDBW (1-channel) model, or evaluate one (--reconstruct).
+import ArgumentParser
+import AtomicIO
+import FaceSet
+import Foundation
+import Imaging
+import NeuralNet
+import SAEHD
+import Samples
+import ToolSupport
+import Trainer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct DFLTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dfl-train",
+        abstract: "Train an SAEHD / SAEHDBW face-swap model on a src and a dst faceset, or evaluate one.",
+        discussion: """
+        Training: --model DIR --src PATH --dst PATH, each PATH a folder of aligned faces, a face list file \
+        (one path per line), a faceset.pak, or - (a face list on standard input, for one of them). A new \
+        model takes its architecture from --config or --archi/--resolution/--*-dims (DeepFaceLab's defaults \
+        otherwise); its channel count is the faceset's (1-channel faces train an SAEHDBW model) unless \
+        --channels says otherwise (colour faces are then converted to luma while loading).
+
+        An existing model directory resumes at its saved iteration with its saved options. Options that \
+        can change on resume: --batch-size, --target-iter, --lr-dropout, --clipgrad, --random-warp, \
+        --random-src-flip, --random-dst-flip, --masked-training, --eyes-mouth-prio, --uniform-yaw, \
+        --random-hsv-power, --ct-mode, and everything about saving, previews and threads. Fixed at creation \
+        (giving a different value is an error): the architecture and dims, --resolution, --channels, \
+        --face-type, --optimizer, --seed.
+
+        Progress lines [hh:mm:ss][#iteration][ms/iter][src loss][dst loss] go to standard error. The model \
+        directory holds model.json, weights.safetensors and optimizer.safetensors (links to the current \
+        save under saves/; the previous save is kept), loss.csv, preview/latest.png and preview/loss.png. \
+        Saves are atomic: a crash or kill at any moment leaves the last or the previous save loadable. \
+        Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves and exits 0; a second one exits at once.
+
+        Not implemented yet: GAN (gan_power), true-face power, face/background style power, blur-out-mask, \
+        pretraining.
+
+        Evaluation: --model DIR --reconstruct FACES --out DIR writes each face's reconstruction as \
+        <face-stem>.png at the model's resolution and prints, per face, a tab-separated line \
+        "path ssim psnr" on standard output (masked luma SSIM, 11x11 Gaussian window, sigma 1.5, and PSNR \
+        in dB, both inside the face mask), then "mean ssim psnr".
+
+        EXAMPLES:
+          dfl-train --model m --src src.pak --dst dst.pak --config liae-ud-96-32-32-32-16 --batch-size 8
+          dfl-train --model m --src src.pak --dst dst.pak --target-iter 100000 --ct-mode lct
+          dfl-train --model m --reconstruct dst_heldout/ --out recon --side dst
+        """,
+        version: toolchainVersion)
+
+    @Option(name: [.short, .long], help: "The model directory (created if missing).")
+    var model: String
+
+    @Option(help: "The src faceset: a folder, a face list file, a .pak, or - (a face list on standard input).")
+    var src: String?
+
+    @Option(help: "The dst faceset (like --src).")
+    var dst: String?
+
+    // Architecture (fixed at creation).
+    @Option(help: "Compact architecture: archi[-opts]-res-ae-e-d-dm, e.g. liae-ud-96-32-32-32-16.")
+    var config: String?
+    @Option(help: "Architecture: df or liae with options u, d, t (e.g. df-ud). (default: liae-ud)")
+    var archi: String?
+    @Option(help: "Resolution in pixels (multiple of 16, of 32 with d). (default: 128)")
+    var resolution: Int?
+    @Option(help: "Autoencoder dims. (default: 256)")
+    var aeDims: Int?
+    @Option(help: "Encoder dims. (default: 64)")
+    var eDims: Int?
+    @Option(help: "Decoder dims. (default: 64)")
+    var dDims: Int?
+    @Option(help: "Decoder mask dims. (default: decoder dims / 3, made even)")
+    var dMaskDims: Int?
+    @Option(help: "Face type of the model: h, mf, f, wf or head. (default: wf)")
+    var faceType: String?
+    @Option(help: "Image channels: 1 (SAEHDBW) or 3 (SAEHD). (default: the faceset's)")
+    var channels: Int?
+    @Option(help: "Optimizer: adabelief or rmsprop. (default: adabelief)")
+    var optimizer: String?
+    @Option(help: "Seed of weights, sample order and augmentation. (default: 0)")
+    var seed: UInt64?
+
+    // Training options (may change on resume).
+    @Option(name: [.short, .long], help: "Samples per side per iteration. (default: 8)")
+    var batchSize: Int?
+    @Option(help: "Stop (and save) at this iteration; 0 = no limit. (default: 0)")
+    var targetIter: Int?
+    @Flag(inversion: .prefixedNo, help: "Learning-rate dropout (0.3) with the 500-iteration cosine cycle. (default: off)")
+    var lrDropout: Bool?
+    @Flag(inversion: .prefixedNo, help: "Clip the global gradient norm at 1. (default: off)")
+    var clipgrad: Bool?
+    @Flag(inversion: .prefixedNo, help: "Random elastic warp of the network input. (default: on)")
+    var randomWarp: Bool?
+    @Flag(inversion: .prefixedNo, help: "Flip src samples with probability 0.4. (default: off)")
+    var randomSrcFlip: Bool?
+    @Flag(inversion: .prefixedNo, help: "Flip dst samples with probability 0.4. (default: on)")
+    var randomDstFlip: Bool?
+    @Flag(inversion: .prefixedNo, help: "Mask the image losses with the face mask. (default: on)")
+    var maskedTraining: Bool?
+    @Flag(inversion: .prefixedNo, help: "Eyes and mouth priority (L1 x300 on those regions). (default: off)")
+    var eyesMouthPrio: Bool?
+    @Flag(inversion: .prefixedNo, help: "Sample faces uniformly over yaw. (default: off)")
+    var uniformYaw: Bool?
+    @Option(help: "Random HSV shift of src inputs, 0...0.3 (colour models only). (default: 0)")
+    var randomHsvPower: Double?
+    @Option(help: "Colour transfer of src toward dst: none, rct, lct, mkl, idt, sot (1-channel: lct, sot, idt). (default: none)")
+    var ctMode: String?
+
+    // Loop.
+    @Option(help: "Train this many iterations in this run, then save and exit (0 = no limit).")
+    var iterations: Int = 0
+    @Option(help: "Autosave every MIN minutes (fractions allowed; 0 = only at exit).")
+    var saveEvery: Double = 25
+    @Option(help: "Keep a dated backup under backups/ every HOURS hours (0 = none).")
+    var backupEvery: Double = 0
+    @Option(help: "Write preview/latest.png and preview/loss.png every N iterations (0 = never).")
+    var previewEvery: Int = 100
+    @Flag(help: "Keep numbered copies of the previews in preview/history/.")
+    var previewHistory = false
+    @Option(help: "Threads of the training step (default: all cores).")
+    var threads: Int?
+    @Option(help: "Threads of the sample generator.")
+    var samplerThreads: Int = 1
+
+    // Evaluation.
+    @Option(help: "Evaluate: reconstruct these aligned faces (folder, list file, .pak or -) instead of training.")
+    var reconstruct: String?
+    @Option(name: [.short, .long], help: "Output directory of --reconstruct.")
+    var out: String?
+    @Option(help: "Reconstruction path for --reconstruct: src (src->src), dst (dst->dst) or swap (dst->src).")
+    var side: String = "dst"
+
+    @Flag(name: [.short, .long], help: "No progress lines.")
+    var quiet = false
+
+    func validate() throws {
+        if reconstruct != nil {
+            guard out != nil else { throw ValidationError("--reconstruct needs --out DIR") }
+            guard PredictionPath(rawValue: side) != nil else { throw ValidationError("--side must be src, dst or swap") }
+        } else {
+            guard src != nil, dst != nil else { throw ValidationError("training needs --src and --dst (or --reconstruct to evaluate)") }
+            guard !(src == "-" && dst == "-") else { throw ValidationError("only one of --src and --dst can be -") }
+        }
+        if config != nil && (archi != nil || resolution != nil || aeDims != nil || eDims != nil || dDims != nil || dMaskDims != nil) {
+            throw ValidationError("give either --config or --archi/--resolution/--*-dims, not both")
+        }
+        if let c = channels, c != 1 && c != 3 { throw ValidationError("--channels must be 1 or 3") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        guard saveEvery >= 0, backupEvery >= 0, previewEvery >= 0, iterations >= 0, samplerThreads >= 1 else {
+            throw ValidationError("intervals and counts must not be negative")
+        }
+    }
+
+    func run() throws {
+        if let t = threads { Threads.set(t) }
+        do {
+            if reconstruct != nil { try evaluate() } else { try train() }
+        } catch let error as TrainerError {
+            printError("dfl-train: \(error)")
+            throw ExitCode(1)
+        } catch let error as ModelConfig.ParseError {
+            printError("dfl-train: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The architecture string asked for on the command line, nil when none was given. Parts not given
+    /// come from `base` (the saved model's config on resume) or DeepFaceLab's defaults.
+    func askedConfig(base: ModelConfig? = nil) -> String? {
+        if let config { return config }
+        guard archi != nil || resolution != nil || aeDims != nil || eDims != nil || dDims != nil || dMaskDims != nil else { return nil }
+        let baseArchi = base.map { c in
+            c.archi.rawValue + (c.options.isEmpty ? "" : "-" + ["u", "d", "t"].filter { c.options.contains(Character($0)) }.joined())
+        }
+        let d = dDims ?? base?.dDims ?? 64
+        let dm = dMaskDims ?? base?.dMaskDims ?? max(2, (d / 3 + 1) / 2 * 2)
+        return "\(archi ?? baseArchi ?? "liae-ud")-\(resolution ?? base?.resolution ?? 128)-\(aeDims ?? base?.aeDims ?? 256)-"
+            + "\(eDims ?? base?.eDims ?? 64)-\(d)-\(dm)"
+    }
+
+    /// The options of this run: the saved ones (resume) with the allowed changes, or new ones.
+    func runOptions(saved: TrainingOptions?, faceChannels: () throws -> Int) throws -> TrainingOptions {
+        var o: TrainingOptions
+        if let saved {
+            o = saved
+            if let asked = askedConfig(base: try? saved.modelConfig()) {
+                let want = try ModelConfig(asked, channels: saved.channels).description
+                if want != saved.config {
+                    throw TrainerError.incompatibleModel("\(model) holds a \(saved.config) model, not \(want); use another --model directory")
+                }
+            }
+            func check<T: Equatable>(_ asked: T?, _ have: T, _ what: String) throws {
+                if let asked, asked != have {
+                    throw TrainerError.incompatibleModel("\(model) was created with \(what) \(have), not \(asked) (fixed at creation)")
+                }
+            }
+            try check(channels, saved.channels, "--channels")
+            try check(faceType.flatMap { FaceType(argument: $0)?.shortName } ?? faceType, saved.faceType, "--face-type")
+            try check(optimizer, saved.optimizer, "--optimizer")
+            try check(seed, saved.seed, "--seed")
+        } else {
+            let cfg = try ModelConfig(askedConfig() ?? "liae-ud-128-256-64-64-22", channels: 3).description
+            let ft = faceType.flatMap { FaceType(argument: $0)?.shortName } ?? faceType ?? "wf"
+            o = TrainingOptions(config: cfg, channels: 3, faceType: ft)
+            o.optimizer = optimizer ?? "adabelief"
+            o.seed = seed ?? 0
+            try o.validate()
+            o.channels = try channels ?? faceChannels()
+        }
+        if let v = batchSize { o.batchSize = v }
+        if let v = targetIter { o.targetIteration = v }
+        if let v = lrDropout { o.lrDropout = v }
+        if let v = clipgrad { o.clipGradient = v }
+        if let v = randomWarp { o.randomWarp = v }
+        if let v = randomSrcFlip { o.randomSrcFlip = v }
+        if let v = randomDstFlip { o.randomDstFlip = v }
+        if let v = maskedTraining { o.maskedTraining = v }
+        if let v = eyesMouthPrio { o.eyesMouthPriority = v }
+        if let v = uniformYaw { o.uniformYaw = v }
+        if let v = randomHsvPower { o.randomHSVPower = v }
+        if let v = ctMode { o.ctMode = v }
+        try o.validate()
+        return o
+    }
+
+    func train() throws {
+        let directory = ModelDirectory(model)
+        let saved = directory.hasModel ? try directory.loadState().options : nil
+        // Architecture checks first: a mismatch is reported before any face is read.
+        let early = try runOptions(saved: saved, faceChannels: { 3 })
+        let config = try early.modelConfig()
+        let faceTypeValue = try early.parsedFaceType()
+        func source(_ path: String) throws -> FaceSetSource {
+            try FaceSetSource.resolve(path, stdinList: {
+                return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            })
+        }
+        let ct = (ctMode ?? saved?.ctMode ?? "none") != "none"
+        let srcStore = try loadFaceStore(try source(src!), side: "src", resolution: config.resolution, faceType: faceTypeValue)
+        let dstStore = try loadFaceStore(try source(dst!), side: "dst", resolution: config.resolution, faceType: faceTypeValue,
+                                         keepColorReference: ct)
+        let options = try runOptions(saved: saved, faceChannels: {
+            guard srcStore.channels == dstStore.channels else {
+                throw TrainerError.badFaceSet("src faces have \(srcStore.channels ?? 0) channels and dst faces \(dstStore.channels ?? 0); give --channels 1 or convert with dfl-gray")
+            }
+            return srcStore.channels ?? 3
+        })
+        for (store, name) in [(srcStore, "src"), (dstStore, "dst")] where (store.channels ?? 3) < options.channels {
+            throw TrainerError.badFaceSet("the \(name) faces have 1 channel but the model has 3 (a gray faceset cannot train a colour model)")
+        }
+        let session = try TrainingSession(directory: directory, options: options, src: srcStore, dst: dstStore)
+        var settings = SessionSettings()
+        settings.saveEveryMinutes = saveEvery
+        settings.backupEveryHours = backupEvery
+        settings.previewEvery = previewEvery
+        settings.previewHistory = previewHistory
+        settings.maxIterations = iterations > 0 ? iterations : nil
+        settings.samplerWorkers = samplerThreads
+        if !quiet {
+            printError("dfl-train: \(saved == nil ? "new" : "resumed") \(options.channels == 1 ? "SAEHDBW" : "SAEHD") model \(options.config) "
+                       + "face type \(options.faceType), \(session.model.parameterCount) parameters, iteration \(session.state.iteration), "
+                       + "\(srcStore.count) src and \(dstStore.count) dst faces, batch \(options.batchSize)")
+        }
+        StopRequest.install()
+        let progress = ProgressLines(quiet: quiet)
+        try session.run(settings: settings, shouldStop: { StopRequest.isRequested }, events: progress.handle)
+        progress.finish()
+    }
+
+    func evaluate() throws {
+        let directory = ModelDirectory(model)
+        guard directory.hasModel else { throw TrainerError.corruptModel("\(model): no saved model") }
+        let (net, state) = try directory.loadModel()
+        let r = net.config.resolution, c = net.config.channels
+        let source = try FaceSetSource.resolve(reconstruct!, stdinList: { [UInt8](FileHandle.standardInput.readDataToEndOfFile()) })
+        let store = try loadFaceStore(source, side: "evaluation", resolution: r, faceType: try state.options.parsedFaceType())
+        if (store.channels ?? 3) < c { throw TrainerError.badFaceSet("the faces have 1 channel but the model has 3") }
+        let names: [String]
+        switch source {
+        case .files(let paths): names = paths.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        case .pak: names = (0..<store.count).map { String(format: "face%05d", $0) }
+        }
+        let outputs = try OutputDirectory(out!)
+        let inputs = store.faces.map { $0.networkInput(channels: c) }
+        let predicted = Predictor(model: net, batch: min(8, max(1, store.count))).predict(inputs, path: PredictionPath(rawValue: side)!)
+        var sumSSIM = 0.0, sumPSNR = 0.0
+        for i in 0..<store.count {
+            let q = Quality.measure(reference: inputs[i], prediction: predicted[i], mask: store.faces[i].maskFloat)
+            let path = outputs.file(named: names[i] + ".png")
+            try AtomicFile.write(try encodePNG(predicted[i].toUInt8()), to: path)
+            print(String(format: "%@\t%.4f\t%.2f", path, q.ssim, q.psnr))
+            sumSSIM += q.ssim; sumPSNR += q.psnr
+        }
+        let n = Double(store.count)
+        print(String(format: "mean\t%.4f\t%.2f", sumSSIM / n, sumPSNR / n))
+    }
+}
+
+/// DFL-style progress on standard error: `[hh:mm:ss][#iteration][ms/iter][src][dst]`, redrawn in place on a
+/// terminal (a line every 10 s otherwise), and a permanent line with the mean losses at every save.
+final class ProgressLines {
+    let quiet: Bool
+    let terminal = isatty(STDERR_FILENO) == 1
+    var lastLine = Date.distantPast
+    var pendingNewline = false
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    func line(_ iteration: Int, _ ms: Double, _ src: Double, _ dst: Double) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "HH:mm:ss"
+        let time = ms >= 10_000 ? String(format: "%5.2fs", ms / 1000) : String(format: "%04dms", Int(ms.rounded()))
+        return String(format: "[%@][#%06d][%@][%.4f][%.4f]", f.string(from: Date()), iteration, time, src, dst)
+    }
+
+    func handle(_ event: TrainingEvent) {
+        guard !quiet else { return }
+        switch event {
+        case .iteration(let r):
+            let text = line(r.iteration, r.iterationMilliseconds, r.srcLoss, r.dstLoss)
+            if terminal {
+                FileHandle.standardError.write(Data(("\r" + text).utf8)); pendingNewline = true
+            } else if Date().timeIntervalSince(lastLine) >= 10 {
+                printError(text + String(format: " step %.0f ms", r.stepMilliseconds)); lastLine = Date()
+            }
+        case let .saved(iteration, meanSrc, meanDst):
+            finish()
+            printError(line(iteration, 0, meanSrc, meanDst).replacingOccurrences(of: "[0000ms]", with: "[saved]"))
+        case .backup(let path):
+            finish(); printError("dfl-train: backup \(path)")
+        case .preview:
+            break
+        }
+    }
+
+    func finish() {
+        if pendingNewline { FileHandle.standardError.write(Data("\n".utf8)); pendingNewline = false }
+    }
+}
+
+DFLTrain.runAsTool()

@@ -1,0 +1,92 @@
+// Shared helpers of the trainer tests: fixture faces, temporary directories, running dfl-train.
+import FaceSet
+import Foundation
+import Samples
+import Trainer
+import XCTest
+
+enum Fixture {
+    static let faces = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/faces").path
+    /// e.g. `folder("src", "train")`, `folder("dst_gray", "heldout")`.
+    static func folder(_ side: String, _ split: String) -> String { faces + "/" + side + "/" + split }
+
+    static func store(_ side: String, _ split: String, options: TrainingOptions, keepColorReference: Bool = false) throws -> FaceStore {
+        try loadFaceStore(.files(FaceList.expand([folder(side, split)])), side: side,
+                          resolution: try options.modelConfig().resolution, faceType: try options.parsedFaceType(),
+                          keepColorReference: keepColorReference)
+    }
+}
+
+/// A fresh empty directory under the system temporary directory, removed at the end of the test.
+func temporaryDirectory(_ test: XCTestCase) -> String {
+    let path = NSTemporaryDirectory() + "trainer-test-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    return path
+}
+
+/// Small options that train fast: resolution 64, tiny dims.
+func tinyOptions(channels: Int = 3, config: String = "liae-ud-64-32-16-16-16", batch: Int = 4) -> TrainingOptions {
+    var o = TrainingOptions(config: config, channels: channels, faceType: "wf")
+    o.batchSize = batch
+    o.seed = 7
+    return o
+}
+
+struct ToolResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// The built dfl-train next to the test bundle.
+let trainerExecutable: String = {
+    var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                      Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+    candidates.append(Bundle.module.bundleURL.deletingLastPathComponent())
+    for c in candidates where FileManager.default.isExecutableFile(atPath: c.appendingPathComponent("dfl-train").path) {
+        return c.appendingPathComponent("dfl-train").path
+    }
+    return candidates.last!.appendingPathComponent("dfl-train").path
+}()
+
+/// Starts dfl-train (standard output and error to files so nothing blocks).
+func startTrainer(_ arguments: [String], logs: String) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: trainerExecutable)
+    process.arguments = arguments
+    FileManager.default.createFile(atPath: logs + ".out", contents: nil)
+    FileManager.default.createFile(atPath: logs + ".err", contents: nil)
+    process.standardOutput = FileHandle(forWritingAtPath: logs + ".out")
+    process.standardError = FileHandle(forWritingAtPath: logs + ".err")
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Runs dfl-train to completion.
+func runTrainer(_ arguments: [String], in dir: String) throws -> ToolResult {
+    let logs = dir + "/log-" + UUID().uuidString
+    let p = try startTrainer(arguments, logs: logs)
+    p.waitUntilExit()
+    let out = (try? String(contentsOfFile: logs + ".out", encoding: .utf8)) ?? ""
+    let err = (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? ""
+    try? FileManager.default.removeItem(atPath: logs + ".out")
+    try? FileManager.default.removeItem(atPath: logs + ".err")
+    return ToolResult(status: p.terminationStatus, stdout: out, stderr: err)
+}
+
+/// Every file under `dir` with its bytes (symlinks as their targets), to check that nothing changed.
+func snapshot(_ dir: String) -> [String: Data] {
+    var out: [String: Data] = [:]
+    guard let e = FileManager.default.enumerator(atPath: dir) else { return out }
+    for case let rel as String in e {
+        let p = dir + "/" + rel
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: p) { out[rel] = Data(("-> " + target).utf8); continue }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), !isDir.boolValue {
+            out[rel] = FileManager.default.contents(atPath: p)
+        }
+    }
+    return out
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Imaging
+import Trainer
+import XCTest
+
+/// dfl-train as a user runs it: crash safety under SIGKILL, clean stop on SIGINT, bad inputs, evaluation.
+final class TrainerToolTests: XCTestCase {
+    let tiny = ["--config", "df-ud-64-16-16-16-16", "--batch-size", "2", "--threads", "1", "--preview-every", "0"]
+
+    func trainArgs(_ model: String, src: String = Fixture.folder("src", "train"), dst: String = Fixture.folder("dst", "train")) -> [String] {
+        ["--model", model, "--src", src, "--dst", dst]
+    }
+
+    /// Kills the trainer with SIGKILL at random moments while it saves after almost every iteration; every
+    /// time, the model directory loads (the last or the previous save), and training resumes from it.
+    func testModelDirectoryLoadsAfterSIGKILLDuringSaves() throws {
+        let work = temporaryDirectory(self), model = work + "/model"
+        var rng = SystemRandomNumberGenerator()
+        var lastIteration = 0
+        let trials = 20
+        var interrupted = 0
+        for trial in 0..<trials {
+            let p = try startTrainer(trainArgs(model) + tiny + ["--save-every", "0.0002", "--quiet"], logs: work + "/log\(trial)")
+            // Wait until this run has saved once (so it is in its loop of steps and saves), then kill it at
+            // a random moment.
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if let s = try? ModelDirectory(model).loadState(), s.iteration > lastIteration { break }
+                usleep(2_000)
+            }
+            usleep(UInt32.random(in: 0...300_000, using: &rng))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .uncaughtSignal, "trial \(trial): the trainer was not running")
+            // A generation neither link names is a save the kill interrupted.
+            let linked = Set(["current", "previous"].compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: model + "/" + $0) })
+            let gens = (try? FileManager.default.contentsOfDirectory(atPath: model + "/saves")) ?? []
+            if gens.contains(where: { !linked.contains("saves/" + $0) }) { interrupted += 1 }
+            let (_, state) = try ModelDirectory(model).loadModel()
+            XCTAssertGreaterThanOrEqual(state.iteration, lastIteration, "trial \(trial) went back in time")
+            lastIteration = state.iteration
+        }
+        XCTAssertGreaterThanOrEqual(lastIteration, trials)
+        print("SIGKILL: \(trials) kills, \(interrupted) in the middle of a save, model at iteration \(lastIteration)")
+        // At most the current and previous save remain, plus a half-written one from the last kill.
+        XCTAssertLessThanOrEqual(try FileManager.default.contentsOfDirectory(atPath: model + "/saves").count, 3)
+    }
+
+    /// SIGINT finishes the step, saves and exits 0; the next run resumes at that iteration.
+    func testSIGINTSavesAndExitsZeroAndTrainingResumes() throws {
+        let work = temporaryDirectory(self), model = work + "/model"
+        let p = try startTrainer(trainArgs(model) + tiny + ["--save-every", "0", "--quiet"], logs: work + "/log")
+        let deadline = Date().addingTimeInterval(60)
+        // loss.csv appears when the session starts; give it a few steps.
+        while Date() < deadline && !FileManager.default.fileExists(atPath: model + "/loss.csv") { usleep(10_000) }
+        usleep(500_000)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit)
+        XCTAssertEqual(p.terminationStatus, 0)
+        let saved = try ModelDirectory(model).loadState().iteration
+        XCTAssertGreaterThan(saved, 0)
+        let r = try runTrainer(trainArgs(model) + ["--iterations", "2", "--threads", "1", "--preview-every", "1"], in: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("resumed"), r.stderr)
+        XCTAssertEqual(try ModelDirectory(model).loadState().iteration, saved + 2)
+        let rows = try String(contentsOfFile: model + "/loss.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, saved + 3)
+        XCTAssertNotNil(try? decodePNG([UInt8](Data(contentsOf: URL(fileURLWithPath: model + "/preview/latest.png")))))
+        XCTAssertNotNil(try? decodePNG([UInt8](Data(contentsOf: URL(fileURLWithPath: model + "/preview/loss.png")))))
+    }
+
+    func testBadInputsGiveClearErrorsAndOverwriteNothing() throws {
+        let work = temporaryDirectory(self)
+        // Empty faceset.
+        let empty = work + "/empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        var r = try runTrainer(trainArgs(work + "/m1", src: empty) + tiny, in: work)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("src faceset") && r.stderr.contains("no faces"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m1"))
+
+        // A face without landmarks (a plain JPEG).
+        let plain = work + "/plain"
+        try FileManager.default.createDirectory(atPath: plain, withIntermediateDirectories: true)
+        try Data(encodeJPEG(Image(width: 64, height: 64, channels: 3, fill: 128), quality: 90)).write(to: URL(fileURLWithPath: plain + "/x.jpg"))
+        r = try runTrainer(trainArgs(work + "/m2", dst: plain) + tiny, in: work)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains(plain + "/x.jpg"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m2"))
+
+        // Mixed sizes: the 64-px faces plus one 256-px DFL face.
+        let mixed = work + "/mixed"
+        try FileManager.default.copyItem(atPath: Fixture.folder("src", "train"), toPath: mixed)
+        let big = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("FaceSetTests/Fixtures/dfl/faces/obama_speech_2009_0.jpg").path
+        try FileManager.default.copyItem(atPath: big, toPath: mixed + "/zz.jpg")
+        r = try runTrainer(trainArgs(work + "/m3", src: mixed) + tiny, in: work)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("mixes face sizes"), r.stderr)
+
+        // A resolution the archi cannot take.
+        r = try runTrainer(trainArgs(work + "/m4") + ["--config", "df-ud-80-16-16-16-16"], in: work)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("multiple of 32"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m4"))
+
+        // A directory that is not a model and not empty.
+        r = try runTrainer(trainArgs(Fixture.folder("src", "heldout")) + tiny, in: work)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("not empty"), r.stderr)
+
+        // A model of another archi, resolution or channel count: refused before training, nothing changed.
+        let model = work + "/model"
+        r = try runTrainer(trainArgs(model) + tiny + ["--iterations", "1"], in: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let before = snapshot(model)
+        for extra in [["--config", "liae-ud-64-16-16-16-16"], ["--resolution", "96", "--archi", "df-ud"], ["--channels", "1"],
+                      ["--face-type", "f"]] {
+            r = try runTrainer(trainArgs(model) + extra + ["--iterations", "1"], in: work)
+            XCTAssertEqual(r.status, 1, "\(extra)")
+            XCTAssertTrue(r.stderr.contains(model), r.stderr)
+            XCTAssertEqual(snapshot(model), before, "\(extra) changed the model directory")
+        }
+        // Usage errors exit 2.
+        r = try runTrainer(["--model", model], in: work)
+        XCTAssertEqual(r.status, 2)
+    }
+
+    /// --reconstruct writes <stem>.png at the model resolution and prints per-face and mean SSIM / PSNR.
+    func testReconstructWritesFacesAndPrintsQuality() throws {
+        let work = temporaryDirectory(self), model = work + "/model", out = work + "/out"
+        var r = try runTrainer(trainArgs(model) + tiny + ["--iterations", "2"], in: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try runTrainer(["--model", model, "--reconstruct", Fixture.folder("dst", "heldout"), "--out", out, "--side", "swap"], in: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(lines.count, 9)
+        XCTAssertEqual(lines.first?.first, out + "/0004_0.png")
+        XCTAssertEqual(lines.last?.first, "mean")
+        for l in lines {
+            XCTAssertEqual(l.count, 3)
+            let ssim = Double(l[1])!, psnr = Double(l[2])!
+            XCTAssertTrue((-1...1).contains(ssim) && psnr > 0 && psnr < 100, "\(l)")
+        }
+        let png = try decodePNG([UInt8](Data(contentsOf: URL(fileURLWithPath: out + "/0004_0.png"))))
+        XCTAssertEqual([png.width, png.height, png.channels], [64, 64, 3])
+    }
+}
