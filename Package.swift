@@ -73,7 +73,7 @@ let package = Package(
                           dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport"],
                           swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
         tool("dfl-extract", ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "AtomicIO"]),
-        tool("dfl-merge", ["Merge", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
+        tool("dfl-merge", ["Merge", "Trainer", "SAEHD", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
         tool("dfl-sort", ["Sort", "FaceSet", "Imaging", "FaceAlign"]),
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
