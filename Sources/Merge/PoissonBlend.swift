@@ -10,7 +10,7 @@ import Imaging
 /// 5-point Laplacian of the result equals the guide's. Pixels on the image edge count as outside.
 /// `tolerance` is the relative residual at which the conjugate-gradient solve stops.
 public func poissonBlend(guide: FloatImage, frame: FloatImage, mask: FloatImage,
-                         tolerance: Double = 1e-6, maxIterations: Int = 5000) -> FloatImage {
+                         tolerance: Double = 1e-4, maxIterations: Int = 5000) -> FloatImage {
     precondition(guide.width == frame.width && guide.height == frame.height && guide.channels == frame.channels,
                  "guide and frame differ in shape")
     precondition(mask.width == frame.width && mask.height == frame.height && mask.channels == 1, "bad mask")
