@@ -114,6 +114,30 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// With the same faces as src and dst inputs, the training graph's src→src pass is the swap pass and
+    /// its dst→dst mask is the dst mask: predict must reproduce them.
+    func testPredictMatchesTrainingGraph() throws {
+        for name in ["df-ud-64-16-4-4-4", "liae-ud-64-16-4-4-4", "df-udt-64-16-4-4-4"] {
+            let model = SAEHDModel(config: try ModelConfig(name, channels: 3), seed: 5)
+            let batch = TrainingBatch(batch: 2, resolution: 64, channels: 3)
+            batch.fillRandom(seed: 6)
+            let faces = batch.half(batch.warped, 1)
+            batch.half(batch.warped, 0).copy(from: faces)
+            _ = model.computeGradients(batch)
+            let image = batch.half(model.predictedImage!, 0).array
+            let srcMask = batch.half(model.predictedMask!, 0).array
+            let dstMask = batch.half(model.predictedMask!, 1).array
+            let faceCopy = Tensor(shape: faces.shape); faceCopy.copy(from: faces)
+            let p = model.predict(faceCopy)
+            XCTAssertEqual(p.image.shape, [2, 64, 64, 3])
+            // Equal up to float rounding (batch sizes differ, so GEMM blocking differs).
+            func worst(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
+            XCTAssertLessThan(worst(p.image.array, image), 1e-5, name)
+            XCTAssertLessThan(worst(p.sourceMask.array, srcMask), 1e-5, name)
+            XCTAssertLessThan(worst(p.destinationMask.array, dstMask), 1e-5, name)
+        }
+    }
+
     func testFrozenInterABKeepsItsWeights() throws {
         let model = SAEHDModel(config: try ModelConfig("liae-ud-32-8-4-4-4", channels: 1), seed: 1)
         model.trainsInterAB = false
