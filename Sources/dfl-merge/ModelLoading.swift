@@ -1,10 +1,7 @@
 // A trained model directory (dfl-train's) as the merger's FacePredictor: dst face → src face through the
-// network (df: decoder_src on the dst code; liae: the decoder on [AB(dst), AB(dst)]), with both mask heads.
-//
-// SAEHD exposes only the training pass, so one prediction runs that pass on a batch of two: the dst face
-// in the src half (the swap image and its mask, DFL's pred_src_dst / pred_src_dstm) and in the dst half (the
-// dst mask, pred_dst_dstm); the gradients it accumulates are cleared. The model's buffers are shared, so
-// predictions are serialised with a lock; the rest of the merge still runs in parallel.
+// network's forward pass (SAEHDModel.predict: df → decoder_src on the dst code; liae → the decoder on
+// [AB(dst), AB(dst)]), with the swap's mask and the dst decoder's mask. The model's layers keep forward
+// state, so predictions are serialised with a lock; the rest of the merge runs in parallel.
 import Foundation
 import FaceSet
 import Imaging
@@ -22,7 +19,7 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
     let channels: Int
     let faceType: FaceType
     private let model: SAEHDModel
-    private let batch: TrainingBatch
+    private let input: Tensor
     private let lock = NSLock()
 
     init(model: SAEHDModel, faceType: FaceType) {
@@ -30,7 +27,7 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
         self.faceType = faceType
         resolution = model.config.resolution
         channels = model.config.channels
-        batch = TrainingBatch(batch: 1, resolution: resolution, channels: channels)
+        input = Tensor(shape: [1, resolution, resolution, channels])
     }
 
     func predict(_ face: FloatImage) throws -> FacePrediction {
@@ -40,26 +37,17 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
-        batch.warped.zero(); batch.target.zero(); batch.targetMask.zero(); batch.targetEyesMouth.zero()
-        face.data.withUnsafeBufferPointer { src in
-            for slot in 0..<2 {
-                (batch.warped.data + slot * size).update(from: src.baseAddress!, count: size)
-                (batch.target.data + slot * size).update(from: src.baseAddress!, count: size)
-            }
-        }
-        _ = model.computeGradients(batch)
-        for p in model.parameters { p.grad.zero() }
-        guard let image = model.predictedImage, let mask = model.predictedMask,
-              image.count == 2 * size, mask.count == 2 * r * r else {
+        face.data.withUnsafeBufferPointer { input.data.update(from: $0.baseAddress!, count: size) }
+        let out = model.predict(input)
+        guard out.image.count == size, out.sourceMask.count == r * r, out.destinationMask.count == r * r else {
             throw ModelLoadError(description: "the model returned no prediction of the expected shape")
         }
-        func floats(_ t: Tensor, offset: Int, count: Int, channels: Int) -> FloatImage {
+        func floats(_ t: Tensor, channels: Int) -> FloatImage {
             FloatImage(width: r, height: r, channels: channels,
-                       data: (0..<count).map { min(max(t.data[offset + $0], 0), 1) })
+                       data: (0..<(r * r * channels)).map { min(max(t.data[$0], 0), 1) })
         }
-        return FacePrediction(image: floats(image, offset: 0, count: size, channels: c),
-                              predictedMask: floats(mask, offset: 0, count: r * r, channels: 1),
-                              dstMask: floats(mask, offset: r * r, count: r * r, channels: 1))
+        return FacePrediction(image: floats(out.image, channels: c), predictedMask: floats(out.sourceMask, channels: 1),
+                              dstMask: floats(out.destinationMask, channels: 1))
     }
 }
 
