@@ -5,7 +5,7 @@ import Imaging
 import Merge
 import ToolSupport
 
-func runBenchmark(merger: FrameMerger, frames: [String], faces: [AlignedFace], identity: Bool) throws {
+func runBenchmark(merger: FrameMerger, frames: [String], faces: [AlignedFace], identity: Bool, onlyGivenMode: Bool) throws {
     var byStem: [String: [FrameFace]] = [:]
     for face in faces { byStem[face.frameStem, default: []].append(face.face) }
     let images = try frames.map { try readImage(path: $0) }
@@ -15,7 +15,7 @@ func runBenchmark(merger: FrameMerger, frames: [String], faces: [AlignedFace], i
     print("dfl-merge bench: \(images.count) frames \(first.width)x\(first.height), \(frameFaces.reduce(0) { $0 + $1.count }) faces, "
           + "predictor \(identity ? "identity stand-in (no network)" : "model") \(p.resolution) px \(p.channels) ch, "
           + "\(ProcessInfo.processInfo.activeProcessorCount) threads")
-    let modes: [MergeMode] = [.overlay, .histMatch, .seamless, .seamlessHistMatch, .rawRGB]
+    let modes: [MergeMode] = onlyGivenMode ? [merger.settings.mode] : [.overlay, .histMatch, .seamless, .seamlessHistMatch, .rawRGB]
     for mode in modes {
         var settings = merger.settings
         settings.mode = mode

@@ -82,7 +82,7 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "JPEG quality of .jpg output frames, 1...100 (default 95).")
     var jpegQuality: Int?
 
-    @Flag(help: "Time the merge per mode on the given frames and faces instead of writing anything.")
+    @Flag(help: "Time the merge (every mode, or the one --mode names) on the given frames and faces; nothing is written.")
     var bench = false
 
     @Flag(name: [.short, .long], help: "No progress output on standard error.")
@@ -91,6 +91,10 @@ struct MergeCommand: ParsableCommand {
     func validate() throws {
         if !bench && out == nil { throw ValidationError("--out is required") }
         if !bench && model == nil { throw ValidationError("--model is required") }
+        if let out, let maskOut,
+           URL(fileURLWithPath: out).standardizedFileURL.path == URL(fileURLWithPath: maskOut).standardizedFileURL.path {
+            throw ValidationError("--mask-out must differ from --out (masks are named like the frames)")
+        }
         do { _ = try resolvedSettings() } catch let e as ConfigError { throw ValidationError(e.description) }
         catch let e as MergeError { throw ValidationError(e.description) }
     }
@@ -146,7 +150,8 @@ struct MergeCommand: ParsableCommand {
         }
         let merger = try FrameMerger(predictor: predictor, settings: settings)
         if bench {
-            try runBenchmark(merger: merger, frames: frames, faces: faces, identity: model == nil)
+            try runBenchmark(merger: merger, frames: frames, faces: faces, identity: model == nil,
+                             onlyGivenMode: mode != nil || (config != nil && settings.mode != .overlay))
             return
         }
         printError("dfl-merge: model \(model!): \(predictor.resolution) px, \(predictor.channels) channel(s), face type \(predictor.faceType.shortName)")
