@@ -15,6 +15,13 @@ func runBenchmark(merger: FrameMerger, frames: [String], faces: [AlignedFace], i
     print("dfl-merge bench: \(images.count) frames \(first.width)x\(first.height), \(frameFaces.reduce(0) { $0 + $1.count }) faces, "
           + "predictor \(identity ? "identity stand-in (no network)" : "model") \(p.resolution) px \(p.channels) ch, "
           + "\(ProcessInfo.processInfo.activeProcessorCount) threads")
+    // The predictor alone, one face at a time, to separate the network's share from the merge's.
+    let probe = FloatImage(width: p.resolution, height: p.resolution, channels: p.channels, fill: 0.5)
+    _ = try p.predict(probe)
+    let predictStart = Date()
+    for _ in 0..<8 { _ = try p.predict(probe) }
+    let predictMs = Date().timeIntervalSince(predictStart) * 1000 / 8
+    print(String(format: "  predictor alone      %7.1f ms/face (%.2f faces/s, one at a time)", predictMs, 1000 / predictMs))
     let modes: [MergeMode] = onlyGivenMode ? [merger.settings.mode] : [.overlay, .histMatch, .seamless, .seamlessHistMatch, .rawRGB]
     for mode in modes {
         var settings = merger.settings
