@@ -13,11 +13,14 @@ public struct FrameFace: Sendable {
     public var xsegMask: FloatImage?
     /// Maps XSeg-mask pixel coordinates to frame coordinates (required with `xsegMask`).
     public var xsegToFrame: Affine2D?
+    /// The face's motion between the neighbouring frames, for `MergeSettings.motionBlur`; nil for none.
+    public var motion: FaceMotion?
 
-    public init(landmarks: [Point2D], xsegMask: FloatImage? = nil, xsegToFrame: Affine2D? = nil) {
+    public init(landmarks: [Point2D], xsegMask: FloatImage? = nil, xsegToFrame: Affine2D? = nil, motion: FaceMotion? = nil) {
         self.landmarks = landmarks
         self.xsegMask = xsegMask
         self.xsegToFrame = xsegToFrame
+        self.motion = motion
     }
 }
 
@@ -177,7 +180,8 @@ public struct FrameMerger: Sendable {
             blended = blend(before, faceInFrame, frameMask)
             // f. Post-pass on the merged face crop.
             let postColor = s.mode.isSeamless ? s.colorTransfer : nil
-            if postColor != nil || s.mode == .seamlessHistMatch || s.sharpenAmount != 0 {
+            let motionSize = s.motionBlur > 0 ? face.motion.flatMap { motionBlurSize($0, amount: s.motionBlur) } : nil
+            if postColor != nil || s.mode == .seamlessHistMatch || s.sharpenAmount != 0 || motionSize != nil {
                 var merged = work
                 merged.setRegion(rect, blended)
                 var crop = warpAffine(merged, matrix: faceMat.rowMajor, width: r, height: r,
@@ -187,6 +191,9 @@ public struct FrameMerger: Sendable {
                                              seed: ColorTransfer.SeededGenerator.derive(s.seed, UInt64(index))).clipped()
                 }
                 if s.mode == .seamlessHistMatch { crop = colorHistogramMatch(crop, toward: dstFace, threshold: s.histMatchThreshold) }
+                if let k = motionSize, let motion = face.motion {
+                    crop = filter2D(crop, kernel: motionBlurKernel(size: k, degrees: motion.degrees))
+                }
                 crop = blurSharpen(crop, mode: s.sharpenMode, amount: s.sharpenAmount)
                 let back = warpToFrame(crop, toFace: faceMat, rect: rect, interpolation: interpolation, border: .replicate)
                 blended = blend(before, back, frameMask).clipped()

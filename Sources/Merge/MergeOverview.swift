@@ -10,4 +10,4 @@
 //   sharpening (`blurSharpen`). `ColorMode` decides how gray models meet colour frames (`replaceLuma`).
 // - Deliberate differences from DFL: 8-bit output is rounded, not truncated; rct uses the whole crops (DFL
 //   zeroes Lab outside the mask first); the `dst` hull is drawn in crop space, not warped from the frame;
-//   motion blur, super resolution, denoise, bicubic and colour degrade are not implemented.
+//   super resolution, denoise, bicubic and colour degrade are not implemented.

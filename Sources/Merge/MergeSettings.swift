@@ -69,6 +69,9 @@ public struct MergeSettings: Sendable, Equatable {
     public var erode: Int = 0
     /// Mask feathering (Gaussian kernel size) in the same units, 0...400.
     public var blur: Int = 0
+    /// Motion blur of the merged face along its motion between neighbouring frames, 0...100 (needs
+    /// `FrameFace.motion`).
+    public var motionBlur: Int = 0
     /// Zooms the pasted face out (> 0) or in (< 0) by 1 % per unit, −50...50.
     public var outputFaceScale: Int = 0
     /// Colour transfer of the prediction toward the dst face, or nil for none.
@@ -96,6 +99,7 @@ public struct MergeSettings: Sendable, Equatable {
         }
         try check(erode, -400...400, "erode")
         try check(blur, 0...400, "blur")
+        try check(motionBlur, 0...100, "motion-blur")
         try check(outputFaceScale, -50...50, "output-face-scale")
         try check(histMatchThreshold, 0...255, "hist-match-threshold")
         try check(sharpenAmount, -100...100, "sharpen-amount")
@@ -108,6 +112,7 @@ public struct MergeSettings: Sendable, Equatable {
             "mask-mode=\(maskMode.rawValue)",
             "erode=\(erode)",
             "blur=\(blur)",
+            "motion-blur=\(motionBlur)",
             "output-face-scale=\(outputFaceScale)",
             "color-transfer=\(colorTransfer?.rawValue ?? "none")",
             "masked-hist-match=\(maskedHistMatch)",

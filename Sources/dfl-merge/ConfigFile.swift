@@ -10,7 +10,7 @@ struct ConfigError: Error, CustomStringConvertible {
 }
 
 /// The keys a config file may set.
-let configKeys: Set<String> = ["mode", "mask-mode", "erode", "blur", "output-face-scale", "color-transfer",
+let configKeys: Set<String> = ["mode", "mask-mode", "erode", "blur", "motion-blur", "output-face-scale", "color-transfer",
                                "masked-hist-match", "hist-match-threshold", "sharpen-mode", "sharpen-amount",
                                "color-mode", "seed", "jpeg-quality"]
 

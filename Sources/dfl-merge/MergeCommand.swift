@@ -55,6 +55,9 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Feather the mask edge, same units, 0...400 (default 0).")
     var blur: Int?
 
+    @Option(help: "Blur the merged face along its motion between neighbouring frames, 0...100 (default 0; frames with one face only).")
+    var motionBlur: Int?
+
     @Option(help: "Scale the pasted face by 1 % per unit, -50...50 (default 0).")
     var outputFaceScale: Int?
 
@@ -118,6 +121,7 @@ struct MergeCommand: ParsableCommand {
         if let v = string(maskMode, "mask-mode") { s.maskMode = try SettingValue.choice(v, "mask-mode", MaskMode.self) }
         if let v = try int(erode, "erode") { s.erode = v }
         if let v = try int(blur, "blur") { s.blur = v }
+        if let v = try int(motionBlur, "motion-blur") { s.motionBlur = v }
         if let v = try int(outputFaceScale, "output-face-scale") { s.outputFaceScale = v }
         if let v = string(colorTransfer, "color-transfer") { s.colorTransfer = try SettingValue.colorTransfer(v) }
         if let v = string(maskedHistMatch, "masked-hist-match") { s.maskedHistMatch = try SettingValue.bool(v, "masked-hist-match") }
@@ -139,7 +143,8 @@ struct MergeCommand: ParsableCommand {
         let (settings, quality) = try resolvedSettings()
         let diagnostics = Diagnostics(toolName: "dfl-merge")
         let frames = try input.resolvePaths()
-        let faces = try readAlignedFaces(aligned) { diagnostics.fail($0, $1) }
+        var faces = try readAlignedFaces(aligned) { diagnostics.fail($0, $1) }
+        if settings.motionBlur > 0 { faces = try addMotion(faces, frames: frames) { diagnostics.warn($0) } }
         let predictor: FacePredictor
         do {
             predictor = try model.map { try loadPredictor(modelDirectory: $0) }
