@@ -69,7 +69,7 @@ final class MergeToolTests: XCTestCase {
                                           "--config", config, "--blur", "30"], stdin: Data(list.utf8))
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdoutLines.count, 3)
-        XCTAssertTrue(r.stderr.contains("mode=original mask-mode=dst erode=10 blur=30 output-face-scale=0 color-transfer=rct"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("mode=original mask-mode=dst erode=10 blur=30 motion-blur=0 output-face-scale=0 color-transfer=rct"), r.stderr)
         // original mode: the frame itself (re-encoded).
         let input = try readImage(path: frames + "/hill_0000.jpg"), output = try readImage(path: out + "/hill_0000.jpg")
         var diff = 0.0
