@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "dfl-bench", targets: ["dfl-bench"]),
         .executable(name: "dfl-train", targets: ["dfl-train"]),
         .executable(name: "dfl-extract", targets: ["dfl-extract"]),
+        .executable(name: "dfl-merge", targets: ["dfl-merge"]),
         .executable(name: "dfl-sort", targets: ["dfl-sort"]),
     ],
     dependencies: [
@@ -54,6 +55,7 @@ let package = Package(
         library("NeuralNet", ["COpenBLAS", "AtomicIO"]),
         library("ColorTransfer", ["Imaging"]),
         library("Samples", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
+        library("Merge", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
         library("Trainer", ["SAEHD", "NeuralNet", "Samples", "ColorTransfer", "FaceAlign", "FaceSet", "Imaging",
                             "AtomicIO"]),
         library("Sort", ["Imaging", "FaceSet", "FaceAlign", "AtomicIO"]),
@@ -72,6 +74,7 @@ let package = Package(
         .executableTarget(name: "dfl-bench",
                           dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport"],
                           swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
+        tool("dfl-merge", ["Merge", "Trainer", "SAEHD", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
 
         // Shared by the test targets that run the built tools (not part of any product).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -96,6 +99,8 @@ let package = Package(
         .testTarget(name: "SortTests", dependencies: ["Sort", "Imaging", "FaceSet", "FaceAlign", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "SAEHD", "NeuralNet", "Samples", "Imaging", "FaceSet"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "MergeTests", dependencies: ["Merge", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign", "TestSupport"], swiftSettings: nativeSwift),
     ],

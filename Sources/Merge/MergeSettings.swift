@@ -1,0 +1,126 @@
+// The merge options of DFL's MergerConfig that this merger implements (model reference §7.2), with the
+// names the command line and config files use.
+import ColorTransfer
+
+/// How the predicted face is put into the frame.
+public enum MergeMode: String, Sendable, CaseIterable {
+    /// The frame unchanged (the mask is still computed and written).
+    case original
+    /// Alpha blend of the (colour-transferred) prediction with the mask.
+    case overlay
+    /// Per-channel histogram matching of the prediction to the dst face, then overlay.
+    case histMatch = "hist-match"
+    /// Poisson (gradient-domain) blending inside the mask, then overlay with the mask.
+    case seamless
+    /// Seamless, then histogram matching of the merged face region.
+    case seamlessHistMatch = "seamless-hist-match"
+    /// The whole predicted square pasted into the frame, no mask.
+    case rawRGB = "raw-rgb"
+    /// The predicted face itself (resolution × resolution) instead of the frame.
+    case rawPredict = "raw-predict"
+
+    var isSeamless: Bool { self == .seamless || self == .seamlessHistMatch }
+    var isRaw: Bool { self == .rawRGB || self == .rawPredict }
+}
+
+/// Which mask decides where the predicted face replaces the frame.
+public enum MaskMode: String, Sendable, CaseIterable {
+    /// The whole face square.
+    case full
+    /// The convex hull of the dst landmarks (DFL's default when asked non-interactively).
+    case dst
+    /// The mask the model predicts for the swapped face.
+    case learnedPrd = "learned-prd"
+    /// The mask the model predicts for the dst face.
+    case learnedDst = "learned-dst"
+    /// Their product (DFL's default in the model's own config).
+    case learnedPrdTimesDst = "learned-prd*dst"
+    /// Their clipped sum.
+    case learnedPrdPlusDst = "learned-prd+dst"
+    /// The XSeg mask stored in the aligned face's metadata; faces without one use the `dst` hull.
+    case xseg
+}
+
+/// How colour frames and the model's channel count meet.
+public enum ColorMode: String, Sendable, CaseIterable {
+    /// Colour frames: a 3-channel model merges in RGB; a 1-channel model merges in `luma`.
+    case auto
+    /// Merge in RGB (a 1-channel prediction is repeated into the three channels).
+    case color
+    /// Grayscale end to end, as SAEHDBW: the frame is converted to luma and written as gray (3 equal channels).
+    case gray
+    /// Replace the frame's BT.601 luma inside the mask with the prediction's; the frame's chroma is kept.
+    case luma
+}
+
+/// Output sharpening kernel (DFL's sharpen_mode).
+public enum SharpenMode: String, Sendable, CaseIterable {
+    case box
+    case gaussian
+}
+
+/// Every setting of one merge. The defaults are DFL's non-interactive defaults (§7.2): overlay, dst mask,
+/// no erosion or blur, no colour transfer, histogram-match threshold 255.
+public struct MergeSettings: Sendable, Equatable {
+    public var mode: MergeMode = .overlay
+    public var maskMode: MaskMode = .dst
+    /// Mask erosion (> 0) or dilation (< 0) in pixels of the 4r mask (DFL units: 1/(4r) of the face-crop
+    /// side), −400...400.
+    public var erode: Int = 0
+    /// Mask feathering (Gaussian kernel size) in the same units, 0...400.
+    public var blur: Int = 0
+    /// Motion blur of the merged face along its motion between neighbouring frames, 0...100 (needs
+    /// `FrameFace.motion`).
+    public var motionBlur: Int = 0
+    /// Zooms the pasted face out (> 0) or in (< 0) by 1 % per unit, −50...50.
+    public var outputFaceScale: Int = 0
+    /// Colour transfer of the prediction toward the dst face, or nil for none.
+    public var colorTransfer: ColorTransferMode? = nil
+    /// Histogram matching only inside the mask.
+    public var maskedHistMatch: Bool = true
+    /// Histogram-match threshold 0...255 (caps the top of the matched range).
+    public var histMatchThreshold: Int = 255
+    public var sharpenMode: SharpenMode = .box
+    /// > 0 sharpens the merged face (amount/100 of the unsharp difference); < 0 blurs it (median passes,
+    /// DFL's scheme), −100...100.
+    public var sharpenAmount: Int = 0
+    public var colorMode: ColorMode = .auto
+    /// Seed of the random colour transfers (idt, sot).
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// Throws for a value outside DFL's ranges.
+    public func validate() throws {
+        func check(_ v: Int, _ range: ClosedRange<Int>, _ name: String) throws {
+            guard range.contains(v) else {
+                throw MergeError.invalidSetting("\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(v)")
+            }
+        }
+        try check(erode, -400...400, "erode")
+        try check(blur, 0...400, "blur")
+        try check(motionBlur, 0...100, "motion-blur")
+        try check(outputFaceScale, -50...50, "output-face-scale")
+        try check(histMatchThreshold, 0...255, "hist-match-threshold")
+        try check(sharpenAmount, -100...100, "sharpen-amount")
+    }
+
+    /// The settings as `key=value` lines, in the order the config file documents them.
+    public var keyValueLines: [String] {
+        [
+            "mode=\(mode.rawValue)",
+            "mask-mode=\(maskMode.rawValue)",
+            "erode=\(erode)",
+            "blur=\(blur)",
+            "motion-blur=\(motionBlur)",
+            "output-face-scale=\(outputFaceScale)",
+            "color-transfer=\(colorTransfer?.rawValue ?? "none")",
+            "masked-hist-match=\(maskedHistMatch)",
+            "hist-match-threshold=\(histMatchThreshold)",
+            "sharpen-mode=\(sharpenMode.rawValue)",
+            "sharpen-amount=\(sharpenAmount)",
+            "color-mode=\(colorMode.rawValue)",
+            "seed=\(seed)",
+        ]
+    }
+}

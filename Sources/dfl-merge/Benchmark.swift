@@ -1,0 +1,42 @@
+// `dfl-merge --bench`: merge throughput per mode on the given frames and faces, nothing written. Frames are
+// decoded once up front and nothing is encoded, so the figures are the merge alone (prediction included).
+import Foundation
+import Imaging
+import Merge
+import ToolSupport
+
+func runBenchmark(merger: FrameMerger, frames: [String], faces: [AlignedFace], identity: Bool, onlyGivenMode: Bool) throws {
+    var byStem: [String: [FrameFace]] = [:]
+    for face in faces { byStem[face.frameStem, default: []].append(face.face) }
+    let images = try frames.map { try readImage(path: $0) }
+    let frameFaces = frames.map { byStem[fileStem($0)] ?? [] }
+    guard let first = images.first else { throw InputError.noInputs }
+    let p = merger.predictor
+    print("dfl-merge bench: \(images.count) frames \(first.width)x\(first.height), \(frameFaces.reduce(0) { $0 + $1.count }) faces, "
+          + "predictor \(identity ? "identity stand-in (no network)" : "model") \(p.resolution) px \(p.channels) ch, "
+          + "\(ProcessInfo.processInfo.activeProcessorCount) threads")
+    // The predictor alone, one face at a time, to separate the network's share from the merge's.
+    let probe = FloatImage(width: p.resolution, height: p.resolution, channels: p.channels, fill: 0.5)
+    _ = try p.predict(probe)
+    let predictStart = Date()
+    for _ in 0..<8 { _ = try p.predict(probe) }
+    let predictMs = Date().timeIntervalSince(predictStart) * 1000 / 8
+    print(String(format: "  predictor alone      %7.1f ms/face (%.2f faces/s, one at a time)", predictMs, 1000 / predictMs))
+    let modes: [MergeMode] = onlyGivenMode ? [merger.settings.mode] : [.overlay, .histMatch, .seamless, .seamlessHistMatch, .rawRGB]
+    for mode in modes {
+        var settings = merger.settings
+        settings.mode = mode
+        let m = try FrameMerger(predictor: p, settings: settings)
+        let lock = NSLock()
+        var failure: Error?
+        let start = Date()
+        DispatchQueue.concurrentPerform(iterations: images.count) { i in
+            do {
+                _ = try m.merge(frame: images[i], faces: frameFaces[i])
+            } catch { lock.lock(); failure = error; lock.unlock() }
+        }
+        if let failure { throw failure }
+        let seconds = Date().timeIntervalSince(start)
+        print("  " + mode.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%7.2f frames/s", Double(images.count) / seconds))
+    }
+}

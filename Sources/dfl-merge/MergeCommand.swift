@@ -1,0 +1,170 @@
+// The command line of dfl-merge: frames + dst faces + model → frames with the swapped faces.
+import ArgumentParser
+import ColorTransfer
+import FaceSet
+import Foundation
+import Merge
+import ToolSupport
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dfl-merge",
+        abstract: "Put the model's face into every frame: frames + aligned dst faces + model → merged frames.",
+        discussion: """
+            Each frame gets every aligned face whose source_filename has the frame's file-name stem: the face \
+            is cut out of the frame at the model's face type and resolution, predicted dst→src, warped back \
+            and blended (DeepFaceLab's merger). A frame without a face is written unchanged. Output frames \
+            keep their names and format (.png or .jpg) in --out; --mask-out writes each frame's blend mask as \
+            <stem>.png. Settings come from the flags or --config FILE (key=value lines, keys as the long \
+            options); flags win. The resolved settings are printed once on standard error. Written paths are \
+            printed on standard output in frame order.
+
+            EXAMPLES:
+              dfl-merge --aligned dst/aligned --model model --out merged frames/
+              dfl-merge --aligned dst.pak --model model --config merge.cfg --out merged --mask-out masks frames/
+              ffmpeg -framerate 25 -i merged/%05d.png -c:v libx264 -pix_fmt yuv420p out.mp4
+            """,
+        version: toolchainVersion)
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: "The aligned dst faces: a directory or a faceset.pak.")
+    var aligned: String
+
+    @Option(name: .long, help: "The model directory (model.json + weights.safetensors, as dfl-train writes it).")
+    var model: String?
+
+    @Option(name: [.short, .long], help: "Directory for the merged frames (created if needed).")
+    var out: String?
+
+    @Option(name: .long, help: "Also write each frame's blend mask as DIR/<stem>.png.")
+    var maskOut: String?
+
+    @Option(name: .long, help: "Read settings from FILE (key=value lines; flags override them).")
+    var config: String?
+
+    @Option(help: "Merge mode: original, overlay, hist-match, seamless, seamless-hist-match, raw-rgb, raw-predict (default overlay).")
+    var mode: String?
+
+    @Option(help: "Mask: full, dst, learned-prd, learned-dst, learned-prd*dst, learned-prd+dst, xseg (default dst).")
+    var maskMode: String?
+
+    @Option(help: "Erode (> 0) or dilate (< 0) the mask, in 1/(4·resolution) of the face crop, -400...400 (default 0).")
+    var erode: Int?
+
+    @Option(help: "Feather the mask edge, same units, 0...400 (default 0).")
+    var blur: Int?
+
+    @Option(help: "Blur the merged face along its motion between neighbouring frames, 0...100 (default 0; frames with one face only).")
+    var motionBlur: Int?
+
+    @Option(help: "Scale the pasted face by 1 % per unit, -50...50 (default 0).")
+    var outputFaceScale: Int?
+
+    @Option(help: "Colour transfer toward the frame's face: none, rct, lct, mkl, idt, sot (default none).")
+    var colorTransfer: String?
+
+    @Option(help: "Histogram matching only inside the mask: yes or no (default yes).")
+    var maskedHistMatch: String?
+
+    @Option(help: "Histogram-match threshold 0...255 (default 255).")
+    var histMatchThreshold: Int?
+
+    @Option(help: "Sharpen kernel: box or gaussian (default box).")
+    var sharpenMode: String?
+
+    @Option(help: "Sharpen (> 0) or blur (< 0) the merged face, -100...100 (default 0).")
+    var sharpenAmount: Int?
+
+    @Option(help: "auto, color, gray (grayscale frames, as SAEHDBW) or luma (replace only the luma; default for 1-channel models).")
+    var colorMode: String?
+
+    @Option(help: "Seed of the random colour transfers idt and sot (default 0).")
+    var seed: UInt64?
+
+    @Option(help: "JPEG quality of .jpg output frames, 1...100 (default 95).")
+    var jpegQuality: Int?
+
+    @Flag(help: "Time the merge (every mode, or the one --mode names) on the given frames and faces; nothing is written.")
+    var bench = false
+
+    @Flag(name: [.short, .long], help: "No progress output on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        if !bench && out == nil { throw ValidationError("--out is required") }
+        if !bench && model == nil { throw ValidationError("--model is required") }
+        if let out, let maskOut,
+           URL(fileURLWithPath: out).standardizedFileURL.path == URL(fileURLWithPath: maskOut).standardizedFileURL.path {
+            throw ValidationError("--mask-out must differ from --out (masks are named like the frames)")
+        }
+        do { _ = try resolvedSettings() } catch let e as ConfigError { throw ValidationError(e.description) }
+        catch let e as MergeError { throw ValidationError(e.description) }
+    }
+
+    /// Settings from the flags, then the config file, then the defaults; and the JPEG quality.
+    func resolvedSettings() throws -> (MergeSettings, jpegQuality: Int) {
+        var file: [String: String] = [:]
+        if let config {
+            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+                throw ConfigError(description: "\(config): cannot read the config file")
+            }
+            file = try parseConfig(text, path: config)
+        }
+        func string(_ flag: String?, _ key: String) -> String? { flag ?? file[key] }
+        func int(_ flag: Int?, _ key: String) throws -> Int? {
+            if let flag { return flag }
+            return try file[key].map { try SettingValue.int($0, key) }
+        }
+        var s = MergeSettings()
+        if let v = string(mode, "mode") { s.mode = try SettingValue.choice(v, "mode", MergeMode.self) }
+        if let v = string(maskMode, "mask-mode") { s.maskMode = try SettingValue.choice(v, "mask-mode", MaskMode.self) }
+        if let v = try int(erode, "erode") { s.erode = v }
+        if let v = try int(blur, "blur") { s.blur = v }
+        if let v = try int(motionBlur, "motion-blur") { s.motionBlur = v }
+        if let v = try int(outputFaceScale, "output-face-scale") { s.outputFaceScale = v }
+        if let v = string(colorTransfer, "color-transfer") { s.colorTransfer = try SettingValue.colorTransfer(v) }
+        if let v = string(maskedHistMatch, "masked-hist-match") { s.maskedHistMatch = try SettingValue.bool(v, "masked-hist-match") }
+        if let v = try int(histMatchThreshold, "hist-match-threshold") { s.histMatchThreshold = v }
+        if let v = string(sharpenMode, "sharpen-mode") { s.sharpenMode = try SettingValue.choice(v, "sharpen-mode", SharpenMode.self) }
+        if let v = try int(sharpenAmount, "sharpen-amount") { s.sharpenAmount = v }
+        if let v = string(colorMode, "color-mode") { s.colorMode = try SettingValue.choice(v, "color-mode", ColorMode.self) }
+        if let v = seed { s.seed = v } else if let v = file["seed"] {
+            guard let n = UInt64(v) else { throw ConfigError(description: "seed: '\(v)' is not a non-negative integer") }
+            s.seed = n
+        }
+        try s.validate()
+        let quality = try int(jpegQuality, "jpeg-quality") ?? 95
+        guard (1...100).contains(quality) else { throw ConfigError(description: "jpeg-quality must be 1...100") }
+        return (s, quality)
+    }
+
+    func run() throws {
+        let (settings, quality) = try resolvedSettings()
+        let diagnostics = Diagnostics(toolName: "dfl-merge")
+        let frames = try input.resolvePaths()
+        var faces = try readAlignedFaces(aligned) { diagnostics.fail($0, $1) }
+        if settings.motionBlur > 0 { faces = try addMotion(faces, frames: frames) { diagnostics.warn($0) } }
+        let predictor: FacePredictor
+        do {
+            predictor = try model.map { try loadPredictor(modelDirectory: $0) }
+                ?? IdentityPredictor(resolution: 192, channels: 3, faceType: .wholeFace)   // --bench only
+        } catch {
+            diagnostics.fail(model ?? "model", error)
+            throw ExitCode(1)
+        }
+        let merger = try FrameMerger(predictor: predictor, settings: settings)
+        if bench {
+            try runBenchmark(merger: merger, frames: frames, faces: faces, identity: model == nil,
+                             onlyGivenMode: mode != nil || (config != nil && settings.mode != .overlay))
+            return
+        }
+        printError("dfl-merge: model \(model!): \(predictor.resolution) px, \(predictor.channels) channel(s), face type \(predictor.faceType.shortName)")
+        printError("dfl-merge: settings: " + settings.keyValueLines.joined(separator: " ") + " jpeg-quality=\(quality)")
+        let job = MergeJob(merger: merger, frames: frames, faces: faces, outDirectory: try OutputDirectory(out!),
+                           maskDirectory: try maskOut.map { try OutputDirectory($0) }, jpegQuality: quality,
+                           diagnostics: diagnostics, quiet: quiet)
+        job.run()
+        throw ExitCode(diagnostics.exitStatus)
+    }
+}

@@ -1,0 +1,64 @@
+// A trained model directory (dfl-train's) as the merger's FacePredictor: dst face → src face through the
+// network's forward pass (SAEHDModel.predict: df → decoder_src on the dst code; liae → the decoder on
+// [AB(dst), AB(dst)]), with the swap's mask and the dst decoder's mask. The model's layers keep forward
+// state, so predictions are serialised with a lock; the rest of the merge runs in parallel.
+import Foundation
+import FaceSet
+import Imaging
+import Merge
+import NeuralNet
+import SAEHD
+import Trainer
+
+struct ModelLoadError: Error, CustomStringConvertible {
+    let description: String
+}
+
+final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
+    let resolution: Int
+    let channels: Int
+    let faceType: FaceType
+    private let model: SAEHDModel
+    private let input: Tensor
+    private let lock = NSLock()
+
+    init(model: SAEHDModel, faceType: FaceType) {
+        self.model = model
+        self.faceType = faceType
+        resolution = model.config.resolution
+        channels = model.config.channels
+        input = Tensor(shape: [1, resolution, resolution, channels])
+    }
+
+    func predict(_ face: FloatImage) throws -> FacePrediction {
+        let r = resolution, c = channels, size = r * r * c
+        guard face.width == r, face.height == r, face.channels == c else {
+            throw ModelLoadError(description: "face \(face.width)×\(face.height)×\(face.channels) does not fit the model")
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        face.data.withUnsafeBufferPointer { input.data.update(from: $0.baseAddress!, count: size) }
+        let out = model.predict(input)
+        guard out.image.count == size, out.sourceMask.count == r * r, out.destinationMask.count == r * r else {
+            throw ModelLoadError(description: "the model returned no prediction of the expected shape")
+        }
+        func floats(_ t: Tensor, channels: Int) -> FloatImage {
+            FloatImage(width: r, height: r, channels: channels,
+                       data: (0..<(r * r * channels)).map { min(max(t.data[$0], 0), 1) })
+        }
+        return FacePrediction(image: floats(out.image, channels: c), predictedMask: floats(out.sourceMask, channels: 1),
+                              dstMask: floats(out.destinationMask, channels: 1))
+    }
+}
+
+/// The model in `modelDirectory` as a predictor. Throws when the directory holds no loadable model, or when
+/// its weights do not have the shapes its model.json describes (another resolution or channel count).
+func loadPredictor(modelDirectory: String) throws -> FacePredictor {
+    let directory = ModelDirectory(modelDirectory)
+    guard directory.hasModel else { throw ModelLoadError(description: "no saved model in this directory") }
+    let (model, state) = try directory.loadModel()
+    guard let faceType = FaceType(argument: state.options.faceType) else {
+        throw ModelLoadError(description: "unknown face type '\(state.options.faceType)' in model.json")
+    }
+    return SAEHDPredictor(model: model, faceType: faceType)
+}

@@ -1,0 +1,2 @@
+// dfl-merge: frames + aligned dst faces + model → frames with the swapped face (and blend masks).
+MergeCommand.runAsTool()

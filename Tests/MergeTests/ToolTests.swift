@@ -1,0 +1,149 @@
+import Foundation
+import Imaging
+import XCTest
+
+/// dfl-merge as a user runs it, with a tiny model trained for two iterations by dfl-train.
+final class MergeToolTests: XCTestCase {
+    static var modelDirectory: String?
+
+    /// A tiny model (df-ud-64-16-16-16-16, 2 iterations) made once for all tests.
+    func model() throws -> String {
+        if let m = Self.modelDirectory { return m }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dfl-merge-model-\(UUID().uuidString)").path
+        let aligned = Fixtures.directory.appendingPathComponent("aligned").path
+        let r = try runTool("dfl-train", ["--model", dir, "--src", aligned, "--dst", aligned, "--config", "df-ud-64-16-16-16-16",
+                                          "--batch-size", "2", "--target-iter", "2", "--preview-every", "0", "--face-type", "wf"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        Self.modelDirectory = dir
+        return dir
+    }
+
+    var alignedDirectory: String { Fixtures.directory.appendingPathComponent("aligned").path }
+
+    /// The three fixture frames plus a PNG frame without a face, in a fresh directory.
+    func frameDirectory() throws -> String {
+        let dir = try temporaryDirectory(self)
+        for stem in Fixtures.frameNames {
+            try FileManager.default.copyItem(atPath: Fixtures.framePath(stem), toPath: dir + "/\(stem).jpg")
+        }
+        let blank = try Fixtures.frame("hill_0000").cropped(x: 0, y: 0, width: 120, height: 90)
+        try Data(try encodePNG(blank)).write(to: URL(fileURLWithPath: dir + "/zz_noface.png"))
+        return dir
+    }
+
+    func testMergesEveryFrameKeepingNamesAndFormats() throws {
+        let frames = try frameDirectory(), out = try temporaryDirectory(self), masks = try temporaryDirectory(self)
+        let r = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out,
+                                          "--mask-out", masks, "--mask-mode", "learned-prd*dst", frames])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var expected: [String] = []
+        for stem in Fixtures.frameNames { expected += [out + "/\(stem).jpg", masks + "/\(stem).png"] }
+        expected += [out + "/zz_noface.png", masks + "/zz_noface.png"]
+        XCTAssertEqual(r.stdoutLines, expected)
+        XCTAssertTrue(r.stderr.contains("mode=overlay mask-mode=learned-prd*dst"), r.stderr)
+        XCTAssertTrue(r.stderrLines.last?.hasPrefix("dfl-merge: 4 frames merged, 3 faces, 1 frames without a face, 0 failed") ?? false, r.stderr)
+        // The frame without a face is written unchanged; a merged frame differs from its input inside the mask only.
+        XCTAssertEqual(try readImage(path: out + "/zz_noface.png"), try readImage(path: frames + "/zz_noface.png"))
+        XCTAssertTrue(try readImage(path: masks + "/zz_noface.png").pixels.allSatisfy { $0 == 0 })
+        let mask = try readImage(path: masks + "/hill_0070.png")
+        XCTAssertEqual(mask.channels, 1)
+        XCTAssertGreaterThan(mask.pixels.filter { $0 > 0 }.count, 1000)
+        let merged = try readImage(path: out + "/hill_0070.jpg")
+        XCTAssertEqual(merged.width, 512)
+        // Deterministic: a second run writes the same bytes.
+        let out2 = try temporaryDirectory(self)
+        let r2 = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out2,
+                                           "--mask-mode", "learned-prd*dst", "-q", frames])
+        XCTAssertEqual(r2.status, 0)
+        for name in ["hill_0000.jpg", "hill_0070.jpg", "hill_0140.jpg", "zz_noface.png"] {
+            XCTAssertEqual(try readBytes(out + "/" + name), try readBytes(out2 + "/" + name), name)
+        }
+    }
+
+    func testFramesFromStandardInputAndConfigFile() throws {
+        let frames = try frameDirectory(), out = try temporaryDirectory(self)
+        let config = try temporaryDirectory(self) + "/merge.cfg"
+        try "# merge settings\nmode = original\nerode=10\nblur=20\ncolor-transfer=rct\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let list = Fixtures.frameNames.map { frames + "/\($0).jpg\n" }.joined()
+        let r = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out,
+                                          "--config", config, "--blur", "30"], stdin: Data(list.utf8))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdoutLines.count, 3)
+        XCTAssertTrue(r.stderr.contains("mode=original mask-mode=dst erode=10 blur=30 motion-blur=0 output-face-scale=0 color-transfer=rct"), r.stderr)
+        // original mode: the frame itself (re-encoded).
+        let input = try readImage(path: frames + "/hill_0000.jpg"), output = try readImage(path: out + "/hill_0000.jpg")
+        var diff = 0.0
+        for i in input.pixels.indices { diff += abs(Double(input.pixels[i]) - Double(output.pixels[i])) }
+        XCTAssertLessThan(diff / Double(input.pixels.count), 1.5)
+
+        try "mode=overlay\nbogus=1\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let bad = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out, "--config", config, frames])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("bogus"), bad.stderr)
+        let badValue = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out, "--erode", "999", frames])
+        XCTAssertEqual(badValue.status, 2)
+    }
+
+    /// A face whose frame is missing and a frame that cannot be decoded are reported; the rest is merged,
+    /// the exit status is 1, and nothing partial is left.
+    func testBadInputsAreReportedAndTheRestMerged() throws {
+        let frames = try temporaryDirectory(self), out = try temporaryDirectory(self)
+        try FileManager.default.copyItem(atPath: Fixtures.framePath("hill_0000"), toPath: frames + "/hill_0000.jpg")
+        let good = try readBytes(Fixtures.framePath("hill_0070"))
+        try Data(good.prefix(good.count / 3)).write(to: URL(fileURLWithPath: frames + "/hill_0070.jpg"))   // truncated
+        // hill_0140 is not given: its face has no frame.
+        let r = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out, frames])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderrLines.contains { $0.hasPrefix("dfl-merge: \(alignedDirectory)/hill_0140_0.jpg: ") && $0.contains("hill_0140") }, r.stderr)
+        XCTAssertTrue(r.stderrLines.contains { $0.hasPrefix("dfl-merge: \(frames)/hill_0070.jpg: ") }, r.stderr)
+        XCTAssertEqual(r.stdoutLines, [out + "/hill_0000.jpg"])
+        XCTAssertEqual(try directoryListing(out), ["hill_0000.jpg"])
+    }
+
+    /// A model whose model.json says another resolution than its weights have is refused.
+    func testModelOfAnotherResolutionIsRefused() throws {
+        let broken = try temporaryDirectory(self) + "/model"
+        try FileManager.default.copyItem(atPath: try model(), toPath: broken)
+        let json = broken + "/model.json"
+        let resolved = try FileManager.default.destinationOfSymbolicLink(atPath: json)
+        let file = broken + "/" + resolved
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: file)
+        try text.replacingOccurrences(of: "df-ud-64-", with: "df-ud-96-").write(toFile: file, atomically: true, encoding: .utf8)
+        let frames = try frameDirectory(), out = try temporaryDirectory(self)
+        let r = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", broken, "--out", out, frames])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderrLines.contains { $0.hasPrefix("dfl-merge: \(broken): ") }, r.stderr)
+        XCTAssertEqual(try directoryListing(out), [])
+    }
+
+    func testGrayModelOnColourFrames() throws {
+        let dir = try temporaryDirectory(self) + "/gray-model"
+        let r0 = try runTool("dfl-train", ["--model", dir, "--src", alignedDirectory, "--dst", alignedDirectory, "--config",
+                                           "df-ud-64-16-16-16-16", "--channels", "1", "--batch-size", "2", "--target-iter", "1",
+                                           "--preview-every", "0", "--face-type", "wf"])
+        XCTAssertEqual(r0.status, 0, r0.stderr)
+        let frames = try frameDirectory(), out = try temporaryDirectory(self), masks = try temporaryDirectory(self)
+        let r = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", dir, "--out", out, "--mask-out", masks, frames])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("color-mode=auto"))
+        let output = try readImage(path: out + "/hill_0000.jpg")
+        XCTAssertEqual(output.channels, 3)
+        // Outside the mask the frame is unchanged (up to the JPEG re-encoding): colour is kept.
+        let input = try readImage(path: frames + "/hill_0000.jpg"), mask = try readImage(path: masks + "/hill_0000.png")
+        var outsideDiff = 0.0, outside = 0
+        for i in 0..<(mask.width * mask.height) where mask.pixels[i] == 0 {
+            for c in 0..<3 { outsideDiff += abs(Double(input.pixels[3 * i + c]) - Double(output.pixels[3 * i + c])) }
+            outside += 1
+        }
+        XCTAssertLessThan(outsideDiff / Double(3 * outside), 1.5)
+        let grayOut = try temporaryDirectory(self)
+        let gray = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", dir, "--out", grayOut, "--color-mode", "gray", frames])
+        XCTAssertEqual(gray.status, 0, gray.stderr)
+        let g = try readImage(path: grayOut + "/zz_noface.png")
+        XCTAssertEqual(g.channels, 3)
+        for i in stride(from: 0, to: g.pixels.count, by: 3) {
+            XCTAssertEqual(g.pixels[i], g.pixels[i + 1]); XCTAssertEqual(g.pixels[i], g.pixels[i + 2])
+        }
+    }
+}
