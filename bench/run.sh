@@ -57,3 +57,16 @@ df-udt 192 128 48 32 16 1 4
 df-udt 256 96 32 32 16 1 4
 CONFIGS
 fi
+
+# Merge frames/s at 1280x720 with an (untrained) df-udt-192-128-48-32-16 1-channel model: the dst frames of
+# the merge tests padded to 1280x720 at the bottom-right (face coordinates unchanged), each used 6 times.
+if command -v ffmpeg >/dev/null; then
+  frames_dir="$model_dir/frames"; mkdir -p "$frames_dir"
+  for f in Tests/MergeTests/Fixtures/frames/*.jpg; do
+    ffmpeg -loglevel error -i "$f" -vf "pad=1280:720:0:0" "$frames_dir/$(basename "${f%.jpg}").png"
+  done
+  "$BIN/dfl-train" --model "$model_dir/merge-model" --src "$faces/src_gray/train" --dst "$faces/dst_gray/train" \
+    --config df-udt-192-128-48-32-16 --batch-size 4 --iterations 1 --preview-every 0 --save-every 0 -q
+  frames=(); for _ in 1 2 3 4 5 6; do frames+=("$frames_dir"/*.png); done
+  "$BIN/dfl-merge" --bench --model "$model_dir/merge-model" --aligned Tests/MergeTests/Fixtures/aligned "${frames[@]}"
+fi

@@ -12,16 +12,17 @@ func runBenchmark(merger: FrameMerger, frames: [String], faces: [AlignedFace], i
     let frameFaces = frames.map { byStem[fileStem($0)] ?? [] }
     guard let first = images.first else { throw InputError.noInputs }
     let p = merger.predictor
-    print("dfl-merge bench: \(images.count) frames \(first.width)x\(first.height), \(frameFaces.reduce(0) { $0 + $1.count }) faces, "
-          + "predictor \(identity ? "identity stand-in (no network)" : "model") \(p.resolution) px \(p.channels) ch, "
-          + "\(ProcessInfo.processInfo.activeProcessorCount) threads")
+    // One `bench merge …` line per measurement, as `make bench` prints every figure.
+    let what = "\(first.width)x\(first.height) predictor=\(identity ? "identity" : "model") resolution=\(p.resolution) "
+        + "ch=\(p.channels) frames=\(images.count) faces=\(frameFaces.reduce(0) { $0 + $1.count }) "
+        + "threads=\(ProcessInfo.processInfo.activeProcessorCount)"
     // The predictor alone, one face at a time, to separate the network's share from the merge's.
     let probe = FloatImage(width: p.resolution, height: p.resolution, channels: p.channels, fill: 0.5)
     _ = try p.predict(probe)
     let predictStart = Date()
     for _ in 0..<8 { _ = try p.predict(probe) }
     let predictMs = Date().timeIntervalSince(predictStart) * 1000 / 8
-    print(String(format: "  predictor alone      %7.1f ms/face (%.2f faces/s, one at a time)", predictMs, 1000 / predictMs))
+    print("bench merge \(what) stage=predict " + String(format: "ms_per_face=%.1f", predictMs))
     let modes: [MergeMode] = onlyGivenMode ? [merger.settings.mode] : [.overlay, .histMatch, .seamless, .seamlessHistMatch, .rawRGB]
     for mode in modes {
         var settings = merger.settings
@@ -37,6 +38,6 @@ func runBenchmark(merger: FrameMerger, frames: [String], faces: [AlignedFace], i
         }
         if let failure { throw failure }
         let seconds = Date().timeIntervalSince(start)
-        print("  " + mode.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%7.2f frames/s", Double(images.count) / seconds))
+        print("bench merge \(what) mode=\(mode.rawValue) " + String(format: "frames_per_s=%.2f", Double(images.count) / seconds))
     }
 }
