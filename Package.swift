@@ -100,7 +100,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "SAEHD", "NeuralNet", "Samples", "Imaging", "FaceSet"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
-        .testTarget(name: "MergeTests", dependencies: ["Merge", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer"],
+        .testTarget(name: "MergeTests", dependencies: ["Merge", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign", "TestSupport"], swiftSettings: nativeSwift),
     ],
