@@ -17,3 +17,7 @@ func temporaryDirectory(_ test: XCTestCase) throws -> String {
 }
 
 func readBytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+func directoryListing(_ dir: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+}
