@@ -77,7 +77,7 @@ let package = Package(
         tool("dfl-merge", ["Merge", "Trainer", "SAEHD", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
 
         // Shared by the test targets that run the built tools (not part of any product).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Imaging"], path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceSetTests", dependencies: ["FaceSet", "Imaging"],
@@ -93,8 +93,8 @@ let package = Package(
                     swiftSettings: nativeSwift),
         .testTarget(name: "ExtractTests", dependencies: ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
-        .testTarget(name: "ColorTransferTests", dependencies: ["ColorTransfer", "Imaging"], swiftSettings: nativeSwift),
-        .testTarget(name: "SamplesTests", dependencies: ["Samples", "ColorTransfer", "Imaging", "FaceSet", "FaceAlign"],
+        .testTarget(name: "ColorTransferTests", dependencies: ["ColorTransfer", "Imaging", "TestSupport"], swiftSettings: nativeSwift),
+        .testTarget(name: "SamplesTests", dependencies: ["Samples", "ColorTransfer", "Imaging", "FaceSet", "FaceAlign", "TestSupport"],
                     swiftSettings: nativeSwift),
         .testTarget(name: "SortTests", dependencies: ["Sort", "Imaging", "FaceSet", "FaceAlign", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),

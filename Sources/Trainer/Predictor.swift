@@ -1,6 +1,7 @@
-// Inference for previews and evaluation. The SAEHD module exposes only the training pass
-// (`computeGradients`), so a prediction runs that pass on a batch whose network inputs are the faces to
-// predict and then clears the gradients it accumulated (the weights and optimizer state are untouched).
+// Inference for previews and evaluation. SAEHD's forward-only `predict` gives only the swap (dst→src) and
+// the masks, so for all three paths a prediction runs the training pass (`computeGradients`) on a batch
+// whose network inputs are the faces to predict, then clears the gradients it accumulated (the weights and
+// optimizer state are untouched). Using `predict` for the swap path would halve its cost.
 // The pass decodes its first half through the src path and its second half through the dst path, so:
 //   src→src: src faces in the first half;   dst→dst: dst faces in the second half;
 //   dst→src (the swap): dst faces in the first half (df: decoder_src on the dst code; liae: the decoder on

@@ -1,5 +1,6 @@
 import XCTest
 import Imaging
+import TestSupport
 @testable import ColorTransfer
 
 final class LabAndFilterTests: XCTestCase {

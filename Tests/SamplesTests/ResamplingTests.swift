@@ -1,5 +1,6 @@
 import XCTest
 import Imaging
+import TestSupport
 @testable import Samples
 
 final class ResamplingTests: XCTestCase {
