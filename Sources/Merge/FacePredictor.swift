@@ -29,8 +29,32 @@ public protocol FacePredictor: Sendable {
     /// The face type the model was trained on (decides how the face is cut out of the frame).
     var faceType: FaceType { get }
     /// Predicts one face. `face` is `resolution`×`resolution` with `channels` channels, values in [0, 1].
+    /// A predictor may leave out the masks not in `masks` (each costs network work).
     /// Must be safe to call from several threads at once (the merger runs frames in parallel).
-    func predict(_ face: FloatImage) throws -> FacePrediction
+    func predict(_ face: FloatImage, masks: LearnedMasks) throws -> FacePrediction
+}
+
+/// The learned masks a merge needs from the predictor.
+public struct LearnedMasks: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// `FacePrediction.predictedMask`.
+    public static let predicted = LearnedMasks(rawValue: 1)
+    /// `FacePrediction.dstMask`.
+    public static let dst = LearnedMasks(rawValue: 2)
+    public static let all: LearnedMasks = [.predicted, .dst]
+}
+
+extension MaskMode {
+    /// The learned masks this mask mode reads.
+    public var learnedMasks: LearnedMasks {
+        switch self {
+        case .full, .dst, .xseg: return []
+        case .learnedPrd: return .predicted
+        case .learnedDst: return .dst
+        case .learnedPrdTimesDst, .learnedPrdPlusDst: return .all
+        }
+    }
 }
 
 /// A stand-in model whose prediction is its input and whose masks are all ones. It checks the merge's
@@ -48,7 +72,7 @@ public struct IdentityPredictor: FacePredictor {
         self.faceType = faceType
     }
 
-    public func predict(_ face: FloatImage) throws -> FacePrediction {
+    public func predict(_ face: FloatImage, masks: LearnedMasks) throws -> FacePrediction {
         let ones = FloatImage(width: resolution, height: resolution, channels: 1, fill: 1)
         return FacePrediction(image: face, predictedMask: ones, dstMask: ones)
     }

@@ -127,7 +127,8 @@ public struct FrameMerger: Sendable {
         // 1.–3. The dst face cut out of the frame, its hull, and the prediction.
         let dstFace = warpAffine(work, matrix: faceMat.rowMajor, width: r, height: r,
                                  interpolation: .cubic).clipped()
-        let prediction = try predictor.predict(dstFace.converted(toChannels: predictor.channels))
+        let prediction = try predictor.predict(dstFace.converted(toChannels: predictor.channels),
+                                              masks: s.maskMode.learnedMasks)
         guard prediction.image.width == r, prediction.image.height == r,
               prediction.image.channels == predictor.channels else {
             throw MergeError.predictionShape(expected: "\(r)×\(r)×\(predictor.channels)",

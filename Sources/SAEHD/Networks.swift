@@ -118,15 +118,19 @@ final class Decoder {
 
     /// Image (sigmoid, r×r×C) and mask (sigmoid, r×r×1) for code `z`.
     func forward(_ z: Tensor) -> (image: Tensor, mask: Tensor) {
+        (forwardImage(z), forwardMask(z))
+    }
+
+    /// The image path alone (inference that needs no mask skips the mask path).
+    func forwardImage(_ z: Tensor) -> Tensor {
         let features = imagePath.forward(z)
-        let image: Tensor
-        if let subpixelHead {
-            // Sigmoid is elementwise, so applying it before the shuffle equals DFL's order.
-            image = subpixelHead.forward(features)
-        } else {
-            image = outConvs[0].forward(features)
-        }
-        return (image, outConvMask.forward(maskPath.forward(z)))
+        // Sigmoid is elementwise, so applying it before the shuffle equals DFL's order.
+        return subpixelHead?.forward(features) ?? outConvs[0].forward(features)
+    }
+
+    /// The mask path alone (inference that needs only a mask skips the costlier image path).
+    func forwardMask(_ z: Tensor) -> Tensor {
+        outConvMask.forward(maskPath.forward(z))
     }
 
     /// dObjective/dz for the image and mask gradients; accumulates parameter gradients.

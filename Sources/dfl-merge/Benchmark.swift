@@ -18,9 +18,9 @@ func runBenchmark(merger: FrameMerger, frames: [String], faces: [AlignedFace], i
         + "threads=\(ProcessInfo.processInfo.activeProcessorCount)"
     // The predictor alone, one face at a time, to separate the network's share from the merge's.
     let probe = FloatImage(width: p.resolution, height: p.resolution, channels: p.channels, fill: 0.5)
-    _ = try p.predict(probe)
+    _ = try p.predict(probe, masks: merger.settings.maskMode.learnedMasks)
     let predictStart = Date()
-    for _ in 0..<8 { _ = try p.predict(probe) }
+    for _ in 0..<8 { _ = try p.predict(probe, masks: merger.settings.maskMode.learnedMasks) }
     let predictMs = Date().timeIntervalSince(predictStart) * 1000 / 8
     print("bench merge \(what) stage=predict " + String(format: "ms_per_face=%.1f", predictMs))
     let modes: [MergeMode] = onlyGivenMode ? [merger.settings.mode] : [.overlay, .histMatch, .seamless, .seamlessHistMatch, .rawRGB]

@@ -1,7 +1,8 @@
 // A trained model directory (dfl-train's) as the merger's FacePredictor: dst face → src face through the
 // network's forward pass (SAEHDModel.predict: df → decoder_src on the dst code; liae → the decoder on
-// [AB(dst), AB(dst)]), with the swap's mask and the dst decoder's mask. The model's layers keep forward
-// state, so predictions are serialised with a lock; the rest of the merge runs in parallel.
+// [AB(dst), AB(dst)]), with the swap's mask and the dst decoder's mask only when the mask mode reads them.
+// The model's layers keep forward state, so predictions are serialised with a lock; the rest of the merge
+// runs in parallel.
 import Foundation
 import FaceSet
 import Imaging
@@ -30,24 +31,29 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
         input = Tensor(shape: [1, resolution, resolution, channels])
     }
 
-    func predict(_ face: FloatImage) throws -> FacePrediction {
+    func predict(_ face: FloatImage, masks: LearnedMasks) throws -> FacePrediction {
         let r = resolution, c = channels, size = r * r * c
         guard face.width == r, face.height == r, face.channels == c else {
             throw ModelLoadError(description: "face \(face.width)×\(face.height)×\(face.channels) does not fit the model")
         }
+        var wanted: PredictionMasks = []
+        if masks.contains(.predicted) { wanted.insert(.source) }
+        if masks.contains(.dst) { wanted.insert(.destination) }
         lock.lock()
         defer { lock.unlock() }
         face.data.withUnsafeBufferPointer { input.data.update(from: $0.baseAddress!, count: size) }
-        let out = model.predict(input)
-        guard out.image.count == size, out.sourceMask.count == r * r, out.destinationMask.count == r * r else {
-            throw ModelLoadError(description: "the model returned no prediction of the expected shape")
+        let out = model.predict(input, masks: wanted)
+        func floats(_ t: Tensor?, channels: Int) throws -> FloatImage? {
+            guard let t else { return nil }
+            guard t.count == r * r * channels else {
+                throw ModelLoadError(description: "the model returned no prediction of the expected shape")
+            }
+            return FloatImage(width: r, height: r, channels: channels,
+                              data: (0..<(r * r * channels)).map { min(max(t.data[$0], 0), 1) })
         }
-        func floats(_ t: Tensor, channels: Int) -> FloatImage {
-            FloatImage(width: r, height: r, channels: channels,
-                       data: (0..<(r * r * channels)).map { min(max(t.data[$0], 0), 1) })
-        }
-        return FacePrediction(image: floats(out.image, channels: c), predictedMask: floats(out.sourceMask, channels: 1),
-                              dstMask: floats(out.destinationMask, channels: 1))
+        return FacePrediction(image: try floats(out.image, channels: c)!,
+                              predictedMask: try floats(out.sourceMask, channels: 1),
+                              dstMask: try floats(out.destinationMask, channels: 1))
     }
 }
 

@@ -49,7 +49,7 @@ final class GeometryAndColorModeTests: XCTestCase {
             let resolution = 192, channels = 3, faceType = FaceType.wholeFace
             let truth: FloatImage
             init(_ t: FloatImage) { truth = t }
-            func predict(_ face: FloatImage) throws -> FacePrediction { FacePrediction(image: truth) }
+            func predict(_ face: FloatImage, masks: LearnedMasks) throws -> FacePrediction { FacePrediction(image: truth) }
         }
         let m = try transformMatrix(landmarks: face.landmarks, size: 192, faceType: .wholeFace)
         let truth = warpAffine(frame.toFloat(), matrix: m.rowMajor, width: 192, height: 192, interpolation: .cubic)

@@ -226,7 +226,7 @@ final class ModeFormulaTests: XCTestCase {
         let frame = syntheticFrame()
         final class Halves: FacePredictor, @unchecked Sendable {
             let resolution = 128, channels = 3, faceType = FaceType.wholeFace
-            func predict(_ face: FloatImage) throws -> FacePrediction {
+            func predict(_ face: FloatImage, masks: LearnedMasks) throws -> FacePrediction {
                 FacePrediction(image: FloatImage(width: 128, height: 128, channels: 3, fill: 1),
                                predictedMask: FloatImage(width: 128, height: 128, channels: 1, fill: 0.6),
                                dstMask: FloatImage(width: 128, height: 128, channels: 1, fill: 0.5))

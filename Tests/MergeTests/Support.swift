@@ -37,7 +37,7 @@ final class FunctionPredictor: FacePredictor, @unchecked Sendable {
         self.maskValue = maskValue; self.transform = transform
     }
 
-    func predict(_ face: FloatImage) throws -> FacePrediction {
+    func predict(_ face: FloatImage, masks: LearnedMasks) throws -> FacePrediction {
         lock.lock(); _lastInput = face; lock.unlock()
         let mask = maskValue.map { FloatImage(width: resolution, height: resolution, channels: 1, fill: $0) }
         return FacePrediction(image: transform(face), predictedMask: mask, dstMask: mask)

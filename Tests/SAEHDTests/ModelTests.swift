@@ -133,8 +133,16 @@ final class ModelTests: XCTestCase {
             // Equal up to float rounding (batch sizes differ, so GEMM blocking differs).
             func worst(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
             XCTAssertLessThan(worst(p.image.array, image), 1e-5, name)
-            XCTAssertLessThan(worst(p.sourceMask.array, srcMask), 1e-5, name)
-            XCTAssertLessThan(worst(p.destinationMask.array, dstMask), 1e-5, name)
+            XCTAssertLessThan(worst(p.sourceMask!.array, srcMask), 1e-5, name)
+            XCTAssertLessThan(worst(p.destinationMask!.array, dstMask), 1e-5, name)
+            // Asking for fewer masks leaves them out and changes nothing else.
+            let imageOnly = model.predict(faceCopy, masks: [])
+            XCTAssertNil(imageOnly.sourceMask, name)
+            XCTAssertNil(imageOnly.destinationMask, name)
+            XCTAssertEqual(imageOnly.image.array, p.image.array, name)
+            let dstOnly = model.predict(faceCopy, masks: .destination)
+            XCTAssertNil(dstOnly.sourceMask, name)
+            XCTAssertEqual(dstOnly.destinationMask!.array, p.destinationMask!.array, name)
         }
     }
 
