@@ -16,14 +16,15 @@ THREADS="${THREADS:-2}"
 # Let OpenBLAS pick its best kernel for this CPU, as on a user's machine (tests and CI keep these set).
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 
+model_dir=$(mktemp -d)
+trap 'rm -rf "$model_dir"' EXIT
+
 args=(--threads "$THREADS")
 if [ "${QUICK:-0}" = 1 ]; then args+=(--quick); fi
-"$BIN/dfl-bench" "${args[@]}"
+"$BIN/dfl-bench" "${args[@]}" | tee "$model_dir/engine.txt"
 
 # The whole trainer (sample generator running ahead of the step) next to the engine's step time, for the
 # SAEHDBW config above, on the real gray faces of the trainer's test fixtures.
-model_dir=$(mktemp -d)
-trap 'rm -rf "$model_dir"' EXIT
 faces=Tests/TrainerTests/Fixtures/faces
 iters=30; if [ "${QUICK:-0}" = 1 ]; then iters=8; fi
 summary=$("$BIN/dfl-train" --model "$model_dir/m" --src "$faces/src_gray/train" --dst "$faces/dst_gray/train" \
@@ -49,7 +50,12 @@ if [ "${PEERS:-0}" = 1 ]; then
     out=$("$PYTHON" "$PEER_SCRIPT" "$archi" "$res" "$ae" "$e" "$d" "$dm" "$ch" "$b" "$THREADS" "$iters" 2>&1 | tail -1)
     ms=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' <<<"$out")
     rss=$(sed -n 's/.*peak RSS \([0-9.]*\) MB.*/\1/p' <<<"$out")
-    echo "bench peer torch $archi-$res-$ae-$e-$d-$dm ch=$ch batch=$b threads=$THREADS ms_per_iter=${ms:-?} peak_rss_mb=${rss:-?}"
+    # Our fast path's time for the same config from this run, and how many times faster it is.
+    ours=$(grep "bench train $archi-$res-$ae-$e-$d-$dm ch=$ch batch=$b .*algo=fast" "$model_dir/engine.txt" \
+      | sed -n 's/.* ms_per_iter=\([0-9.]*\).*/\1/p' | head -1)
+    speedup="?"
+    if [ -n "$ours" ] && [ -n "$ms" ]; then speedup=$(awk -v p="$ms" -v o="$ours" 'BEGIN { printf "%.2f", p / o }'); fi
+    echo "bench peer torch $archi-$res-$ae-$e-$d-$dm ch=$ch batch=$b threads=$THREADS ms_per_iter=${ms:-?} peak_rss_mb=${rss:-?} fast_ms_per_iter=${ours:-?} fast_speedup=$speedup"
   done <<'CONFIGS'
 df-ud 96 256 64 64 22 3 8
 liae-ud 96 32 32 32 16 1 8
