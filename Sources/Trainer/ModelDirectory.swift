@@ -252,6 +252,7 @@ public func makeModel(_ options: TrainingOptions) throws -> SAEHDModel {
     let loss = LossOptions(maskedTraining: options.maskedTraining, eyesMouthPriority: options.eyesMouthPriority)
     var settings = Optimizer.Settings.dfl(lrDropout: options.lrDropout, clipGradient: options.clipGradient)
     settings.seed = options.seed
+    if let lr = options.learningRate { settings.learningRate = Float(lr) }
     let model = SAEHDModel(config: config, seed: options.seed, lossOptions: loss, optimizer: try options.optimizerKind(),
                            settings: settings)
     // DFL trains liae's inter_AB only with random warp on (spec §1.5).

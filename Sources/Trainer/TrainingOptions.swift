@@ -23,6 +23,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var batchSize: Int = 8
     public var targetIteration: Int = 0
     public var lrDropout: Bool = false
+    /// The optimizer's learning rate; nil is DeepFaceLab's fixed 5e-5 (and keeps older model.json files
+    /// readable, since an absent key decodes as nil).
+    public var learningRate: Double? = nil
     public var clipGradient: Bool = false
     public var randomWarp: Bool = true
     public var randomSrcFlip: Bool = false
@@ -67,6 +70,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         _ = try parsedFaceType()
         _ = try optimizerKind()
         guard (1...256).contains(batchSize) else { throw TrainerError.invalidOption("batch size \(batchSize) is not in 1...256") }
+        if let lr = learningRate, !(lr > 0 && lr <= 1e-2) {
+            throw TrainerError.invalidOption("learning rate \(lr) is not in (0, 0.01]")
+        }
         guard targetIteration >= 0 else { throw TrainerError.invalidOption("target iteration must be ≥ 0") }
         guard (0...0.3).contains(randomHSVPower) else { throw TrainerError.invalidOption("random HSV power must be in 0...0.3") }
         guard ["none", "rct", "lct", "mkl", "idt", "sot"].contains(ctMode) else {

@@ -24,6 +24,9 @@ public struct SessionSettings: Sendable {
     public var samplerWorkers = 1
     /// Batches the generator keeps ready.
     public var queueCapacity = 4
+    /// Time the convolutions of this run's second step (the first one allocates) and report them as a
+    /// `.convolutions` event: which algorithm each convolution shape ran, and its milliseconds.
+    public var profileConvolutions = false
 
     public init() {}
 }
@@ -46,6 +49,19 @@ public enum TrainingEvent: Sendable {
     case saved(iteration: Int, meanSrc: Double, meanDst: Double)
     case backup(path: String)
     case preview(path: String)
+    /// One step's convolutions (`SessionSettings.profileConvolutions`), slowest first.
+    case convolutions([ConvolutionReport])
+}
+
+/// One convolution shape of a profiled step.
+public struct ConvolutionReport: Sendable {
+    /// Kernel, stride, input size, channels and the forward/input-gradient/weight-gradient algorithms,
+    /// e.g. `k3s1 48x48 128->128 winograd-f4/winograd-f4/winograd-f4`.
+    public var shape: String
+    /// Calls in the step, and milliseconds of the forward and backward passes (all calls).
+    public var calls: Int
+    public var forwardMilliseconds: Double
+    public var backwardMilliseconds: Double
 }
 
 /// A model being trained on a src and a dst faceset.
@@ -167,9 +183,19 @@ public final class TrainingSession {
             do { sample = try producer.next() } catch { throw TrainerError.badFaceSet("sample generator: \(error)") }
             sample.copyConcatenated(warped: batch.warped.buffer, target: batch.target.buffer,
                                     targetMask: batch.targetMask.buffer, targetEyesMouth: batch.targetEyesMouth.buffer)
+            let profiling = settings.profileConvolutions && done == 1
+            if profiling { ConvProfiler.table = [:]; ConvProfiler.enabled = true }
             let t0 = Date()
             let losses = model.trainStep(batch)
             let t1 = Date()
+            if profiling {
+                ConvProfiler.enabled = false
+                events(.convolutions(ConvProfiler.table.map {
+                    ConvolutionReport(shape: $0.key, calls: $0.value.calls, forwardMilliseconds: $0.value.forward * 1000,
+                                      backwardMilliseconds: $0.value.backward * 1000)
+                }.sorted { $0.forwardMilliseconds + $0.backwardMilliseconds > $1.forwardMilliseconds + $1.backwardMilliseconds }))
+                ConvProfiler.table = [:]
+            }
             let stepSeconds = t1.timeIntervalSince(t0), iterSeconds = t1.timeIntervalSince(previous)
             previous = t1
             state.iteration += 1

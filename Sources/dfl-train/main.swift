@@ -25,7 +25,7 @@ struct DFLTrain: ParsableCommand {
         --channels says otherwise (colour faces are then converted to luma while loading).
 
         An existing model directory resumes at its saved iteration with its saved options. Options that \
-        can change on resume: --batch-size, --target-iter, --lr-dropout, --clipgrad, --random-warp, \
+        can change on resume: --batch-size, --target-iter, --learning-rate, --lr-dropout, --clipgrad, --random-warp, \
         --random-src-flip, --random-dst-flip, --masked-training, --eyes-mouth-prio, --uniform-yaw, \
         --random-hsv-power, --ct-mode, and everything about saving, previews and threads. Fixed at creation \
         (giving a different value is an error): the architecture and dims, --resolution, --channels, \
@@ -90,6 +90,8 @@ struct DFLTrain: ParsableCommand {
     var batchSize: Int?
     @Option(help: "Stop (and save) at this iteration; 0 = no limit. (default: 0)")
     var targetIter: Int?
+    @Option(help: "Learning rate of the optimizer, 0...0.01. (default: 5e-05, DeepFaceLab's)")
+    var learningRate: Double?
     @Flag(inversion: .prefixedNo, help: "Learning-rate dropout (0.3) with the 500-iteration cosine cycle. (default: off)")
     var lrDropout: Bool?
     @Flag(inversion: .prefixedNo, help: "Clip the global gradient norm at 1. (default: off)")
@@ -126,6 +128,10 @@ struct DFLTrain: ParsableCommand {
     var threads: Int?
     @Option(help: "Threads of the sample generator.")
     var samplerThreads: Int = 1
+    @Option(help: "Convolution algorithms: fast (Winograd for 3x3 stride-1 layers by shape rules), dense (im2col + sgemm everywhere, for comparison), f2 or f4 (that Winograd tile wherever it applies). (default: fast)")
+    var convAlgo: String?
+    @Flag(name: [.short, .long], help: "Also print which algorithm each convolution shape runs and its time in one step.")
+    var verbose = false
 
     // Evaluation.
     @Option(help: "Evaluate: reconstruct these aligned faces (folder, list file, .pak or -) instead of training.")
@@ -151,6 +157,10 @@ struct DFLTrain: ParsableCommand {
         }
         if let c = channels, c != 1 && c != 3 { throw ValidationError("--channels must be 1 or 3") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if let a = convAlgo, ConvAlgorithmChoice(rawValue: a) == nil {
+            throw ValidationError("--conv-algo must be fast, dense, f2 or f4")
+        }
+        if verbose && quiet { throw ValidationError("--verbose and --quiet exclude each other") }
         guard saveEvery >= 0, backupEvery >= 0, previewEvery >= 0, iterations >= 0, samplerThreads >= 1 else {
             throw ValidationError("intervals and counts must not be negative")
         }
@@ -158,6 +168,7 @@ struct DFLTrain: ParsableCommand {
 
     func run() throws {
         if let t = threads { Threads.set(t) }
+        if let a = convAlgo.flatMap(ConvAlgorithmChoice.init) { ConvolutionSelection.choice = a }
         do {
             if reconstruct != nil { try evaluate() } else { try train() }
         } catch let error as TrainerError {
@@ -215,6 +226,7 @@ struct DFLTrain: ParsableCommand {
         if let v = batchSize { o.batchSize = v }
         if let v = targetIter { o.targetIteration = v }
         if let v = lrDropout { o.lrDropout = v }
+        if let v = learningRate { o.learningRate = v }
         if let v = clipgrad { o.clipGradient = v }
         if let v = randomWarp { o.randomWarp = v }
         if let v = randomSrcFlip { o.randomSrcFlip = v }
@@ -261,6 +273,7 @@ struct DFLTrain: ParsableCommand {
         settings.previewHistory = previewHistory
         settings.maxIterations = iterations > 0 ? iterations : nil
         settings.samplerWorkers = samplerThreads
+        settings.profileConvolutions = verbose
         if !quiet {
             printError("dfl-train: \(saved == nil ? "new" : "resumed") \(options.channels == 1 ? "SAEHDBW" : "SAEHD") model \(options.config) "
                        + "face type \(options.faceType), \(session.model.parameterCount) parameters, iteration \(session.state.iteration), "
@@ -378,6 +391,13 @@ final class ProgressLines {
             finish(); printError("dfl-train: backup \(path)")
         case .preview:
             break
+        case .convolutions(let rows):
+            finish()
+            printError("dfl-train: convolutions of one step (kernel, stride, input, channels, algorithm forward/input gradient/weight gradient):")
+            for row in rows {
+                printError(String(format: "  %@  calls %d  forward %.1f ms  backward %.1f ms", row.shape, row.calls,
+                                  row.forwardMilliseconds, row.backwardMilliseconds))
+            }
         }
     }
 

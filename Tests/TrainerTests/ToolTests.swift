@@ -180,3 +180,32 @@ final class TrainerToolTests: XCTestCase {
         XCTAssertEqual(try ModelDirectory(work + "/full").loadState().options.faceType, "f")
     }
 }
+
+/// The convolution algorithm options: `--verbose` reports what each convolution shape ran, and
+/// `--conv-algo dense` turns every Winograd pass into im2col + sgemm.
+final class TrainerConvolutionOptionTests: XCTestCase {
+    func testVerboseReportsTheAlgorithmsAndDenseForcesDense() throws {
+        let work = temporaryDirectory(self)
+        let base = ["--src", Fixture.folder("src_gray", "train"), "--dst", Fixture.folder("dst_gray", "train"),
+                    "--config", "liae-ud-64-32-32-32-16", "--batch-size", "2", "--threads", "1", "--preview-every", "0",
+                    "--iterations", "2", "--verbose"]
+        func convolutionLines(_ r: ToolResult) -> [String] {
+            r.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("  k") }
+        }
+        let fast = try runTrainer(["--model", work + "/fast"] + base, in: work)
+        XCTAssertEqual(fast.status, 0, fast.stderr)
+        let fastLines = convolutionLines(fast)
+        // liae-ud-64's decoder has 3×3 stride-1 layers at 16×16 and 32×32 with 64 or more channels: the
+        // shape rules give them F(4×4,3×3) in all three passes; the 5×5 stride-2 encoder convs stay dense.
+        XCTAssertTrue(fastLines.contains { $0.contains("k3s1") && $0.contains("winograd-f4/winograd-f4/winograd-f4") }, fast.stderr)
+        XCTAssertTrue(fastLines.contains { $0.contains("k5s2") && $0.contains("dense/dense/dense") }, fast.stderr)
+        let dense = try runTrainer(["--model", work + "/dense", "--conv-algo", "dense"] + base, in: work)
+        XCTAssertEqual(dense.status, 0, dense.stderr)
+        let denseLines = convolutionLines(dense)
+        XCTAssertEqual(denseLines.count, fastLines.count, dense.stderr)
+        XCTAssertFalse(denseLines.contains { $0.contains("winograd") }, dense.stderr)
+        let bad = try runTrainer(["--model", work + "/bad", "--conv-algo", "fft"] + base, in: work)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--conv-algo"), bad.stderr)
+    }
+}
