@@ -247,7 +247,8 @@ public struct ModelDirectory: Sendable {
 }
 
 /// Builds an untrained model for `options` (weights from the options' seed).
-public func makeModel(_ options: TrainingOptions) throws -> SAEHDModel {
+public func makeModel(_ saved: TrainingOptions) throws -> SAEHDModel {
+    let options = saved.effective
     let config = try options.modelConfig()
     let loss = LossOptions(maskedTraining: options.maskedTraining, eyesMouthPriority: options.eyesMouthPriority)
     var settings = Optimizer.Settings.dfl(lrDropout: options.lrDropout, clipGradient: options.clipGradient)

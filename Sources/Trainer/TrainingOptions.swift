@@ -36,6 +36,27 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var randomHSVPower: Double = 0
     /// `none`, `rct`, `lct`, `mkl`, `idt` or `sot`.
     public var ctMode: String = "none"
+    /// Pretraining on one faceset that is both src and dst (spec §3.4); nil (older model.json files) is off.
+    public var pretrain: Bool? = nil
+
+    /// Whether the model is in pretraining mode.
+    public var isPretraining: Bool { pretrain ?? false }
+
+    /// The options the trainer runs with: the saved ones, except that pretraining forces DeepFaceLab's
+    /// pretraining settings (random warp off, both flips on, uniform yaw on, no lr dropout, no HSV shift,
+    /// no colour transfer) without changing what is saved.
+    public var effective: TrainingOptions {
+        guard isPretraining else { return self }
+        var o = self
+        o.randomWarp = false
+        o.randomSrcFlip = true
+        o.randomDstFlip = true
+        o.uniformYaw = true
+        o.lrDropout = false
+        o.randomHSVPower = 0
+        o.ctMode = "none"
+        return o
+    }
 
     public init(config: String, channels: Int, faceType: String) {
         self.config = config

@@ -94,6 +94,13 @@ public final class TrainingSession {
             model = m
             state = saved
             state.options = options
+            if saved.options.isPretraining && !options.isPretraining {
+                // Pretraining ends (spec §3.4): the count restarts, loss.csv with it, and the inter networks
+                // start again from fresh weights while the encoder and decoders keep what they learnt.
+                state.iteration = 0
+                state.trainingSeconds = 0
+                try Self.reinitializeInters(of: m, options: options)
+            }
         } else {
             try Self.checkUsableForNewModel(directory.path)
             model = try makeModel(options)
@@ -101,6 +108,19 @@ public final class TrainingSession {
         }
         let (options, iteration) = (state.options, state.iteration)
         lossLog = try Self.openLossLog(directory, iteration, check: { try Self.checkGenerator(options, src, dst) })
+    }
+
+    /// Fresh weights for df's inter or liae's inter_AB and inter_B, taken from a new model seeded with
+    /// `seed + 1` (so the result is reproducible), with their optimizer slots zeroed.
+    static func reinitializeInters(of model: SAEHDModel, options: TrainingOptions) throws {
+        var seeded = options
+        seeded.seed = options.seed &+ 1
+        let fresh = try makeModel(seeded)
+        let slots = model.optimizer.slots
+        for (i, (p, f)) in zip(model.parameters, fresh.parameters).enumerated() where p.name.hasPrefix("inter") {
+            p.value.copy(from: f.value)
+            for slot in slots[i] { slot.zero() }
+        }
     }
 
     /// Checks the sample options against the faces (e.g. a colour transfer 1-channel faces cannot take) before
@@ -132,7 +152,8 @@ public final class TrainingSession {
     /// The sample generator of the current options.
     func makeGenerator() throws -> BatchGenerator { try Self.generator(state.options, src, dst) }
 
-    static func generator(_ o: TrainingOptions, _ src: FaceStore, _ dst: FaceStore) throws -> BatchGenerator {
+    static func generator(_ saved: TrainingOptions, _ src: FaceStore, _ dst: FaceStore) throws -> BatchGenerator {
+        let o = saved.effective
         var srcOptions = SampleOptions.srcDefaults(channels: o.channels)
         var dstOptions = SampleOptions.dstDefaults(channels: o.channels)
         srcOptions.randomWarp = o.randomWarp; dstOptions.randomWarp = o.randomWarp

@@ -27,7 +27,7 @@ struct DFLTrain: ParsableCommand {
         An existing model directory resumes at its saved iteration with its saved options. Options that \
         can change on resume: --batch-size, --target-iter, --learning-rate, --lr-dropout, --clipgrad, --random-warp, \
         --random-src-flip, --random-dst-flip, --masked-training, --eyes-mouth-prio, --uniform-yaw, \
-        --random-hsv-power, --ct-mode, and everything about saving, previews and threads. Fixed at creation \
+        --random-hsv-power, --ct-mode, --pretrain, and everything about saving, previews and threads. Fixed at creation \
         (giving a different value is an error): the architecture and dims, --resolution, --channels, \
         --face-type, --optimizer, --seed.
 
@@ -37,8 +37,12 @@ struct DFLTrain: ParsableCommand {
         Saves are atomic: a crash or kill at any moment leaves the last or the previous save loadable. \
         Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves and exits 0; a second one exits at once.
 
-        Not implemented yet: GAN (gan_power), true-face power, face/background style power, blur-out-mask, \
-        pretraining.
+        Pretraining (--pretrain FACES) trains on one faceset as both src and dst with random warp off, both \
+        flips and uniform yaw on, and no lr dropout, HSV shift or colour transfer (saved options are kept). \
+        Training the model later with --src/--dst ends it: the iteration count and loss.csv restart at 0 \
+        and the inter networks are re-initialised; the encoder and decoders keep what they learnt.
+
+        Not implemented yet: GAN (gan_power), true-face power, face/background style power, blur-out-mask.
 
         Evaluation: --model DIR --reconstruct FACES --out DIR writes each face's reconstruction as \
         <face-stem>.png at the model's resolution and prints, per face, a tab-separated line \
@@ -60,6 +64,8 @@ struct DFLTrain: ParsableCommand {
 
     @Option(help: "The dst faceset (like --src).")
     var dst: String?
+    @Option(help: "Pretrain on this faceset (like --src), which is both src and dst, with DeepFaceLab's pretraining settings. Training the model later with --src/--dst ends pretraining: the iteration count and loss.csv restart and the inter networks are re-initialised.")
+    var pretrain: String?
 
     // Architecture (fixed at creation).
     @Option(help: "Compact architecture: archi[-opts]-res-ae-e-d-dm, e.g. liae-ud-96-32-32-32-16.")
@@ -149,7 +155,13 @@ struct DFLTrain: ParsableCommand {
             guard out != nil else { throw ValidationError("--reconstruct needs --out DIR") }
             guard PredictionPath(rawValue: side) != nil else { throw ValidationError("--side must be src, dst or swap") }
         } else {
-            guard src != nil, dst != nil else { throw ValidationError("training needs --src and --dst (or --reconstruct to evaluate)") }
+            if pretrain != nil {
+                guard src == nil, dst == nil else { throw ValidationError("--pretrain takes the place of --src and --dst") }
+            } else {
+                guard src != nil, dst != nil else {
+                    throw ValidationError("training needs --src and --dst, or --pretrain (or --reconstruct to evaluate)")
+                }
+            }
             guard !(src == "-" && dst == "-") else { throw ValidationError("only one of --src and --dst can be -") }
         }
         if config != nil && (archi != nil || resolution != nil || aeDims != nil || eDims != nil || dDims != nil || dMaskDims != nil) {
@@ -236,6 +248,7 @@ struct DFLTrain: ParsableCommand {
         if let v = uniformYaw { o.uniformYaw = v }
         if let v = randomHsvPower { o.randomHSVPower = v }
         if let v = ctMode { o.ctMode = v }
+        o.pretrain = pretrain != nil ? true : (saved?.pretrain == nil ? nil : false)
         try o.validate()
         return o
     }
@@ -252,10 +265,13 @@ struct DFLTrain: ParsableCommand {
                 return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
             })
         }
-        let ct = (ctMode ?? saved?.ctMode ?? "none") != "none"
-        let srcStore = try loadFaceStore(try source(src!), side: "src", resolution: config.resolution, faceType: faceTypeValue)
-        let dstStore = try loadFaceStore(try source(dst!), side: "dst", resolution: config.resolution, faceType: faceTypeValue,
-                                         keepColorReference: ct)
+        let ct = (ctMode ?? saved?.ctMode ?? "none") != "none" && pretrain == nil
+        let srcStore = try loadFaceStore(try source(src ?? pretrain!), side: pretrain == nil ? "src" : "pretraining",
+                                         resolution: config.resolution, faceType: faceTypeValue)
+        // Pretraining: the one faceset is both sides.
+        let dstStore = try pretrain != nil ? srcStore
+            : loadFaceStore(try source(dst!), side: "dst", resolution: config.resolution, faceType: faceTypeValue,
+                            keepColorReference: ct)
         let options = try runOptions(saved: saved, faceChannels: {
             guard srcStore.channels == dstStore.channels else {
                 throw TrainerError.badFaceSet("src faces have \(srcStore.channels ?? 0) channels and dst faces \(dstStore.channels ?? 0); give --channels 1 or convert with dfl-gray")
@@ -264,6 +280,9 @@ struct DFLTrain: ParsableCommand {
         })
         for (store, name) in [(srcStore, "src"), (dstStore, "dst")] where (store.channels ?? 3) < options.channels {
             throw TrainerError.badFaceSet("the \(name) faces have 1 channel but the model has 3 (a gray faceset cannot train a colour model)")
+        }
+        if saved?.isPretraining == true && !options.isPretraining && !quiet {
+            printError("dfl-train: pretraining ends: the iteration count and loss.csv restart at 0, the inter networks are re-initialised")
         }
         let session = try TrainingSession(directory: directory, options: options, src: srcStore, dst: dstStore)
         var settings = SessionSettings()
@@ -276,6 +295,7 @@ struct DFLTrain: ParsableCommand {
         settings.profileConvolutions = verbose
         if !quiet {
             printError("dfl-train: \(saved == nil ? "new" : "resumed") \(options.channels == 1 ? "SAEHDBW" : "SAEHD") model \(options.config) "
+                       + (options.isPretraining ? "(pretraining) " : "")
                        + "face type \(options.faceType), \(session.model.parameterCount) parameters, iteration \(session.state.iteration), "
                        + "\(srcStore.count) src and \(dstStore.count) dst faces, batch \(options.batchSize)")
         }

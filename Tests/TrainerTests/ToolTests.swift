@@ -209,3 +209,30 @@ final class TrainerConvolutionOptionTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--conv-algo"), bad.stderr)
     }
 }
+
+/// `--pretrain FACES` on the command line.
+final class TrainerPretrainToolTests: XCTestCase {
+    func testPretrainThenTrainOnTheSwapFacesets() throws {
+        let work = temporaryDirectory(self), model = work + "/model"
+        let tiny = ["--config", "df-ud-64-16-16-16-16", "--batch-size", "2", "--threads", "1", "--preview-every", "0"]
+        var r = try runTrainer(["--model", model, "--pretrain", Fixture.folder("dst", "heldout"), "--iterations", "2"] + tiny, in: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("(pretraining)"), r.stderr)
+        XCTAssertEqual(try ModelDirectory(model).loadState().iteration, 2)
+        r = try runTrainer(["--model", model, "--src", Fixture.folder("src", "train"), "--dst", Fixture.folder("dst", "train"),
+                            "--iterations", "1"] + tiny, in: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("pretraining ends"), r.stderr)
+        let state = try ModelDirectory(model).loadState()
+        XCTAssertEqual(state.iteration, 1)
+        XCTAssertEqual(state.options.pretrain, false)
+        let rows = try String(contentsOfFile: model + "/loss.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 2)
+        XCTAssertTrue(rows[1].hasPrefix("1,"))
+        // --pretrain replaces --src and --dst: both together is a usage error.
+        r = try runTrainer(["--model", work + "/x", "--pretrain", Fixture.folder("dst", "heldout"),
+                            "--src", Fixture.folder("src", "train")] + tiny, in: work)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("--pretrain"), r.stderr)
+    }
+}
