@@ -249,7 +249,7 @@ public struct ModelDirectory: Sendable {
 /// Builds an untrained model for `options` (weights from the options' seed).
 public func makeModel(_ options: TrainingOptions) throws -> SAEHDModel {
     let config = try options.modelConfig()
-    let loss = LossOptions(maskedTraining: options.maskedTraining, eyesMouthPriority: options.eyesMouthPriority)
+    let loss = options.lossOptions
     var settings = Optimizer.Settings.dfl(lrDropout: options.lrDropout, clipGradient: options.clipGradient)
     settings.seed = options.seed
     if let lr = options.learningRate { settings.learningRate = Float(lr) }

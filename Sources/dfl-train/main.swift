@@ -27,7 +27,7 @@ struct DFLTrain: ParsableCommand {
         An existing model directory resumes at its saved iteration with its saved options. Options that \
         can change on resume: --batch-size, --target-iter, --learning-rate, --lr-dropout, --clipgrad, --random-warp, \
         --random-src-flip, --random-dst-flip, --masked-training, --eyes-mouth-prio, --uniform-yaw, \
-        --random-hsv-power, --ct-mode, and everything about saving, previews and threads. Fixed at creation \
+        --random-hsv-power, --ct-mode, --blur-out-mask, --face-style-power, --bg-style-power, and everything about saving, previews and threads. Fixed at creation \
         (giving a different value is an error): the architecture and dims, --resolution, --channels, \
         --face-type, --optimizer, --seed.
 
@@ -37,8 +37,7 @@ struct DFLTrain: ParsableCommand {
         Saves are atomic: a crash or kill at any moment leaves the last or the previous save loadable. \
         Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves and exits 0; a second one exits at once.
 
-        Not implemented yet: GAN (gan_power), true-face power, face/background style power, blur-out-mask, \
-        pretraining.
+        Not implemented yet: GAN (gan_power), true-face power, pretraining.
 
         Evaluation: --model DIR --reconstruct FACES --out DIR writes each face's reconstruction as \
         <face-stem>.png at the model's resolution and prints, per face, a tab-separated line \
@@ -112,6 +111,12 @@ struct DFLTrain: ParsableCommand {
     var randomHsvPower: Double?
     @Option(help: "Colour transfer of src toward dst: none, rct, lct, mkl, idt, sot (1-channel: lct, sot, idt). (default: none)")
     var ctMode: String?
+    @Flag(inversion: .prefixedNo, help: "Replace each target outside its mask by a normalised blur. (default: off)")
+    var blurOutMask: Bool?
+    @Option(help: "Face style power, 0...100: style loss of the swapped face against the dst face. (default: 0)")
+    var faceStylePower: Double?
+    @Option(help: "Background style power, 0...100: DSSIM + MSE of the swap's background against dst. (default: 0)")
+    var bgStylePower: Double?
 
     // Loop.
     @Option(help: "Train this many iterations in this run, then save and exit (0 = no limit).")
@@ -236,6 +241,9 @@ struct DFLTrain: ParsableCommand {
         if let v = uniformYaw { o.uniformYaw = v }
         if let v = randomHsvPower { o.randomHSVPower = v }
         if let v = ctMode { o.ctMode = v }
+        if let v = blurOutMask { o.blurOutMask = v }
+        if let v = faceStylePower { o.faceStylePower = v }
+        if let v = bgStylePower { o.bgStylePower = v }
         try o.validate()
         return o
     }
