@@ -1,16 +1,29 @@
 import NeuralNet
 
-/// Loss options of SAEHD that change the objective (spec §3.2–3.4).
+/// Loss options of SAEHD that change the objective (spec §3.2–3.4). The defaults are DFL's.
 public struct LossOptions: Sendable {
     /// Mask the image losses with the blurred-and-doubled target mask (DFL default true).
     public var maskedTraining = true
     /// Add 300 · mean |T·em − P·em| (DFL default false).
     public var eyesMouthPriority = false
+    /// Replace each target outside its mask by a normalised blur before anything else (DFL default false).
+    public var blurOutMask = false
+    /// face_style_power in 0...100 (DFL default 0): style loss of the swap face against the dst face.
+    public var faceStylePower: Float = 0
+    /// bg_style_power in 0...100 (DFL default 0): DSSIM + MSE of the swap's background against the dst target.
+    public var backgroundStylePower: Float = 0
 
-    public init(maskedTraining: Bool = true, eyesMouthPriority: Bool = false) {
+    public init(maskedTraining: Bool = true, eyesMouthPriority: Bool = false, blurOutMask: Bool = false,
+                faceStylePower: Float = 0, backgroundStylePower: Float = 0) {
         self.maskedTraining = maskedTraining
         self.eyesMouthPriority = eyesMouthPriority
+        self.blurOutMask = blurOutMask
+        self.faceStylePower = faceStylePower
+        self.backgroundStylePower = backgroundStylePower
     }
+
+    /// Whether a step must evaluate the swap prediction pred_src_dst (either style power is on).
+    public var needsSwapPrediction: Bool { faceStylePower > 0 || backgroundStylePower > 0 }
 }
 
 /// The per-sample SAEHD loss of one side (src or dst) with its gradients (spec §3.4):

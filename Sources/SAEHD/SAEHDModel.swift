@@ -44,7 +44,8 @@ public struct StepLosses: Sendable {
 /// The SAEHD model (df or liae), its parameters and one training step (spec §1.5, §3.4, §4).
 ///
 /// A step evaluates what the loss needs: the encoder on src and dst together (2B samples), the inter(s),
-/// and the src→src and dst→dst decoder passes; the swap pass is not computed (spec §2).
+/// and the src→src and dst→dst decoder passes; the swap pass is computed only when a style power is on
+/// (spec §1.5, §2).
 public final class SAEHDModel {
     public let config: ModelConfig
     public let lossOptions: LossOptions
@@ -56,6 +57,10 @@ public final class SAEHDModel {
     let decoders: [Decoder]      // df: [src, dst]; liae: [decoder]
     let srcLoss: SideLoss
     let dstLoss: SideLoss
+    /// The style terms on the swap prediction (nil unless a style power is on).
+    let swapStyle: SwapStyleLoss?
+    /// blur_out_mask (nil when off).
+    let blurOutMask: BlurOutMask?
     /// Every parameter, by network in DFL's order (encoder, inter / inter_AB, inter_B, decoders).
     public let parameters: [Parameter]
     public private(set) var optimizer: Optimizer
@@ -66,6 +71,9 @@ public final class SAEHDModel {
     private var dImage: Tensor?
     private var dMask: Tensor?
     private var dInterAB: Tensor?
+    private var dSwapImage: Tensor?
+    private var dSwapMask: Tensor?
+    private var blurredOutTarget: Tensor?
     /// Predictions of the last forward pass (2B: src→src then dst→dst).
     public private(set) var predictedImage: Tensor?
     public private(set) var predictedMask: Tensor?
@@ -90,6 +98,9 @@ public final class SAEHDModel {
         }
         srcLoss = SideLoss(resolution: config.resolution, options: lossOptions)
         dstLoss = SideLoss(resolution: config.resolution, options: lossOptions)
+        swapStyle = SwapStyleLoss(resolution: config.resolution, faceStylePower: lossOptions.faceStylePower,
+                                  backgroundStylePower: lossOptions.backgroundStylePower)
+        blurOutMask = lossOptions.blurOutMask ? BlurOutMask(resolution: config.resolution) : nil
         parameters = encoder.parameters + [inter, interAB, interB].compactMap { $0?.parameters }.flatMap { $0 }
             + decoders.flatMap(\.parameters)
         optimizer = Optimizer(kind: kind, parameters: parameters, settings: settings)
@@ -116,53 +127,106 @@ public final class SAEHDModel {
 
     /// Forward and backward for `batch`: returns the per-sample losses and accumulates every parameter's
     /// gradient of Σ_batch (L_src + L_dst) (TF semantics: the gradient of the sum).
+    ///
+    /// With a style power on, the swap pass pred_src_dst is evaluated in the same decoder call as the others
+    /// (df: decoder_src on [src_code; dst_code]; liae: the decoder on [src; dst; src_dst] codes), so each layer's
+    /// stored forward state covers it. The face-style gradient must reach the decoder weights but not the code:
+    /// its decoder backward runs on its own and its code gradient is dropped.
     public func computeGradients(_ batch: TrainingBatch) -> StepLosses {
         let b = batch.batch
+        var target = batch.target
+        if let blurOutMask {
+            let t = Tensor.reuse(blurredOutTarget, shape: target.shape); blurredOutTarget = t
+            blurOutMask.apply(target: batch.target, mask: batch.targetMask, into: t)
+            target = t
+        }
+        let swap = swapStyle != nil
         let features = encoder.forward(batch.warped)
         let image: Tensor, mask: Tensor
+        var swapImage: Tensor?, swapMask: Tensor?
         var codeOut: Tensor
         if let inter {
             codeOut = inter.forward(features)
-            let s = decoders[0].forward(Tensor(viewOf: codeOut, batch: 0..<b))
-            let d = decoders[1].forward(Tensor(viewOf: codeOut, batch: b..<(2 * b)))
-            image = joined(&predictedImage, s.image, d.image)
-            mask = joined(&predictedMask, s.mask, d.mask)
+            if swap {
+                let s = decoders[0].forward(codeOut)
+                let d = decoders[1].forward(Tensor(viewOf: codeOut, batch: b..<(2 * b)))
+                image = joined(&predictedImage, Tensor(viewOf: s.image, batch: 0..<b), d.image)
+                mask = joined(&predictedMask, Tensor(viewOf: s.mask, batch: 0..<b), d.mask)
+                swapImage = Tensor(viewOf: s.image, batch: b..<(2 * b))
+                swapMask = Tensor(viewOf: s.mask, batch: b..<(2 * b))
+            } else {
+                let s = decoders[0].forward(Tensor(viewOf: codeOut, batch: 0..<b))
+                let d = decoders[1].forward(Tensor(viewOf: codeOut, batch: b..<(2 * b)))
+                image = joined(&predictedImage, s.image, d.image)
+                mask = joined(&predictedMask, s.mask, d.mask)
+            }
         } else {
-            // src_code = [AB(src), AB(src)], dst_code = [B(dst), AB(dst)] along channels.
+            // src_code = [AB(src), AB(src)], dst_code = [B(dst), AB(dst)] along channels
+            // (and with a style power, src_dst_code = [AB(dst), AB(dst)]).
             let ab = interAB!.forward(features)
             let bOut = interB!.forward(Tensor(viewOf: features, batch: b..<(2 * b)))
             let (_, h, w, c) = (ab.shape[0], ab.shape[1], ab.shape[2], ab.shape[3])
-            let z = Tensor.reuse(code, shape: [2 * b, h, w, 2 * c]); code = z
+            let z = Tensor.reuse(code, shape: [(swap ? 3 : 2) * b, h, w, 2 * c]); code = z
             let pixels = b * h * w
             for p in 0..<pixels {
                 let src = ab.data + p * c, dst = z.data + p * 2 * c
                 dst.update(from: src, count: c); (dst + c).update(from: src, count: c)
                 let dz = z.data + (pixels + p) * 2 * c
                 dz.update(from: bOut.data + p * c, count: c); (dz + c).update(from: ab.data + (pixels + p) * c, count: c)
+                if swap {
+                    let ds = z.data + (2 * pixels + p) * 2 * c
+                    ds.update(from: ab.data + (pixels + p) * c, count: c); (ds + c).update(from: ab.data + (pixels + p) * c, count: c)
+                }
             }
             codeOut = z
             let out = decoders[0].forward(z)
-            image = out.image; mask = out.mask
+            if swap {
+                image = Tensor(viewOf: out.image, batch: 0..<(2 * b)); mask = Tensor(viewOf: out.mask, batch: 0..<(2 * b))
+                swapImage = Tensor(viewOf: out.image, batch: (2 * b)..<(3 * b))
+                swapMask = Tensor(viewOf: out.mask, batch: (2 * b)..<(3 * b))
+            } else {
+                image = out.image; mask = out.mask
+            }
             predictedImage = image; predictedMask = mask
         }
-        let di = Tensor.reuse(dImage, shape: image.shape); dImage = di
-        let dm = Tensor.reuse(dMask, shape: mask.shape); dMask = dm
+        // liae with a swap pass: the loss gradients live in the first 2B samples of the 3B decoder gradient.
+        let liaeSwap = swap && inter == nil
+        let di = Tensor.reuse(dImage, shape: liaeSwap ? [3 * b] + image.shape.dropFirst() : image.shape); dImage = di
+        let dm = Tensor.reuse(dMask, shape: liaeSwap ? [3 * b] + mask.shape.dropFirst() : mask.shape); dMask = dm
+        let diLoss = liaeSwap ? Tensor(viewOf: di, batch: 0..<(2 * b)) : di
+        let dmLoss = liaeSwap ? Tensor(viewOf: dm, batch: 0..<(2 * b)) : dm
         var losses = StepLosses(src: [], dst: [])
         for side in 0..<2 {
             let loss = side == 0 ? srcLoss : dstLoss
-            let v = loss.evaluate(target: batch.half(batch.target, side), mask: batch.half(batch.targetMask, side),
+            let v = loss.evaluate(target: batch.half(target, side), mask: batch.half(batch.targetMask, side),
                                   eyesMouth: batch.half(batch.targetEyesMouth, side),
                                   prediction: batch.half(image, side), predictedMask: batch.half(mask, side),
-                                  dImage: batch.half(di, side), dMask: batch.half(dm, side))
+                                  dImage: batch.half(diLoss, side), dMask: batch.half(dmLoss, side))
             if side == 0 { losses.src = v } else { losses.dst = v }
         }
+        if let swapStyle, let swapImage, let swapMask {
+            let v = swapStyle.evaluate(swapImage: swapImage, swapMask: swapMask, dstImage: batch.half(image, 1),
+                                       dstMask: batch.half(mask, 1), targetDst: batch.half(target, 1),
+                                       srcMask: batch.half(batch.targetMask, 0))
+            for i in losses.src.indices { losses.src[i] += v[i] }
+        }
+        if !swap {
+            backwardWithoutSwap(b: b, codeOut: codeOut, di: di, dm: dm)
+        } else {
+            backwardWithSwap(b: b, codeOut: codeOut, di: di, dm: dm)
+        }
+        return losses
+    }
+
+    /// The default step's backward (no swap pass).
+    private func backwardWithoutSwap(b: Int, codeOut: Tensor, di: Tensor, dm: Tensor) {
         if let inter {
             let dz = Tensor.reuse(dCode, shape: codeOut.shape); dCode = dz
             let half = dz.count / 2
-            let gs = decoders[0].backward(image: batch.half(di, 0), mask: batch.half(dm, 0))
+            let gs = decoders[0].backward(image: Tensor(viewOf: di, batch: 0..<b), mask: Tensor(viewOf: dm, batch: 0..<b))
             dz.data.update(from: gs.data, count: half)
             GradientPool.give(gs)
-            let gd = decoders[1].backward(image: batch.half(di, 1), mask: batch.half(dm, 1))
+            let gd = decoders[1].backward(image: Tensor(viewOf: di, batch: b..<(2 * b)), mask: Tensor(viewOf: dm, batch: b..<(2 * b)))
             (dz.data + half).update(from: gd.data, count: half)
             GradientPool.give(gd)
             let de = inter.backward(dz)
@@ -170,29 +234,90 @@ public final class SAEHDModel {
             GradientPool.give(de)
         } else {
             let dz = decoders[0].backward(image: di, mask: dm)
-            let (h, w, c2) = (dz.shape[1], dz.shape[2], dz.shape[3]), c = c2 / 2
-            let shape = [2 * b, h, w, c]
-            let dab = Tensor.reuse(dInterAB, shape: shape); dInterAB = dab
-            let dB = Tensor.reuse(dCode, shape: [b, h, w, c]); dCode = dB
-            let pixels = b * h * w
-            for p in 0..<pixels {
-                let s = dz.data + p * c2, d = dz.data + (pixels + p) * c2
-                for j in 0..<c {
-                    dab.data[p * c + j] = s[j] + s[c + j]
-                    dB.data[p * c + j] = d[j]
-                    dab.data[(pixels + p) * c + j] = d[c + j]
-                }
+            backwardLIAE(b: b, dz: dz, swapCodeGradient: false)
+        }
+    }
+
+    /// Backward with the swap pass. The first decoder backward carries the background-style gradient (which
+    /// reaches the code) or, alone, the face-style one (whose code gradient is dropped); with both on, a second
+    /// backward of the same stored forward pass adds the face-style weight gradients and drops its code gradient.
+    private func backwardWithSwap(b: Int, codeOut: Tensor, di: Tensor, dm: Tensor) {
+        let face = swapStyle!.faceGradient, background = swapStyle!.backgroundGradient
+        let first = (background ?? face)!
+        let keepSwapCode = background != nil
+        let second = background != nil ? face : nil
+        if let inter {
+            // decoder_src ran on [src_code; dst_code]: its gradient is [dL_src/dP_src; swap gradient].
+            let ds = Tensor.reuse(dSwapImage, shape: [2 * b] + di.shape.dropFirst()); dSwapImage = ds
+            let dsm = Tensor.reuse(dSwapMask, shape: [2 * b] + dm.shape.dropFirst()); dSwapMask = dsm
+            let half = ds.count / 2, halfMask = dsm.count / 2
+            ds.data.update(from: di.data, count: half)
+            (ds.data + half).update(from: first.data, count: half)
+            dsm.zero()
+            dsm.data.update(from: dm.data, count: halfMask)
+            let dz = Tensor.reuse(dCode, shape: codeOut.shape); dCode = dz
+            let codeHalf = dz.count / 2
+            let gs = decoders[0].backward(image: ds, mask: dsm)
+            dz.data.update(from: gs.data, count: codeHalf)
+            let gd = decoders[1].backward(image: Tensor(viewOf: di, batch: b..<(2 * b)), mask: Tensor(viewOf: dm, batch: b..<(2 * b)))
+            (dz.data + codeHalf).update(from: gd.data, count: codeHalf)
+            if keepSwapCode { for j in 0..<codeHalf { dz.data[codeHalf + j] += gs.data[codeHalf + j] } }
+            GradientPool.give(gs)
+            GradientPool.give(gd)
+            if let second {
+                ds.data.update(repeating: 0, count: half)
+                (ds.data + half).update(from: second.data, count: half)
+                dsm.zero()
+                GradientPool.give(decoders[0].backward(image: ds, mask: dsm))
             }
-            GradientPool.give(dz)
-            let de = interAB!.backward(dab)
-            let deB = interB!.backward(dB)
-            let off = de.count / 2
-            for j in 0..<deB.count { de.data[off + j] += deB.data[j] }
-            GradientPool.give(deB)
+            let de = inter.backward(dz)
             encoder.backward(de)
             GradientPool.give(de)
+        } else {
+            // The decoder ran on [src; dst; src_dst] codes: di/dm hold the loss gradients in their first 2B.
+            let twoB = di.count / 3 * 2, twoBMask = dm.count / 3 * 2
+            (di.data + twoB).update(from: first.data, count: first.count)
+            (dm.data + twoBMask).update(repeating: 0, count: dm.count - twoBMask)
+            let dz = decoders[0].backward(image: di, mask: dm)
+            backwardLIAE(b: b, dz: dz, swapCodeGradient: keepSwapCode)
+            if let second {
+                di.data.update(repeating: 0, count: twoB)
+                (di.data + twoB).update(from: second.data, count: second.count)
+                dm.zero()
+                GradientPool.give(decoders[0].backward(image: di, mask: dm))
+            }
         }
-        return losses
+    }
+
+    /// liae: splits the decoder's code gradient `dz` ([src; dst] or [src; dst; src_dst] codes) into inter_AB
+    /// and inter_B gradients and runs them and the encoder backward. `swapCodeGradient`: whether the src_dst
+    /// segment's gradient flows (into AB(dst), both channel halves).
+    private func backwardLIAE(b: Int, dz: Tensor, swapCodeGradient: Bool) {
+        let (h, w, c2) = (dz.shape[1], dz.shape[2], dz.shape[3]), c = c2 / 2
+        let shape = [2 * b, h, w, c]
+        let dab = Tensor.reuse(dInterAB, shape: shape); dInterAB = dab
+        let dB = Tensor.reuse(dCode, shape: [b, h, w, c]); dCode = dB
+        let pixels = b * h * w
+        for p in 0..<pixels {
+            let s = dz.data + p * c2, d = dz.data + (pixels + p) * c2
+            for j in 0..<c {
+                dab.data[p * c + j] = s[j] + s[c + j]
+                dB.data[p * c + j] = d[j]
+                dab.data[(pixels + p) * c + j] = d[c + j]
+            }
+            if swapCodeGradient {
+                let x = dz.data + (2 * pixels + p) * c2
+                for j in 0..<c { dab.data[(pixels + p) * c + j] += x[j] + x[c + j] }
+            }
+        }
+        GradientPool.give(dz)
+        let de = interAB!.backward(dab)
+        let deB = interB!.backward(dB)
+        let off = de.count / 2
+        for j in 0..<deB.count { de.data[off + j] += deB.data[j] }
+        GradientPool.give(deB)
+        encoder.backward(de)
+        GradientPool.give(de)
     }
 
     /// One full training step: forward, backward and the optimizer update.

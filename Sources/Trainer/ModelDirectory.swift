@@ -250,7 +250,7 @@ public struct ModelDirectory: Sendable {
 public func makeModel(_ saved: TrainingOptions) throws -> SAEHDModel {
     let options = saved.effective
     let config = try options.modelConfig()
-    let loss = LossOptions(maskedTraining: options.maskedTraining, eyesMouthPriority: options.eyesMouthPriority)
+    let loss = options.lossOptions
     var settings = Optimizer.Settings.dfl(lrDropout: options.lrDropout, clipGradient: options.clipGradient)
     settings.seed = options.seed
     if let lr = options.learningRate { settings.learningRate = Float(lr) }

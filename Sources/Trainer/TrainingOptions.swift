@@ -36,6 +36,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var randomHSVPower: Double = 0
     /// `none`, `rct`, `lct`, `mkl`, `idt` or `sot`.
     public var ctMode: String = "none"
+    // Added later: optional so that a model.json without them decodes (absent = DFL's default).
+    /// blur_out_mask (nil: off).
+    public var blurOutMask: Bool? = nil
+    /// face_style_power, 0...100 (nil: 0).
+    public var faceStylePower: Double? = nil
+    /// bg_style_power, 0...100 (nil: 0).
+    public var bgStylePower: Double? = nil
     /// Pretraining on one faceset that is both src and dst (spec §3.4); nil (older model.json files) is off.
     public var pretrain: Bool? = nil
 
@@ -44,7 +51,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     /// The options the trainer runs with: the saved ones, except that pretraining forces DeepFaceLab's
     /// pretraining settings (random warp off, both flips on, uniform yaw on, no lr dropout, no HSV shift,
-    /// no colour transfer) without changing what is saved.
+    /// no colour transfer, no style powers) without changing what is saved.
     public var effective: TrainingOptions {
         guard isPretraining else { return self }
         var o = self
@@ -55,6 +62,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         o.lrDropout = false
         o.randomHSVPower = 0
         o.ctMode = "none"
+        o.faceStylePower = nil
+        o.bgStylePower = nil
         return o
     }
 
@@ -66,6 +75,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     /// The names of options that are fixed once a model exists.
     public static let fixedOnResume = ["config (archi, resolution, dims)", "channels", "face-type", "optimizer", "seed"]
+
+    /// The loss options of the SAEHD objective (spec §3.2–3.4).
+    public var lossOptions: LossOptions {
+        LossOptions(maskedTraining: maskedTraining, eyesMouthPriority: eyesMouthPriority,
+                    blurOutMask: blurOutMask ?? false, faceStylePower: Float(faceStylePower ?? 0),
+                    backgroundStylePower: Float(bgStylePower ?? 0))
+    }
 
     /// The parsed model configuration.
     public func modelConfig() throws -> ModelConfig { try ModelConfig(config, channels: channels) }
@@ -96,6 +112,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         }
         guard targetIteration >= 0 else { throw TrainerError.invalidOption("target iteration must be ≥ 0") }
         guard (0...0.3).contains(randomHSVPower) else { throw TrainerError.invalidOption("random HSV power must be in 0...0.3") }
+        for (name, v) in [("face style power", faceStylePower), ("background style power", bgStylePower)] {
+            if let v, !(0...100).contains(v) { throw TrainerError.invalidOption("\(name) \(v) is not in 0...100") }
+        }
         guard ["none", "rct", "lct", "mkl", "idt", "sot"].contains(ctMode) else {
             throw TrainerError.invalidOption("ct-mode '\(ctMode)' is not none, rct, lct, mkl, idt or sot")
         }

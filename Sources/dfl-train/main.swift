@@ -27,7 +27,8 @@ struct DFLTrain: ParsableCommand {
         An existing model directory resumes at its saved iteration with its saved options. Options that \
         can change on resume: --batch-size, --target-iter, --learning-rate, --lr-dropout, --clipgrad, --random-warp, \
         --random-src-flip, --random-dst-flip, --masked-training, --eyes-mouth-prio, --uniform-yaw, \
-        --random-hsv-power, --ct-mode, --pretrain, and everything about saving, previews and threads. Fixed at creation \
+        --random-hsv-power, --ct-mode, --blur-out-mask, --face-style-power, --bg-style-power, --pretrain, and \
+        everything about saving, previews and threads. Fixed at creation \
         (giving a different value is an error): the architecture and dims, --resolution, --channels, \
         --face-type, --optimizer, --seed.
 
@@ -38,11 +39,12 @@ struct DFLTrain: ParsableCommand {
         Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves and exits 0; a second one exits at once.
 
         Pretraining (--pretrain FACES) trains on one faceset as both src and dst with random warp off, both \
-        flips and uniform yaw on, and no lr dropout, HSV shift or colour transfer (saved options are kept). \
-        Training the model later with --src/--dst ends it: the iteration count and loss.csv restart at 0 \
-        and the inter networks are re-initialised; the encoder and decoders keep what they learnt.
+        flips and uniform yaw on, and no lr dropout, HSV shift, colour transfer or style power (saved \
+        options are kept). Training the model later with --src/--dst ends it: the iteration count and \
+        loss.csv restart at 0 and the inter networks are re-initialised; the encoder and decoders keep what \
+        they learnt.
 
-        Not implemented yet: GAN (gan_power), true-face power, face/background style power, blur-out-mask.
+        Not implemented yet: GAN (gan_power), true-face power.
 
         Evaluation: --model DIR --reconstruct FACES --out DIR writes each face's reconstruction as \
         <face-stem>.png at the model's resolution and prints, per face, a tab-separated line \
@@ -118,6 +120,12 @@ struct DFLTrain: ParsableCommand {
     var randomHsvPower: Double?
     @Option(help: "Colour transfer of src toward dst: none, rct, lct, mkl, idt, sot (1-channel: lct, sot, idt). (default: none)")
     var ctMode: String?
+    @Flag(inversion: .prefixedNo, help: "Replace each target outside its mask by a normalised blur. (default: off)")
+    var blurOutMask: Bool?
+    @Option(help: "Face style power, 0...100: style loss of the swapped face against the dst face. (default: 0)")
+    var faceStylePower: Double?
+    @Option(help: "Background style power, 0...100: DSSIM + MSE of the swap's background against dst. (default: 0)")
+    var bgStylePower: Double?
 
     // Loop.
     @Option(help: "Train this many iterations in this run, then save and exit (0 = no limit).")
@@ -248,7 +256,8 @@ struct DFLTrain: ParsableCommand {
         if let v = uniformYaw { o.uniformYaw = v }
         if let v = randomHsvPower { o.randomHSVPower = v }
         if let v = ctMode { o.ctMode = v }
-        o.pretrain = pretrain != nil ? true : (saved?.pretrain == nil ? nil : false)
+        --random-hsv-power, --ct-mode, --blur-out-mask, --face-style-power, --bg-style-power, --pretrain, and \
+        everything about saving, previews and threads. Fixed at creation \
         try o.validate()
         return o
     }

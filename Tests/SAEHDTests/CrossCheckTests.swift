@@ -18,10 +18,11 @@ final class CrossCheckTests: XCTestCase {
         return num / den
     }
 
-    func check(_ fixtureName: String, config: String, channels: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check(_ fixtureName: String, config: String, channels: Int,
+               options: LossOptions = LossOptions(maskedTraining: true, eyesMouthPriority: true),
+               file: StaticString = #filePath, line: UInt = #line) throws {
         let f = try fixture(fixtureName)
-        let model = SAEHDModel(config: try ModelConfig(config, channels: channels),
-                               lossOptions: LossOptions(maskedTraining: true, eyesMouthPriority: true))
+        let model = SAEHDModel(config: try ModelConfig(config, channels: channels), lossOptions: options)
         XCTAssertEqual(model.parameters.count, f.keys.filter { $0.hasPrefix("param.") }.count, file: file, line: line)
         for p in model.parameters {
             let e = try XCTUnwrap(f["param." + p.name], p.name, file: file, line: line)
@@ -59,4 +60,22 @@ final class CrossCheckTests: XCTestCase {
     func testDFUDMatchesReference() throws { try check("df-ud-64-8-2-2-2-c3", config: "df-ud-64-8-2-2-2", channels: 3) }
     func testLIAEUDMatchesReference() throws { try check("liae-ud-64-8-2-2-2-c1", config: "liae-ud-64-8-2-2-2", channels: 1) }
     func testDFUDTMatchesReference() throws { try check("df-udt-64-8-2-2-2-c1", config: "df-udt-64-8-2-2-2", channels: 1) }
+
+    // blur_out_mask and the style powers against tools/fixtures/neuralnet/make_style_crosscheck.py.
+    func styleOptions(blurOut: Bool, face: Float, background: Float) -> LossOptions {
+        LossOptions(maskedTraining: true, eyesMouthPriority: true, blurOutMask: blurOut, faceStylePower: face,
+                    backgroundStylePower: background)
+    }
+    func testDFStylesAndBlurOutMatchReference() throws {
+        try check("style-df-ud-64-8-2-2-2-c3", config: "df-ud-64-8-2-2-2", channels: 3,
+                  options: styleOptions(blurOut: true, face: 30, background: 40))
+    }
+    func testLIAEStylesAndBlurOutMatchReference() throws {
+        try check("style-liae-ud-64-8-2-2-2-c1", config: "liae-ud-64-8-2-2-2", channels: 1,
+                  options: styleOptions(blurOut: true, face: 30, background: 40))
+    }
+    func testLIAEFaceStyleAloneMatchesReference() throws {
+        try check("style-liae-ud-64-8-2-2-2-c3", config: "liae-ud-64-8-2-2-2", channels: 3,
+                  options: styleOptions(blurOut: false, face: 50, background: 0))
+    }
 }

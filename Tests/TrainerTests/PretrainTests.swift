@@ -12,6 +12,8 @@ final class PretrainTests: XCTestCase {
         var o = tinyOptions()
         o.ctMode = "lct"
         o.lrDropout = true
+        o.faceStylePower = 20
+        o.bgStylePower = 10
         o.pretrain = true
         let faces = try Fixture.store("src", "train", options: o, keepColorReference: true)
         let dir = temporaryDirectory(self)
@@ -25,6 +27,8 @@ final class PretrainTests: XCTestCase {
         XCTAssertNil(generator.colorTransfer)
         XCTAssertEqual(session.model.optimizer.settings.learningRateDropout, 1)
         XCTAssertFalse(session.model.trainsInterAB)   // liae with random warp off (spec §1.5)
+        XCTAssertEqual(session.model.lossOptions.faceStylePower, 0)
+        XCTAssertEqual(session.model.lossOptions.backgroundStylePower, 0)
         var settings = SessionSettings()
         settings.maxIterations = 2
         settings.previewEvery = 0
@@ -34,6 +38,7 @@ final class PretrainTests: XCTestCase {
         XCTAssertEqual(saved, o)
         XCTAssertTrue(saved.randomWarp)
         XCTAssertEqual(saved.ctMode, "lct")
+        XCTAssertEqual(saved.faceStylePower, 20)
     }
 
     /// Training the pretrained model on src and dst: iteration 0, empty loss.csv, fresh inter weights with
