@@ -256,8 +256,10 @@ struct DFLTrain: ParsableCommand {
         if let v = uniformYaw { o.uniformYaw = v }
         if let v = randomHsvPower { o.randomHSVPower = v }
         if let v = ctMode { o.ctMode = v }
-        --random-hsv-power, --ct-mode, --blur-out-mask, --face-style-power, --bg-style-power, --pretrain, and \
-        everything about saving, previews and threads. Fixed at creation \
+        if let v = blurOutMask { o.blurOutMask = v }
+        if let v = faceStylePower { o.faceStylePower = v }
+        if let v = bgStylePower { o.bgStylePower = v }
+        o.pretrain = pretrain != nil ? true : (saved?.pretrain == nil ? nil : false)
         try o.validate()
         return o
     }
