@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import NeuralNet
 
@@ -11,23 +12,9 @@ final class StyleLossTests: XCTestCase {
         return t
     }
 
-    /// Spec §3.2 blur straight from the rule: k = max(3, int(4σ)) (+1 if even), zero padding k/2, 2-D kernel.
+    /// Spec §3.2's blur from its rule (TestSupport), for a tensor.
     func referenceBlur(_ t: Tensor, sigma: Double) -> [Double] {
-        let (n, h, w, ch) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
-        var k = max(3, Int(4 * sigma)); if k % 2 == 0 { k += 1 }
-        let r = k / 2
-        var g = (0..<k).map { exp(-Double(($0 - r) * ($0 - r)) / (2 * sigma * sigma)) }
-        let s = g.reduce(0, +); g = g.map { $0 / s }
-        var out = [Double](repeating: 0, count: t.count)
-        for b in 0..<n { for y in 0..<h { for x in 0..<w { for c in 0..<ch {
-            var v = 0.0
-            for i in 0..<k { for j in 0..<k {
-                let yy = y + i - r, xx = x + j - r
-                if yy >= 0 && yy < h && xx >= 0 && xx < w { v += g[i] * g[j] * Double(t.data[((b * h + yy) * w + xx) * ch + c]) }
-            }}
-            out[((b * h + y) * w + x) * ch + c] = v
-        }}}}
-        return out
+        referenceGaussianBlur(t.array, shape: t.shape, sigma: sigma)
     }
 
     func referenceStyle(_ a: Tensor, _ b: Tensor, sigma: Double, weight: Double) -> [Double] {

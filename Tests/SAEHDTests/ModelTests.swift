@@ -58,38 +58,9 @@ final class ModelTests: XCTestCase {
         for name in ["df-ud-32-8-4-4-4", "liae-ud-32-8-4-4-4", "df-udt-64-8-2-2-2", "liae-u-32-8-4-4-4"] {
             let model = SAEHDModel(config: try ModelConfig(name, channels: 3), seed: 3,
                                    lossOptions: LossOptions(maskedTraining: true, eyesMouthPriority: name.hasPrefix("liae-u-")))
-            let c = model.config
-            let batch = TrainingBatch(batch: 2, resolution: c.resolution, channels: 3)
+            let batch = TrainingBatch(batch: 2, resolution: model.config.resolution, channels: 3)
             batch.fillRandom(seed: 5)
-            _ = model.computeGradients(batch)
-            func objective() -> Double {
-                let l = model.computeGradients(batch)
-                return l.src.reduce(0, +) + l.dst.reduce(0, +)
-            }
-            let picks = model.parameters.filter { $0.name.hasSuffix("weight") }
-            let chosen = [picks.first!, picks[picks.count / 3], picks[picks.count / 2], picks[2 * picks.count / 3], picks.last!]
-            let analytic = chosen.map { $0.grad.array }
-            var rng = SeededRNG(seed: 1)
-            var checked = 0, skipped = 0
-            for (k, p) in chosen.enumerated() {
-                for _ in 0..<3 {
-                    let i = Int(rng.next() % UInt64(p.value.count))
-                    let old = p.value.data[i], eps: Float = 4e-3
-                    let f0 = objective()
-                    p.value.data[i] = old + eps; let fp = objective()
-                    p.value.data[i] = old - eps; let fm = objective()
-                    p.value.data[i] = old
-                    let r = (fp - f0) / Double(eps), l = (f0 - fm) / Double(eps)
-                    if abs(r - l) > 0.1 * max(abs(r), abs(l), 0.05) { skipped += 1; continue }
-                    let numeric = (fp - fm) / (2 * Double(eps))
-                    // computeGradients accumulated gradients during the probes: compare to the first pass.
-                    let a = Double(analytic[k][i])
-                    XCTAssertEqual(a, numeric, accuracy: 0.03 * max(abs(numeric), 0.05), "\(name) \(p.name)[\(i)]")
-                    checked += 1
-                }
-            }
-            XCTAssertGreaterThan(checked, 10, name)
-            XCTAssertLessThan(skipped, 5, name)
+            checkWeightGradientsByFiniteDifferences(model, batch: batch, name: name)
         }
     }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import NeuralNet
 @testable import SAEHD
@@ -12,23 +13,9 @@ final class StyleOptionTests: XCTestCase {
         return t
     }
 
-    /// Spec §3.2's blur from the rule, in Double with the 2-D kernel and zero padding.
+    /// Spec §3.2's blur from its rule (TestSupport), for a tensor.
     func referenceBlur(_ t: Tensor, sigma: Double) -> [Double] {
-        let (n, h, w, ch) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
-        var k = max(3, Int(4 * sigma)); if k % 2 == 0 { k += 1 }
-        let r = k / 2
-        var g = (0..<k).map { exp(-Double(($0 - r) * ($0 - r)) / (2 * sigma * sigma)) }
-        let s = g.reduce(0, +); g = g.map { $0 / s }
-        var out = [Double](repeating: 0, count: t.count)
-        for b in 0..<n { for y in 0..<h { for x in 0..<w { for c in 0..<ch {
-            var v = 0.0
-            for i in 0..<k { for j in 0..<k {
-                let yy = y + i - r, xx = x + j - r
-                if yy >= 0 && yy < h && xx >= 0 && xx < w { v += g[i] * g[j] * Double(t.data[((b * h + yy) * w + xx) * ch + c]) }
-            }}
-            out[((b * h + y) * w + x) * ch + c] = v
-        }}}}
-        return out
+        referenceGaussianBlur(t.array, shape: t.shape, sigma: sigma)
     }
 
     // MARK: blur_out_mask
@@ -166,32 +153,7 @@ final class StyleOptionTests: XCTestCase {
                                    lossOptions: LossOptions(blurOutMask: true, backgroundStylePower: 60))
             let batch = TrainingBatch(batch: 2, resolution: 32, channels: 3)
             batch.fillRandom(seed: 5)
-            let analytic = grads(model, batch)
-            func objective() -> Double {
-                let l = model.computeGradients(batch)
-                return l.src.reduce(0, +) + l.dst.reduce(0, +)
-            }
-            let picks = model.parameters.filter { $0.name.hasSuffix("weight") }
-            let chosen = [picks.first!, picks[picks.count / 3], picks[picks.count / 2], picks[2 * picks.count / 3], picks.last!]
-            var rng = SeededRNG(seed: 1)
-            var checked = 0, skipped = 0
-            for p in chosen {
-                for _ in 0..<3 {
-                    let i = Int(rng.next() % UInt64(p.value.count))
-                    let old = p.value.data[i], eps: Float = 4e-3
-                    let f0 = objective()
-                    p.value.data[i] = old + eps; let fp = objective()
-                    p.value.data[i] = old - eps; let fm = objective()
-                    p.value.data[i] = old
-                    let r = (fp - f0) / Double(eps), l = (f0 - fm) / Double(eps)
-                    if abs(r - l) > 0.1 * max(abs(r), abs(l), 0.05) { skipped += 1; continue }
-                    let numeric = (fp - fm) / (2 * Double(eps))
-                    XCTAssertEqual(Double(analytic[p.name]![i]), numeric, accuracy: 0.03 * max(abs(numeric), 0.05), "\(name) \(p.name)[\(i)]")
-                    checked += 1
-                }
-            }
-            XCTAssertGreaterThan(checked, 10, name)
-            XCTAssertLessThan(skipped, 5, name)
+            checkWeightGradientsByFiniteDifferences(model, batch: batch, name: name)
         }
     }
 
