@@ -32,7 +32,7 @@ public struct LossOptions: Sendable {
 final class SideLoss {
     let resolution: Int
     let options: LossOptions
-    let blur: GaussianBlur
+    let softMask: SoftDilatedMask
     let dssims: [(DSSIM, Float)]
     private var blurredMask: Tensor?
     private var maskedTarget: Tensor?
@@ -43,7 +43,7 @@ final class SideLoss {
     init(resolution: Int, options: LossOptions) {
         self.resolution = resolution
         self.options = options
-        blur = GaussianBlur(sigma: Float(max(1, resolution / 32)))
+        softMask = SoftDilatedMask(resolution: resolution)
         if resolution < 256 {
             dssims = [(DSSIM(filterSize: DSSIM.filterSize(resolution: resolution)), 10)]
         } else {
@@ -55,16 +55,14 @@ final class SideLoss {
     /// Per-sample losses; writes dL/dPrediction into `dImage` and dL/dPredictedMask into `dMask`.
     func evaluate(target t: Tensor, mask m: Tensor, eyesMouth em: Tensor, prediction p: Tensor, predictedMask pm: Tensor,
                   dImage: Tensor, dMask: Tensor) -> [Double] {
-        let ch = t.shape[3], pixels = m.count
+        let ch = t.shape[3]
         dImage.zero(); dMask.zero()
         var total = [Double](repeating: 0, count: t.shape[0])
         func add(_ v: [Double]) { for i in total.indices { total[i] += v[i] } }
         if options.maskedTraining {
-            // m_blur = clip(blur(m), 0, 0.5) · 2
             let mb = Tensor.reuse(blurredMask, shape: m.shape); blurredMask = mb
             let s = Tensor.reuse(scratch, shape: m.shape); scratch = s
-            blur.apply(m, into: mb, scratch: s.data)
-            for i in 0..<pixels { mb.data[i] = min(max(mb.data[i], 0), 0.5) * 2 }
+            softMask.apply(m, into: mb, scratch: s)
             let tt = Tensor.reuse(maskedTarget, shape: t.shape); maskedTarget = tt
             let pp = Tensor.reuse(maskedPrediction, shape: t.shape); maskedPrediction = pp
             let dpp = Tensor.reuse(dMasked, shape: t.shape); dMasked = dpp
@@ -85,5 +83,19 @@ final class SideLoss {
         }
         add(ElementwiseLoss.meanSquaredError(target: m, prediction: pm, weight: 10, gradient: dMask))
         return total
+    }
+}
+
+/// The spec's m_blur (§3.2): clip(gaussian_blur(m, σ = max(1, r//32)), 0, 0.5) · 2, a soft dilation of the
+/// target mask (what masked training weights by, and what background style power leaves out).
+struct SoftDilatedMask {
+    let blur: GaussianBlur
+
+    init(resolution: Int) { blur = GaussianBlur(sigma: Float(max(1, resolution / 32))) }
+
+    /// m_blur of `mask` into `out` (same shape); `scratch` is a buffer of that shape.
+    func apply(_ mask: Tensor, into out: Tensor, scratch: Tensor) {
+        blur.apply(mask, into: out, scratch: scratch.data)
+        for i in 0..<out.count { out.data[i] = min(max(out.data[i], 0), 0.5) * 2 }
     }
 }

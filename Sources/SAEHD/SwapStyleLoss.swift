@@ -10,7 +10,7 @@ final class SwapStyleLoss {
     let resolution: Int
     let faceStyle: StyleLoss?
     let backgroundWeight: Float
-    let maskBlur: GaussianBlur
+    let softMask: SoftDilatedMask
     let dssim: DSSIM
     /// ∂(face-style term)/∂P of the last evaluation (nil when fs = 0).
     private(set) var faceGradient: Tensor?
@@ -32,7 +32,7 @@ final class SwapStyleLoss {
         faceStyle = faceStylePower > 0
             ? StyleLoss(blurSigma: Float(resolution / 8), weight: 10000 * faceStylePower / 100) : nil
         backgroundWeight = 10 * backgroundStylePower / 100
-        maskBlur = GaussianBlur(sigma: Float(max(1, resolution / 32)))
+        softMask = SoftDilatedMask(resolution: resolution)
         dssim = DSSIM(filterSize: DSSIM.filterSize(resolution: resolution))
     }
 
@@ -58,11 +58,11 @@ final class SwapStyleLoss {
             for i in 0..<p.count { g.data[i] = dc.data[i] * pm.data[i / ch] }
         }
         if backgroundWeight > 0 {
-            // 1 − clip(clip(blur(m), 0, 0.5)·2, 0, 1)
+            // 1 − m_blur (m_blur is already in [0, 1])
             let anti = Tensor.reuse(antiMask, shape: m.shape); antiMask = anti
             let s = Tensor.reuse(scratch, shape: m.shape); scratch = s
-            maskBlur.apply(m, into: anti, scratch: s.data)
-            for i in 0..<m.count { anti.data[i] = 1 - min(max(anti.data[i], 0), 0.5) * 2 }
+            softMask.apply(m, into: anti, scratch: s)
+            for i in 0..<m.count { anti.data[i] = 1 - anti.data[i] }
             let pp = Tensor.reuse(maskedPrediction, shape: p.shape); maskedPrediction = pp
             let tt = Tensor.reuse(maskedTarget, shape: p.shape); maskedTarget = tt
             let dpp = Tensor.reuse(dMasked, shape: p.shape); dMasked = dpp
