@@ -68,18 +68,41 @@ public final class Conv2D: Layer {
         output = y
         input = x
         let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
-        algorithm = ConvolutionSelection.algorithm(for: g)
+        let pass = forwardPass(g, x: x)
+        algorithm = ConvolutionSelection.algorithm(for: pass.g)
         if let tile = algorithm.winogradTile {
-            WinogradConvolution.forward(g, tile: tile, x: x.data, weight: weight.value.data, bias: bias.value.data,
+            WinogradConvolution.forward(pass.g, tile: tile, x: pass.x, weight: pass.weight, bias: bias.value.data,
                                         activation: activation, y: y.data, shuffled: pixelShuffle, workspace: workspace)
         } else {
-            Im2colConvolution.forward(g, x: x.data, weight: weight.value.data, bias: bias.value.data,
+            Im2colConvolution.forward(pass.g, x: pass.x, weight: pass.weight, bias: bias.value.data,
                                       activation: activation, y: y.data, shuffled: pixelShuffle, workspace: workspace)
         }
         let macs = g.batch * g.outHeight * g.outWidth * g.patch * outChannels
         MACCounter.forward += macs
         if ConvProfiler.enabled { ConvProfiler.record(profileKey(g), forward: ConvProfiler.now() - t0, macs: macs) }
         return y
+    }
+
+    /// Space-to-depth input and rearranged weights of the polyphase path (nil when the last forward pass ran
+    /// the layer's own geometry).
+    private var phaseInput: Tensor?
+    private var phaseWeight: Tensor?
+
+    /// The geometry, input and weights the forward pass runs: a 5×5 stride-2 convolution whose 3×3
+    /// stride-1 rewrite (`PolyphaseConvolution`) is worth running runs as that rewrite; any other runs as
+    /// itself.
+    private func forwardPass(_ g: ConvGeometry, x: Tensor) -> (g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>) {
+        guard let pg = PolyphaseConvolution.phaseGeometry(g), ConvolutionSelection.usesPolyphase(pg) else {
+            phaseInput = nil
+            return (g, UnsafePointer(x.data), UnsafePointer(weight.value.data))
+        }
+        let z = Tensor.reuse(phaseInput, shape: [pg.batch, pg.height, pg.width, pg.inChannels])
+        let w = Tensor.reuse(phaseWeight, shape: [3, 3, pg.inChannels, pg.outChannels])
+        PolyphaseConvolution.spaceToDepth(g, x: x.data, z: z.data)
+        PolyphaseConvolution.phaseWeights(g, weight: weight.value.data, phase: w.data)
+        phaseInput = z
+        phaseWeight = w
+        return (pg, UnsafePointer(z.data), UnsafePointer(w.data))
     }
 
     private func profileKey(_ g: ConvGeometry) -> String {
@@ -110,22 +133,39 @@ public final class Conv2D: Layer {
         if needsInputGradient {
             dx = GradientPool.take(x.shape)
         }
-        inputGradientAlgorithm = needsInputGradient ? ConvolutionSelection.algorithm(for: g.inputGradientGeometry) : .dense
-        weightGradientAlgorithm = ConvolutionSelection.weightGradientAlgorithm(for: g)
-        if let tile = weightGradientAlgorithm.winogradTile {
-            WinogradConvolution.weightGradient(g, tile: tile, x: x.data, dPre: dPre, dWeight: weight.grad.data,
-                                               workspace: workspace)
-        }
-        if let dx, let tile = inputGradientAlgorithm.winogradTile {
-            if weightGradientAlgorithm == .dense {
-                Im2colConvolution.weightGradient(g, x: x.data, dPre: dPre, dWeight: weight.grad.data, workspace: workspace)
-            }
-            WinogradConvolution.inputGradient(g, tile: tile, weight: weight.value.data, dPre: dPre, dx: dx.data,
-                                              workspace: workspace)
+        // The passes run on the geometry the forward pass used: the layer's own, or for the polyphase path
+        // the 3×3 one over the space-to-depth input, whose gradients are mapped back below.
+        let phase = phaseInput.flatMap { z in PolyphaseConvolution.phaseGeometry(g).map { (g: $0, z: z) } }
+        let pg = phase?.g ?? g
+        let px = phase.map { UnsafePointer($0.z.data) } ?? UnsafePointer(x.data)
+        let pw = phase != nil ? UnsafePointer(phaseWeight!.data) : UnsafePointer(weight.value.data)
+        let pdW: UnsafeMutablePointer<Float>
+        if phase != nil {
+            pdW = workspace.scratch(WorkspaceSlot.phaseWeightGradient, count: phaseWeight!.count)
+            pdW.update(repeating: 0, count: phaseWeight!.count)
         } else {
-            Im2colConvolution.backward(g, x: x.data, weight: weight.value.data, dPre: dPre,
-                                       dWeight: weightGradientAlgorithm == .dense ? weight.grad.data : nil,
-                                       dx: dx?.data, workspace: workspace)
+            pdW = weight.grad.data
+        }
+        let pdx: UnsafeMutablePointer<Float>? = dx.map { dx in
+            phase != nil ? workspace.scratch(WorkspaceSlot.phaseInputGradient, count: dx.count) : dx.data
+        }
+        inputGradientAlgorithm = needsInputGradient ? ConvolutionSelection.algorithm(for: pg.inputGradientGeometry) : .dense
+        weightGradientAlgorithm = ConvolutionSelection.weightGradientAlgorithm(for: pg)
+        if let tile = weightGradientAlgorithm.winogradTile {
+            WinogradConvolution.weightGradient(pg, tile: tile, x: px, dPre: dPre, dWeight: pdW, workspace: workspace)
+        }
+        if let pdx, let tile = inputGradientAlgorithm.winogradTile {
+            if weightGradientAlgorithm == .dense {
+                Im2colConvolution.weightGradient(pg, x: px, dPre: dPre, dWeight: pdW, workspace: workspace)
+            }
+            WinogradConvolution.inputGradient(pg, tile: tile, weight: pw, dPre: dPre, dx: pdx, workspace: workspace)
+        } else {
+            Im2colConvolution.backward(pg, x: px, weight: pw, dPre: dPre,
+                                       dWeight: weightGradientAlgorithm == .dense ? pdW : nil, dx: pdx, workspace: workspace)
+        }
+        if phase != nil {
+            PolyphaseConvolution.addWeightGradient(g, phaseGradient: pdW, dWeight: weight.grad.data)
+            if let dx, let pdx { PolyphaseConvolution.depthToSpace(g, dz: pdx, dx: dx.data) }
         }
         return dx ?? Conv2D.emptyTensor
     }
@@ -136,6 +176,9 @@ enum WorkspaceSlot {
     static let preActivationGradient = 1
     static let flippedWeights = 2
     static let columnGradient = 3
+    /// Gradients of the polyphase path's 3×3 weights and space-to-depth input.
+    static let phaseWeightGradient = 4
+    static let phaseInputGradient = 5
     /// Per-thread output blocks (pixel-shuffled outputs): `outputBlocks + thread`.
     static let outputBlocks = 300
     /// Per-thread column blocks: `columns + thread`.

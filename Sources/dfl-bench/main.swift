@@ -4,9 +4,12 @@
 //                                                        training config, each in its own child process
 //   dfl-bench sgemm --threads N [--size 2048]
 //   dfl-bench train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]
-//                   [--algo fast|dense|f2|f4]       with a Winograd choice, also a `bench layers` line: each 3×3
-//                                                   stride-1 conv's algorithms (forward/input grad/weight grad)
-//   dfl-bench conv SIZE CIN COUT K STRIDE BATCH [--algo fast|dense|f2|f4]   one layer, forward + backward
+//                   [--algo fast|dense|f2|f4] [--no-polyphase]
+//                                                   with a Winograd choice, also a `bench layers` line: each 3×3
+//                                                   stride-1 and 5×5 stride-2 conv's algorithms (forward/input
+//                                                   grad/weight grad); --no-polyphase keeps 5×5 stride 2 dense
+//   dfl-bench conv SIZE CIN COUT K STRIDE BATCH [--algo fast|dense|f2|f4] [--no-polyphase]
+//                                                   one layer, forward + backward
 //
 // fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
 // between the timed iterations, so both see the same machine load; the rate measured at the start of the
@@ -120,6 +123,7 @@ func trainCommand(_ args: [String]) throws {
     let algo = option(args, "--algo") ?? "fast"
     guard let choice = ConvAlgorithmChoice(rawValue: algo) else { throw ValidationFailure("--algo must be fast, dense, f2 or f4") }
     ConvolutionSelection.choice = choice
+    if args.contains("--no-polyphase") { ConvolutionSelection.polyphase = false }
     Threads.set(threads)
     let config = try ModelConfig(name, channels: channels)
     // DFL defaults (AdaBelief, masked training) plus the eyes/mouth term, as the PyTorch peer step computes it.
@@ -148,14 +152,15 @@ func trainCommand(_ args: [String]) throws {
         cpuRatios.append((6 * Double(macs) / stepCPU) / (4 * 2048.0 * 2048 * 2048 / sgemmCPU))
     }
     if choice != .dense && !args.contains("--profile") {
-        // Which algorithm each 3×3 stride-1 convolution ran (forward/input gradient/weight gradient), from the
+        // Which algorithm each 3×3 stride-1 and 5×5 stride-2 convolution ran (forward/input gradient/weight gradient), from the
         // profiler's keys of one more step.
         ConvProfiler.table = [:]
         ConvProfiler.enabled = true
         model.trainStep(data)
         ConvProfiler.enabled = false
-        let layers = ConvProfiler.table.keys.filter { $0.hasPrefix("k3s1") }.sorted()
-            .map { $0.dropFirst(5).replacingOccurrences(of: " ", with: ":") }
+        // 3×3 stride-1 layers as SIZE:IN->OUT:ALGOS, 5×5 stride-2 ones (polyphase rewrite) with a k5s2: prefix.
+        let layers = ConvProfiler.table.keys.filter { $0.hasPrefix("k3s1") || $0.hasPrefix("k5s2") }.sorted()
+            .map { ($0.hasPrefix("k3s1") ? String($0.dropFirst(5)) : $0).replacingOccurrences(of: " ", with: ":") }
         print("bench layers \(config.description) algo=\(algo) " + layers.joined(separator: " "))
         ConvProfiler.table = [:]
     }
@@ -254,6 +259,7 @@ do {
         if let bf = option(args, "--block-floats").flatMap(Int.init) { ConvolutionTuning.blockFloats = bf }
         if let a = option(args, "--algo").flatMap(ConvAlgorithmChoice.init) { ConvolutionSelection.choice = a }
         if args.contains("--dense-dw") { ConvolutionSelection.winogradWeightGradient = false }
+        if args.contains("--no-polyphase") { ConvolutionSelection.polyphase = false }
         Threads.set(threads)
         var rng = SeededRNG(seed: 1)
         let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
@@ -295,7 +301,7 @@ do {
         print(String(format: "bench checkpoint %@ ch=%d path=%@ tensors=%d src_loss=%.4f", config.description, ch, args[3],
                      model.parameters.count * 3, losses.srcMean))
     case "-h", "--help":
-        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS] [--algo fast|dense|f2|f4] | conv SIZE CIN COUT K STRIDE BATCH [--algo ...]")
+        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS] [--algo fast|dense|f2|f4] [--no-polyphase] | conv SIZE CIN COUT K STRIDE BATCH [--algo ...]")
     default: allCommand(args)
     }
 } catch {

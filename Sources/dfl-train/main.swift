@@ -142,7 +142,7 @@ struct DFLTrain: ParsableCommand {
     var threads: Int?
     @Option(help: "Threads of the sample generator.")
     var samplerThreads: Int = 1
-    @Option(help: "Convolution algorithms: fast (Winograd for 3x3 stride-1 layers by shape rules), dense (im2col + sgemm everywhere, for comparison), f2 or f4 (that Winograd tile wherever it applies). (default: fast)")
+    @Option(help: "Convolution algorithms: fast (Winograd for 3x3 stride-1 layers, and for 5x5 stride-2 ones rewritten as 3x3, by shape rules), dense (im2col + sgemm everywhere, for comparison), f2 or f4 (that Winograd tile wherever it applies). (default: fast)")
     var convAlgo: String?
     @Flag(name: [.short, .long], help: "Also print which algorithm each convolution shape runs and its time in one step.")
     var verbose = false
