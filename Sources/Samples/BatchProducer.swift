@@ -14,7 +14,10 @@ public final class BatchProducer: @unchecked Sendable {
         queue = Queue(generator: generator, capacity: capacity, skip: skip)
         for w in 0..<workers {
             queue.running += 1
-            let thread = Thread { [queue] in queue.work() }
+            let thread = Thread { [queue] in
+                yieldToTrainingThreads()
+                queue.work()
+            }
             thread.name = "batch-producer-\(w)"
             thread.start()
         }
@@ -92,4 +95,14 @@ public final class BatchProducer: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Lowers the calling thread to nice 19. On a machine with as many training threads as cores, a worker at
+/// normal priority takes a core from one of OpenBLAS's threads in the middle of a multiply, and the others
+/// spin waiting for it; at nice 19 it mostly runs in the gaps (and while the trainer waits for a batch, the
+/// training threads sleep and it has the cores). Unlike SCHED_IDLE it is never starved by other load.
+private func yieldToTrainingThreads() {
+    #if os(Linux)
+    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0 /* Linux: the calling thread only */, 19)
+    #endif
 }
