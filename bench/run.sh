@@ -23,16 +23,36 @@ args=(--threads "$THREADS")
 if [ "${QUICK:-0}" = 1 ]; then args+=(--quick); fi
 "$BIN/dfl-bench" "${args[@]}" | tee "$model_dir/engine.txt"
 
-# The whole trainer (sample generator running ahead of the step) next to the engine's step time, for the
-# SAEHDBW config above, on the real gray faces of the trainer's test fixtures.
+# The whole trainer (sample generator running ahead of the step, batches copied in, losses logged) next to
+# the engine's step time, for every configuration above, on the real faces of the trainer's test fixtures
+# (colour faces for 3 channels, gray for 1). The two run alternately, ROUNDS times, and the medians are
+# compared, so a slow spell of a shared machine hits both. The trainer's time per iteration comes from its
+# loss.csv (seconds since the start, per iteration) and leaves out the first two iterations, as the engine's
+# leaves out its warm-up step. Both train with eyes and mouth priority, as the engine figure (and the peer) does.
 faces=Tests/TrainerTests/Fixtures/faces
-iters=30; if [ "${QUICK:-0}" = 1 ]; then iters=8; fi
-summary=$("$BIN/dfl-train" --model "$model_dir/m" --src "$faces/src_gray/train" --dst "$faces/dst_gray/train" \
-  --config liae-ud-96-32-32-32-16 --batch-size 8 --iterations "$iters" --preview-every 0 --save-every 0 \
-  --threads "$THREADS" 2>&1 | grep 'ms/iteration' | tail -1)
-trainer_ms=$(sed -n 's/.*mean \([0-9.]*\) ms\/iteration.*/\1/p' <<<"$summary")
-step_ms=$(sed -n 's/.*training step \([0-9.]*\) ms.*/\1/p' <<<"$summary")
-echo "bench trainer liae-ud-96-32-32-32-16 ch=1 batch=8 threads=$THREADS iterations=$iters ms_per_iter=${trainer_ms:-?} step_ms=${step_ms:-?}"
+rounds=3; engine_iters=5; trainer_iters=10
+if [ "${QUICK:-0}" = 1 ]; then rounds=1; engine_iters=3; trainer_iters=5; fi
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+while read -r config ch b; do
+  if [ "$ch" = 3 ]; then src="$faces/src/train"; dst="$faces/dst/train"; else src="$faces/src_gray/train"; dst="$faces/dst_gray/train"; fi
+  engine=(); trainer=()
+  for _ in $(seq "$rounds"); do
+    engine+=("$("$BIN/dfl-bench" train "$config" --channels "$ch" --batch "$b" --threads "$THREADS" --iterations "$engine_iters" \
+      --warmup 1 | sed -n 's/^bench train .* ms_per_iter=\([0-9.]*\).*/\1/p')")
+    rm -rf "$model_dir/t"
+    "$BIN/dfl-train" --model "$model_dir/t" --src "$src" --dst "$dst" --config "$config" --channels "$ch" --batch-size "$b" \
+      --eyes-mouth-prio --iterations $((trainer_iters + 2)) --preview-every 0 --save-every 0 --threads "$THREADS" -q
+    trainer+=("$(awk -F, 'NR == 4 { t0 = $4; i0 = $1 } END { printf "%.1f", ($4 - t0) * 1000 / ($1 - i0) }' "$model_dir/t/loss.csv")")
+  done
+  e=$(printf '%s\n' "${engine[@]}" | median); t=$(printf '%s\n' "${trainer[@]}" | median)
+  echo "bench trainer $config ch=$ch batch=$b threads=$THREADS rounds=$rounds engine_ms_per_iter=$e trainer_ms_per_iter=$t" \
+    "trainer_over_engine=$(awk -v t="$t" -v e="$e" 'BEGIN { printf "%.3f", t / e }')"
+done <<'CONFIGS'
+df-ud-96-256-64-64-22 3 8
+liae-ud-96-32-32-32-16 1 8
+df-udt-192-128-48-32-16 1 4
+df-udt-256-96-32-32-16 1 4
+CONFIGS
 
 # Extraction frames/s at 640x360 and 1280x720, HOG upsample 0 and 1, on the example stills.
 "$BIN/dfl-extract" --bench examples/data
