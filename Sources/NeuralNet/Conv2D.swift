@@ -135,14 +135,14 @@ public final class Conv2D: Layer {
         }
         // The passes run on the geometry the forward pass used: the layer's own, or for the polyphase path
         // the 3×3 one over the space-to-depth input, whose gradients are mapped back below.
-        let phase = phaseInput.flatMap { z in PolyphaseConvolution.phaseGeometry(g).map { (g: $0, z: z) } }
+        let phase = phaseInput.map { z in (g: PolyphaseConvolution.phaseGeometry(g)!, x: z, weight: phaseWeight!) }
         let pg = phase?.g ?? g
-        let px = phase.map { UnsafePointer($0.z.data) } ?? UnsafePointer(x.data)
-        let pw = phase != nil ? UnsafePointer(phaseWeight!.data) : UnsafePointer(weight.value.data)
+        let px = UnsafePointer((phase?.x ?? x).data)
+        let pw = UnsafePointer((phase?.weight ?? weight.value).data)
         let pdW: UnsafeMutablePointer<Float>
-        if phase != nil {
-            pdW = workspace.scratch(WorkspaceSlot.phaseWeightGradient, count: phaseWeight!.count)
-            pdW.update(repeating: 0, count: phaseWeight!.count)
+        if let phase {
+            pdW = workspace.scratch(WorkspaceSlot.phaseWeightGradient, count: phase.weight.count)
+            pdW.update(repeating: 0, count: phase.weight.count)
         } else {
             pdW = weight.grad.data
         }

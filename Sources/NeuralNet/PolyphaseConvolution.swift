@@ -22,32 +22,25 @@ enum PolyphaseConvolution {
 
     /// z = space_to_depth₂(x) for the geometry `g` (the original 5×5 one).
     static func spaceToDepth(_ g: ConvGeometry, x: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>) {
-        let c = g.inChannels, h2 = g.height / 2, w2 = g.width / 2, w = g.width
-        parallelRanges(g.batch * h2, costPerItem: 4 * w2 * c) { rows in
-            for row in rows {
-                let n = row / h2, i = row % h2
-                for j in 0..<w2 {
-                    let dst = z + ((n * h2 + i) * w2 + j) * 4 * c
-                    for p in 0..<2 {
-                        let src = x + ((n * g.height + 2 * i + p) * w + 2 * j) * c
-                        (dst + 2 * p * c).update(from: src, count: 2 * c)  // phases (p, 0) and (p, 1) are adjacent
-                    }
-                }
-            }
-        }
+        forEachRun(g) { zOffset, xOffset, count in (z + zOffset).update(from: x + xOffset, count: count) }
     }
 
     /// dx = depth_to_space₂(dz): the inverse of `spaceToDepth` (a permutation, so the gradient maps back the
     /// same way).
     static func depthToSpace(_ g: ConvGeometry, dz: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        forEachRun(g) { zOffset, xOffset, count in (dx + xOffset).update(from: dz + zOffset, count: count) }
+    }
+
+    /// Calls `body(zOffset, xOffset, count)` for each contiguous run that space_to_depth₂ moves, over the
+    /// threads: phases (p, 0) and (p, 1) of a pixel are 2·C adjacent floats in both layouts.
+    private static func forEachRun(_ g: ConvGeometry, _ body: (Int, Int, Int) -> Void) {
         let c = g.inChannels, h2 = g.height / 2, w2 = g.width / 2, w = g.width
         parallelRanges(g.batch * h2, costPerItem: 4 * w2 * c) { rows in
             for row in rows {
                 let n = row / h2, i = row % h2
                 for j in 0..<w2 {
-                    let src = dz + ((n * h2 + i) * w2 + j) * 4 * c
                     for p in 0..<2 {
-                        (dx + ((n * g.height + 2 * i + p) * w + 2 * j) * c).update(from: src + 2 * p * c, count: 2 * c)
+                        body(((n * h2 + i) * w2 + j) * 4 * c + 2 * p * c, ((n * g.height + 2 * i + p) * w + 2 * j) * c, 2 * c)
                     }
                 }
             }
@@ -56,27 +49,33 @@ enum PolyphaseConvolution {
 
     /// W′ (3, 3, 4C, O) from the HWIO 5×5 weights W (5, 5, C, O), zeros where the 3×3 reaches past the 5×5.
     static func phaseWeights(_ g: ConvGeometry, weight: UnsafePointer<Float>, phase: UnsafeMutablePointer<Float>) {
-        let c = g.inChannels, o = g.outChannels
-        for a in 0..<3 { for b in 0..<3 { for p in 0..<2 { for q in 0..<2 {
-            let dst = phase + (((a * 3 + b) * 4 + 2 * p + q) * c) * o
-            let ky = 2 * a + p, kx = 2 * b + q
-            if ky < 5 && kx < 5 {
-                dst.update(from: weight + ((ky * 5 + kx) * c) * o, count: c * o)
+        let block = g.inChannels * g.outChannels
+        forEachTap { phaseTap, kernelTap in
+            let dst = phase + phaseTap * block
+            if let kernelTap {
+                dst.update(from: weight + kernelTap * block, count: block)
             } else {
-                dst.update(repeating: 0, count: c * o)
+                dst.update(repeating: 0, count: block)
             }
-        }}}}
+        }
     }
 
     /// dW += the 5×5 weights' share of dW′ (the entries of W′ that are zero by construction are not weights).
     static func addWeightGradient(_ g: ConvGeometry, phaseGradient: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>) {
-        let c = g.inChannels, o = g.outChannels
+        let block = g.inChannels * g.outChannels
+        forEachTap { phaseTap, kernelTap in
+            guard let kernelTap else { return }
+            let src = phaseGradient + phaseTap * block, dst = dWeight + kernelTap * block
+            for i in 0..<block { dst[i] += src[i] }
+        }
+    }
+
+    /// Calls `body(phaseTap, kernelTap)` for each (C × O) block of W′: its index (a·3 + b)·4 + 2p + q, and the
+    /// index ky·5 + kx of the 5×5 block it holds (ky = 2a + p, kx = 2b + q), nil where that is past the kernel.
+    private static func forEachTap(_ body: (Int, Int?) -> Void) {
         for a in 0..<3 { for b in 0..<3 { for p in 0..<2 { for q in 0..<2 {
             let ky = 2 * a + p, kx = 2 * b + q
-            guard ky < 5 && kx < 5 else { continue }
-            let src = phaseGradient + (((a * 3 + b) * 4 + 2 * p + q) * c) * o
-            let dst = dWeight + ((ky * 5 + kx) * c) * o
-            for i in 0..<(c * o) { dst[i] += src[i] }
+            body((a * 3 + b) * 4 + 2 * p + q, ky < 5 && kx < 5 ? ky * 5 + kx : nil)
         }}}}
     }
 }
