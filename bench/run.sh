@@ -30,6 +30,11 @@ if [ "${QUICK:-0}" = 1 ]; then args+=(--quick); fi
 # loss.csv (seconds since the start, per iteration) and leaves out the first two iterations, as the engine's
 # leaves out its warm-up step. Both train with eyes and mouth priority, as the engine figure (and the peer) does.
 faces=Tests/TrainerTests/Fixtures/faces
+# The configurations of the NeuralNet issue (dfl-bench's own list): name, channels, batch.
+configs='df-ud-96-256-64-64-22 3 8
+liae-ud-96-32-32-32-16 1 8
+df-udt-192-128-48-32-16 1 4
+df-udt-256-96-32-32-16 1 4'
 rounds=3; engine_iters=5; trainer_iters=10
 if [ "${QUICK:-0}" = 1 ]; then rounds=1; engine_iters=3; trainer_iters=5; fi
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -47,12 +52,7 @@ while read -r config ch b; do
   e=$(printf '%s\n' "${engine[@]}" | median); t=$(printf '%s\n' "${trainer[@]}" | median)
   echo "bench trainer $config ch=$ch batch=$b threads=$THREADS rounds=$rounds engine_ms_per_iter=$e trainer_ms_per_iter=$t" \
     "trainer_over_engine=$(awk -v t="$t" -v e="$e" 'BEGIN { printf "%.3f", t / e }')"
-done <<'CONFIGS'
-df-ud-96-256-64-64-22 3 8
-liae-ud-96-32-32-32-16 1 8
-df-udt-192-128-48-32-16 1 4
-df-udt-256-96-32-32-16 1 4
-CONFIGS
+done <<<"$configs"
 
 # Extraction frames/s at 640x360 and 1280x720, HOG upsample 0 and 1, on the example stills.
 "$BIN/dfl-extract" --bench examples/data
@@ -65,23 +65,19 @@ if [ "${PEERS:-0}" = 1 ]; then
     exit 0
   fi
   iters=10; if [ "${QUICK:-0}" = 1 ]; then iters=3; fi
-  # archi res ae e d dm channels batch, as the issue's configurations.
-  while read -r archi res ae e d dm ch b; do
+  while read -r config ch b; do
+    # The script takes archi res ae e d dm channels batch: the name's last five fields are the numbers.
+    read -r archi res ae e d dm <<<"$(sed 's/-\([0-9]*\)-\([0-9]*\)-\([0-9]*\)-\([0-9]*\)-\([0-9]*\)$/ \1 \2 \3 \4 \5/' <<<"$config")"
     out=$("$PYTHON" "$PEER_SCRIPT" "$archi" "$res" "$ae" "$e" "$d" "$dm" "$ch" "$b" "$THREADS" "$iters" 2>&1 | tail -1)
     ms=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' <<<"$out")
     rss=$(sed -n 's/.*peak RSS \([0-9.]*\) MB.*/\1/p' <<<"$out")
     # Our fast path's time for the same config from this run, and how many times faster it is.
-    ours=$(grep "bench train $archi-$res-$ae-$e-$d-$dm ch=$ch batch=$b .*algo=fast" "$model_dir/engine.txt" \
+    ours=$(grep "bench train $config ch=$ch batch=$b .*algo=fast" "$model_dir/engine.txt" \
       | sed -n 's/.* ms_per_iter=\([0-9.]*\).*/\1/p' | head -1)
     speedup="?"
     if [ -n "$ours" ] && [ -n "$ms" ]; then speedup=$(awk -v p="$ms" -v o="$ours" 'BEGIN { printf "%.2f", p / o }'); fi
-    echo "bench peer torch $archi-$res-$ae-$e-$d-$dm ch=$ch batch=$b threads=$THREADS ms_per_iter=${ms:-?} peak_rss_mb=${rss:-?} fast_ms_per_iter=${ours:-?} fast_speedup=$speedup"
-  done <<'CONFIGS'
-df-ud 96 256 64 64 22 3 8
-liae-ud 96 32 32 32 16 1 8
-df-udt 192 128 48 32 16 1 4
-df-udt 256 96 32 32 16 1 4
-CONFIGS
+    echo "bench peer torch $config ch=$ch batch=$b threads=$THREADS ms_per_iter=${ms:-?} peak_rss_mb=${rss:-?} fast_ms_per_iter=${ours:-?} fast_speedup=$speedup"
+  done <<<"$configs"
 fi
 
 # Merge frames/s at 1280x720 with an (untrained) df-udt-192-128-48-32-16 1-channel model: the dst frames of
