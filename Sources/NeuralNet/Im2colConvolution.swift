@@ -178,7 +178,8 @@ enum Im2colConvolution {
 
     /// dW += Colᵀ · dY. Wide layers (many output channels): each thread owns a range of dW's columns and
     /// walks all row blocks (building its own columns; cheap next to the multiply when out is large).
-    /// Narrow layers: each thread takes row blocks into its own partial (thread 0 straight into dW), summed.
+    /// Narrow layers: each thread sums a fixed run of row blocks into its own partial (thread 0 straight into
+    /// dW); the partials are added in thread order.
     static func weightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, dPre: UnsafePointer<Float>,
                                dWeight: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let cout = g.outChannels, k = g.isPointwise ? g.inChannels : g.patch
@@ -213,7 +214,11 @@ enum Im2colConvolution {
         }
         for t in 1..<max(1, used) { partials[t].update(repeating: 0, count: k * cout) }
         let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
-        forEachBlock(rows: g.rows, blockRows: br) { t, r in
+        // Each thread sums a fixed, contiguous run of blocks into its partial: handing blocks out as threads
+        // come free (as forEachBlock does) would group the sums differently from run to run, and the
+        // gradient would change in its last bits between identical steps.
+        let block: (Int, Int) -> Void = { t, b in
+            let r = (b * br)..<min(g.rows, (b + 1) * br)
             let a: UnsafePointer<Float>
             if g.isPointwise {
                 a = x + r.lowerBound * g.inChannels
@@ -223,6 +228,13 @@ enum Im2colConvolution {
             }
             sgemm(transA: true, m: k, n: cout, k: r.count, a: a, lda: k, b: dPre + r.lowerBound * cout, ldb: cout,
                   beta: 1, c: partials[t], ldc: cout)
+        }
+        if used <= 1 {
+            for b in 0..<blocks { block(0, b) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: used) { t in
+                for b in (blocks * t / used)..<(blocks * (t + 1) / used) { block(t, b) }
+            }
         }
         if used > 1 {
             let count = k * cout

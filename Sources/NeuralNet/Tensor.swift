@@ -157,6 +157,12 @@ public enum GradientPool {
     /// Frees every buffer on the free list.
     public static func drain() { free.removeAll() }
 
+    /// Fills every buffer on the free list with `value`: tests use it to check that each backward writes
+    /// all of the gradient it takes from the pool.
+    public static func poisonFreeBuffers(with value: Float) {
+        for list in free.values { for t in list { t.data.update(repeating: value, count: t.count) } }
+    }
+
     /// Floats held on the free list.
     public static var freeFloats: Int { free.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } } }
 }

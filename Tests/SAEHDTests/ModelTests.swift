@@ -64,6 +64,29 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// The same step twice gives bit-identical gradients, whatever the gradient pool's free buffers hold
+    /// (poisoned here: a backward that left part of a taken buffer unwritten would show) and however the
+    /// threads are scheduled (the dense weight gradient once handed row blocks to whichever thread came
+    /// free, so its per-thread partial sums grouped differently from run to run).
+    func testRepeatedStepIsBitIdentical() throws {
+        for name in ["df-udt-64-8-2-2-2", "liae-ud-96-32-32-32-16"] {
+            let config = try ModelConfig(name, channels: 3)
+            let batch = TrainingBatch(batch: 2, resolution: config.resolution, channels: 3)
+            batch.fillRandom(seed: 9)
+            let first = SAEHDModel(config: config, seed: 2)
+            let firstLosses = first.computeGradients(batch)
+            for round in 0..<3 {
+                GradientPool.poisonFreeBuffers(with: round == 0 ? 1e3 : .nan)
+                let again = SAEHDModel(config: config, seed: 2)
+                let losses = again.computeGradients(batch)
+                XCTAssertEqual(losses.src, firstLosses.src, name); XCTAssertEqual(losses.dst, firstLosses.dst, name)
+                for (p, q) in zip(first.parameters, again.parameters) {
+                    XCTAssertEqual(p.grad.array.map(\.bitPattern), q.grad.array.map(\.bitPattern), "\(name) \(p.name) round \(round)")
+                }
+            }
+        }
+    }
+
     /// One thread and two threads take different partitions (row blocks, per-thread partials, column split
     /// of wide weight gradients); the results must agree.
     func testThreadCountDoesNotChangeGradients() throws {
