@@ -170,11 +170,14 @@ final class StyleOptionTests: XCTestCase {
         XCTAssertEqual(la.src, lb.src); XCTAssertEqual(la.dst, lb.dst)
         XCTAssertEqual(a.predictedImage?.shape, [4, 32, 32, 3])
         for (p, q) in zip(a.parameters, b.parameters) { XCTAssertEqual(p.grad.array, q.grad.array, p.name) }
-        // With a power on, the predictions exposed are still src→src then dst→dst.
-        let c = SAEHDModel(config: config, seed: 2, lossOptions: LossOptions(faceStylePower: 10))
+        // With a power on, the predictions exposed are still src→src then dst→dst, and the dst loss has no
+        // style term. It is not bit-identical: the swap pass makes liae's decoder run on 3B samples instead
+        // of 2B, and whether another GEMM shape rounds differently depends on the OpenBLAS kernel (Zen 2's
+        // does, at 2e-9 relative). The style term is well above that.
+        let c = SAEHDModel(config: config, seed: 2, lossOptions: LossOptions(faceStylePower: 100))
         let lc = c.computeGradients(batch)
         XCTAssertEqual(c.predictedImage?.shape, [4, 32, 32, 3])
-        XCTAssertEqual(lc.dst, la.dst.map { $0 }, "dst loss has no style term")
-        XCTAssertGreaterThan(lc.src[0], la.src[0])
+        for (x, y) in zip(lc.dst, la.dst) { XCTAssertEqual(x, y, accuracy: 1e-7 * abs(y), "dst loss has no style term") }
+        for (x, y) in zip(lc.src, la.src) { XCTAssertGreaterThan(x - y, 3e-7 * y, "src loss has the style term") }
     }
 }
