@@ -1,6 +1,7 @@
 # dfl-swift: DeepFaceLab's SAEHD / SAEHDBW workflow as small Swift tools.
 #   make demo     install what is needed, build, run the example pipeline on examples/data
-#   make test     install what is needed, build and run every test (release build)
+#   make test     install what is needed, build and run every test (release build), then the numeric
+#                 suites again on generic x86-64 code with OpenBLAS's AVX2 kernel (make test-portable)
 #   make bench    speed figures for this machine (sgemm peak, training step, extraction)
 #   make install  binaries and man pages under $(PREFIX)
 # PORTABLE=1 builds for generic x86-64 instead of the host CPU.
@@ -16,7 +17,7 @@ DEB_PACKAGES = libturbojpeg0-dev libpng-dev libopenblas-dev libdlib-dev libdlib-
 
 BIN = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build test demo bench install man clean
+.PHONY: all deps build test test-portable demo bench install man clean
 
 all: build
 
@@ -40,6 +41,15 @@ TEST_FLAGS = -c release -Xswiftc -enable-testing
 test: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing
+	$(MAKE) test-portable
+
+# The numeric suites once more on the other CPU paths: generic x86-64 Swift code (no AVX-512 even where the
+# host has it) with OpenBLAS's AVX2 kernel, so a pass here is not one CPU kind's rounding. Own build folder.
+NUMERIC_TESTS = NeuralNetTests|SAEHDTests|SamplesTests|ColorTransferTests|ImagingTests|MergeTests|TrainerTests
+test-portable: deps
+	PORTABLE=1 $(SWIFT) build $(TEST_FLAGS) --build-tests --scratch-path .build-portable
+	PORTABLE=1 OPENBLAS_CORETYPE=Haswell $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing \
+	  --scratch-path .build-portable --filter '$(NUMERIC_TESTS)'
 
 demo: build
 	$(MAKE) -C examples demo BIN="$(BIN)"
@@ -56,4 +66,4 @@ install: build
 	install -m 644 man/man1/*.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
 
 clean:
-	rm -rf .build examples/work
+	rm -rf .build .build-portable examples/work
