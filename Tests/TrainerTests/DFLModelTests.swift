@@ -61,6 +61,7 @@ final class DFLModelTests: XCTestCase {
             XCTAssertEqual(got.count, want.count, key, file: file, line: line)
             let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
             XCTAssertLessThan(worst, 1e-4, "\(name) \(key)", file: file, line: line)
+            if ProcessInfo.processInfo.environment["DFL_REPORT"] != nil { print("\(name) \(key) max |diff| \(worst)") }
         }
     }
 
@@ -297,25 +298,25 @@ final class DFLModelTests: XCTestCase {
         XCTAssertEqual(r.stdout, model + "\n")
         let args = ["--model", model, "--src", Fixture.folder("src", "train"), "--dst", Fixture.folder("dst", "train"),
                     "--batch-size", "4", "--preview-every", "0", "--quiet"]
-        r = try runTrainer(args + ["--iterations", "40"], in: dir)
+        r = try runTrainer(args + ["--iterations", "100"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         let state = try ModelDirectory(model).loadState()
-        XCTAssertEqual(state.iteration, 60)
+        XCTAssertEqual(state.iteration, 120)
         XCTAssertEqual(state.options.config, "df-ud-64-16-8-8-4")
         let rows = LossLog.read(path: model + "/loss.csv", upTo: 1000)
-        XCTAssertEqual(rows.map(\.iteration), Array(1...60))
-        let first = rows[20..<30].map { $0.src + $0.dst }.reduce(0, +), last = rows[50..<60].map { $0.src + $0.dst }.reduce(0, +)
-        XCTAssertLessThan(last, first * 0.95, "losses did not fall: \(first / 10) → \(last / 10)")
+        XCTAssertEqual(rows.map(\.iteration), Array(1...120))
+        let first = rows[20..<30].map { $0.src + $0.dst }.reduce(0, +), last = rows[110..<120].map { $0.src + $0.dst }.reduce(0, +)
+        XCTAssertLessThan(last, first * 0.9, "losses did not fall: \(first / 10) → \(last / 10)")
         // Resumes like any model of ours, and goes back to DFL's format.
         r = try runTrainer(args + ["--iterations", "2"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try ModelDirectory(model).loadState().iteration, 62)
+        XCTAssertEqual(try ModelDirectory(model).loadState().iteration, 122)
         r = try runTrainer(["--model", model, "--export-dfl", dir + "/dfl", "--quiet"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout.split(separator: "\n").count, 6)
         let data = try DFLFixture.pickle(dir + "/dfl/new_SAEHD_data.dat")
-        XCTAssertEqual(data["iter"], .int(62))
-        XCTAssertEqual(data["loss_history"]?.sequence?.count, 62)
+        XCTAssertEqual(data["iter"], .int(122))
+        XCTAssertEqual(data["loss_history"]?.sequence?.count, 122)
         r = try runTrainer(["--model", model, "--export-dfl", dir + "/dfl", "--quiet"], in: dir)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("--force"), r.stderr)
