@@ -287,6 +287,47 @@ final class DFLModelTests: XCTestCase {
         XCTAssertThrowsError(try importDFLModel(from: f, name: "new", into: dir + "/m"))
     }
 
+    // MARK: dfl-info --model
+
+    func info(_ arguments: [String]) throws -> (status: Int32, json: [String: Any]?, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: trainerExecutable).deletingLastPathComponent().appendingPathComponent("dfl-info")
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, try? JSONSerialization.jsonObject(with: data) as? [String: Any], String(decoding: errData, as: UTF8.self))
+    }
+
+    func testInfoDescribesDFLFoldersAndOurModelsAlike() throws {
+        let dir = temporaryDirectory(self)
+        let source = DFLFixture.root + "/liae-udt-64"
+        let theirs = try info(["--model", source])
+        XCTAssertEqual(theirs.status, 0, theirs.stderr)
+        let t = try XCTUnwrap(theirs.json)
+        XCTAssertEqual(t["format"] as? String, "deepfacelab")
+        XCTAssertEqual(t["name"] as? String, "new")
+        XCTAssertEqual(t["class"] as? String, "SAEHD")
+        XCTAssertEqual(t["config"] as? String, "liae-udt-64-16-8-8-4")
+        XCTAssertEqual(t["iteration"] as? Int, 20)
+        XCTAssertEqual(t["loss_rows"] as? Int, 20)
+        XCTAssertEqual((t["dfl_options"] as? [String: Any])?["archi"] as? String, "liae-udt")
+        try importDFLModel(from: source, name: nil, into: dir + "/m")
+        let ours = try info(["--model", dir + "/m"])
+        XCTAssertEqual(ours.status, 0, ours.stderr)
+        let o = try XCTUnwrap(ours.json)
+        XCTAssertEqual(o["format"] as? String, "dfl-train")
+        for key in ["class", "config", "channels", "face_type", "iteration", "loss_rows"] {
+            XCTAssertEqual("\(o[key]!)", "\(t[key]!)", key)
+        }
+        XCTAssertEqual(o["dfl_options"] as? NSDictionary, t["dfl_options"] as? NSDictionary)
+        let none = try info(["--model", dir])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.hasPrefix("dfl-info: " + dir), none.stderr)
+    }
+
     // MARK: Training on
 
     /// An imported model trains on with our engine: it resumes at DFL's iteration and its losses fall.
