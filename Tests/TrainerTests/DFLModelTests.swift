@@ -170,6 +170,44 @@ final class DFLModelTests: XCTestCase {
         XCTAssertNoThrow(try DFLModelFolder.export(model: model, state: state, losses: losses, to: dir + "/dfl", name: "bw", force: true))
     }
 
+    /// Other archis, resolutions and RMSprop: weights, `acc_` slots and the iteration survive export → import,
+    /// and a second export is byte-identical.
+    func testOtherArchisAndRMSpropRoundTrip() throws {
+        for (config, optimizer) in [("df-udt-96-16-8-8-4", "rmsprop"), ("liae-d-64-16-8-8-4", "adabelief"), ("df-32-8-8-8-2", "rmsprop")] {
+            let dir = temporaryDirectory(self)
+            var o = tinyOptions(channels: 3, config: config, batch: 2)
+            o.optimizer = optimizer
+            o.lrDropout = true
+            o.randomSrcFlip = true
+            let model = try makeModel(o)
+            let batch = TrainingBatch(batch: 2, resolution: model.config.resolution, channels: 3)
+            batch.fillRandom(seed: 3)
+            model.trainStep(batch)
+            let state = ModelState(iteration: 1, trainingSeconds: 0, options: o)
+            let losses = [LossRecord(iteration: 1, src: 0.75, dst: 0.5, seconds: 0)]
+            try DFLModelFolder.export(model: model, state: state, losses: losses, to: dir + "/a", name: "x", force: false)
+            let opt = try DFLFixture.pickle(dir + "/a/x_SAEHD_src_dst_opt.npy")
+            let slot = optimizer == "rmsprop" ? "acc" : "ms"
+            XCTAssertNotNil(opt[DFLFiles.slotKey(slot, parameter: "encoder." + (config.contains("t") ? "down1" : "down1.downs_0") + ".conv1.weight")], config)
+            XCTAssertEqual(opt["vs_encoder/down1/downs_0/conv1/weight_0:0"] != nil, optimizer == "adabelief", config)
+            let back = try openModel(dir + "/a", includeOptimizer: true, forTraining: true)
+            XCTAssertEqual(back.state.options.config, config)
+            XCTAssertEqual(back.state.options.optimizer, optimizer)
+            XCTAssertTrue(back.state.options.lrDropout && back.state.options.randomSrcFlip)
+            XCTAssertEqual(back.model.optimizer.iterations, 1)
+            for (i, p) in model.parameters.enumerated() {
+                XCTAssertEqual(p.value.array, back.model.parameters[i].value.array, p.name)
+                for j in model.optimizer.slots[i].indices {
+                    XCTAssertEqual(model.optimizer.slots[i][j].array, back.model.optimizer.slots[i][j].array, p.name)
+                }
+            }
+            try DFLModelFolder.export(model: back.model, state: back.state, losses: back.losses, to: dir + "/b", name: "x", force: false)
+            for f in try FileManager.default.contentsOfDirectory(atPath: dir + "/a") {
+                XCTAssertEqual(FileManager.default.contents(atPath: dir + "/a/" + f), FileManager.default.contents(atPath: dir + "/b/" + f), f)
+            }
+        }
+    }
+
     func testFloat16WeightsAreWidened() throws {
         let dir = temporaryDirectory(self)
         let folder = try DFLFixture.copy("df-ud-64", to: dir)
