@@ -67,7 +67,7 @@ let package = Package(
         tool("dfl-resize", ["FaceSet", "FaceAlign", "Imaging"]),
         tool("dfl-pack", ["FaceSet"]),
         tool("dfl-train", ["Trainer", "AtomicIO", "SAEHD", "NeuralNet", "Samples", "ColorTransfer", "FaceSet", "Imaging"]),
-        tool("dfl-info", ["FaceSet", "FaceAlign"]),
+        tool("dfl-info", ["FaceSet", "FaceAlign", "Trainer"]),
         tool("dfl-extract", ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "AtomicIO"]),
         tool("dfl-sort", ["Sort", "FaceSet", "Imaging", "FaceAlign"]),
         // NATIVE_CPU lets the benchmark report the vector width the build targets.

@@ -68,8 +68,21 @@ public struct NDArray: Equatable, Sendable {
         }
     }
 
-    /// The elements as Float.
-    public func floats() throws -> [Float] { try doubles().map { Float($0) } }
+    /// The elements as Float (float16 widened exactly). Little-endian C-order float32, the layout of model
+    /// weights, is copied in one pass.
+    public func floats() throws -> [Float] {
+        if typeString == "f4", byteOrder != ">", !fortranOrder || shape.count <= 1 {
+            let n = try NDArray.elementCount(shape)
+            guard n * 4 == data.count else { throw FaceSetError.metadata("ndarray data length mismatch") }
+            var out = [Float](repeating: 0, count: n)
+            out.withUnsafeMutableBytes { dst in data.withUnsafeBytes { dst.copyMemory(from: $0) } }
+            #if _endian(big)
+            for i in out.indices { out[i] = Float(bitPattern: UInt32(littleEndian: out[i].bitPattern)) }
+            #endif
+            return out
+        }
+        return try doubles().map { Float($0) }
+    }
 
     /// The elements as Int (integer and bool dtypes only; u8 values above Int.max are rejected).
     public func ints() throws -> [Int] {
@@ -101,8 +114,11 @@ public struct NDArray: Equatable, Sendable {
     }
 
     public init(floats: [Float], shape: [Int]) throws {
-        var d = [UInt8](); d.reserveCapacity(floats.count * 4)
-        for v in floats { NDArray.appendLE(&d, UInt64(v.bitPattern), 4) }
+        var d = [UInt8](repeating: 0, count: floats.count * 4)
+        d.withUnsafeMutableBytes { dst in floats.withUnsafeBytes { dst.copyMemory(from: $0) } }
+        #if _endian(big)
+        d = []; for v in floats { NDArray.appendLE(&d, UInt64(v.bitPattern), 4) }
+        #endif
         try self.init(typeString: "f4", byteOrder: "<", shape: shape, data: d)
     }
 

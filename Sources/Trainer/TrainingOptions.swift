@@ -45,6 +45,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var bgStylePower: Double? = nil
     /// Pretraining on one faceset that is both src and dst (spec §3.4); nil (older model.json files) is off.
     public var pretrain: Bool? = nil
+    /// DeepFaceLab options this engine does not use (autobackup_hour, gan_dims, …), kept from an imported
+    /// DFL model so that exporting it gives them back unchanged (DFLModelFolder.swift); nil for our models.
+    public var dflExtras: [String: DFLOptionValue]? = nil
 
     /// Whether the model is in pretraining mode.
     public var isPretraining: Bool { pretrain ?? false }

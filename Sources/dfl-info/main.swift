@@ -16,10 +16,17 @@ struct DFLInfo: ParsableCommand {
         With --overlay DIR, each face is instead written as a PNG with its 68 landmarks drawn, and the \
         written paths are printed.
 
+        With --model DIR, prints one JSON object describing the model in DIR instead: a dfl-train model \
+        directory or a DeepFaceLab model folder (NAME_SAEHD_* / NAME_SAEHDBW_*; --dfl-name NAME picks one of \
+        several). Keys: path, format (dfl-train or deepfacelab), name (DFL only), class (SAEHD or SAEHDBW), \
+        config (archi-res-ae-e-d-dm), channels, face_type, iteration, loss_rows, options (dfl-train's \
+        options) and dfl_options (DeepFaceLab's option keys: as stored, or as --export-dfl would write them).
+
         EXAMPLES:
           dfl-info aligned/00001_0.jpg
           dfl-info aligned/ | python3 -c 'import sys, json; [print(json.loads(l)["metadata"]["source_filename"]) for l in sys.stdin]'
           dfl-info --overlay debug/ aligned/
+          dfl-info --model ~/DeepFaceLab/workspace/model | python3 -c 'import sys, json; print(json.load(sys.stdin)["iteration"])'
         """,
         version: toolchainVersion)
 
@@ -28,10 +35,31 @@ struct DFLInfo: ParsableCommand {
     @Option(help: "Write each face with its landmarks drawn as DIR/<name>_landmarks.png instead of printing JSON.")
     var overlay: String?
 
+    @Option(help: "Describe the model in this directory (dfl-train's or a DeepFaceLab model folder) as JSON instead of reading faces.")
+    var model: String?
+
+    @Option(name: .customLong("dfl-name"), help: "With --model: which DeepFaceLab model of the folder (NAME of NAME_SAEHD_*).")
+    var dflName: String?
+
     @Flag(name: [.short, .long], help: "No progress output on standard error.")
     var quiet = false
 
+    func validate() throws {
+        if model != nil && (overlay != nil || !input.paths.isEmpty) {
+            throw ValidationError("--model describes a model; give no face paths or --overlay with it")
+        }
+        if dflName != nil && model == nil { throw ValidationError("--dfl-name goes with --model") }
+    }
+
     func run() throws {
+        if let model {
+            do { print(try modelInfoJSON(path: model, dflName: dflName)) } catch {
+                let text = "\(error)"
+                printError("dfl-info: " + (text.hasPrefix(model) ? text : model + ": " + text))
+                throw ExitCode(1)
+            }
+            return
+        }
         let inputs = try input.resolvePaths()
         let overlayDir = try overlay.map { try OutputDirectory($0) }
         let status = PerFileRunner.run(tool: "dfl-info", inputs: inputs, quiet: quiet || overlayDir == nil) { path in

@@ -31,8 +31,10 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .long, help: "The aligned dst faces: a directory or a faceset.pak.")
     var aligned: String
 
-    @Option(name: .long, help: "The model directory (model.json + weights.safetensors, as dfl-train writes it).")
+    @Option(name: .long, help: "The model directory (model.json + weights.safetensors, as dfl-train writes it), or a DeepFaceLab model folder (NAME_SAEHD_*.npy, read only).")
     var model: String?
+    @Option(name: .customLong("dfl-name"), help: "Which DeepFaceLab model of the --model folder to use (NAME of NAME_SAEHD_*) when it holds several.")
+    var dflName: String?
 
     @Option(name: [.short, .long], help: "Directory for the merged frames (created if needed).")
     var out: String?
@@ -147,7 +149,7 @@ struct MergeCommand: ParsableCommand {
         if settings.motionBlur > 0 { faces = try addMotion(faces, frames: frames) { diagnostics.warn($0) } }
         let predictor: FacePredictor
         do {
-            predictor = try model.map { try loadPredictor(modelDirectory: $0) }
+            predictor = try model.map { try loadPredictor(modelDirectory: $0, dflName: dflName) }
                 ?? IdentityPredictor(resolution: 192, channels: 3, faceType: .wholeFace)   // --bench only
         } catch {
             diagnostics.fail(model ?? "model", error)

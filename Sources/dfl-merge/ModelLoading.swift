@@ -57,14 +57,14 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
     }
 }
 
-/// The model in `modelDirectory` as a predictor. Throws when the directory holds no loadable model, or when
-/// its weights do not have the shapes its model.json describes (another resolution or channel count).
-func loadPredictor(modelDirectory: String) throws -> FacePredictor {
-    let directory = ModelDirectory(modelDirectory)
-    guard directory.hasModel else { throw ModelLoadError(description: "no saved model in this directory") }
-    let (model, state) = try directory.loadModel()
+/// The model in `modelDirectory` as a predictor: dfl-train's model directory or a DeepFaceLab model folder
+/// (read only; Trainer's `openModel`). Throws when it holds no loadable model, or when the weights do not
+/// have the shapes its description gives (another resolution or channel count).
+func loadPredictor(modelDirectory: String, dflName: String? = nil) throws -> FacePredictor {
+    let opened = try openModel(modelDirectory, dflName: dflName, includeOptimizer: false)
+    let state = opened.state
     guard let faceType = FaceType(argument: state.options.faceType) else {
-        throw ModelLoadError(description: "unknown face type '\(state.options.faceType)' in model.json")
+        throw ModelLoadError(description: "unknown face type '\(state.options.faceType)' in the model's options")
     }
-    return SAEHDPredictor(model: model, faceType: faceType)
+    return SAEHDPredictor(model: opened.model, faceType: faceType)
 }

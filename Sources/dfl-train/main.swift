@@ -46,6 +46,14 @@ struct DFLTrain: ParsableCommand {
 
         Not implemented yet: GAN (gan_power), true-face power.
 
+        DeepFaceLab models: --model DIR --import-dfl DFLDIR makes the new model directory DIR from the DFL \
+        SAEHD or SAEHDBW model in DFLDIR (NAME_SAEHD_*.npy, NAME_SAEHD_data.dat; --dfl-name NAME picks one \
+        when DFLDIR holds several): weights, optimizer slots and iteration, DFL's options and its loss history \
+        (loss.csv); training DIR then resumes where DFL stopped. --model DIR --export-dfl DFLDIR writes the \
+        model as DFL model NAME (default new; class SAEHDBW for 1-channel models) that DeepFaceLab's trainer \
+        and merger load; an existing DFL model of that name is replaced only with --force. Both print the \
+        written paths. GAN and true-face power must be 0 to import a model for training.
+
         Evaluation: --model DIR --reconstruct FACES --out DIR writes each face's reconstruction as \
         <face-stem>.png at the model's resolution and prints, per face, a tab-separated line \
         "path ssim psnr" on standard output (masked luma SSIM, 11x11 Gaussian window, sigma 1.5, and PSNR \
@@ -55,6 +63,8 @@ struct DFLTrain: ParsableCommand {
           dfl-train --model m --src src.pak --dst dst.pak --config liae-ud-96-32-32-32-16 --batch-size 8
           dfl-train --model m --src src.pak --dst dst.pak --target-iter 100000 --ct-mode lct
           dfl-train --model m --reconstruct dst_heldout/ --out recon --side dst
+          dfl-train --model m --import-dfl ~/DeepFaceLab/workspace/model --dfl-name new
+          dfl-train --model m --export-dfl ~/DeepFaceLab/workspace/model --dfl-name fromcpu
         """,
         version: toolchainVersion)
 
@@ -155,10 +165,29 @@ struct DFLTrain: ParsableCommand {
     @Option(help: "Reconstruction path for --reconstruct: src (src->src), dst (dst->dst) or swap (dst->src).")
     var side: String = "dst"
 
+    // DeepFaceLab model folders.
+    @Option(name: .customLong("import-dfl"), help: ArgumentHelp("Create --model DIR from the DeepFaceLab SAEHD/SAEHDBW model in this folder (weights, optimizer, iteration, options, loss history).", valueName: "dfl-dir"))
+    var importDFL: String?
+    @Option(name: .customLong("export-dfl"), help: ArgumentHelp("Write the model as a DeepFaceLab model folder (NAME_SAEHD_* or NAME_SAEHDBW_*) in this folder.", valueName: "dfl-dir"))
+    var exportDFL: String?
+    @Option(name: .customLong("dfl-name"), help: "The DeepFaceLab model's name (NAME_SAEHD_*): which one to import, or the name to export under. (default: the only model there; new for export)")
+    var dflName: String?
+    @Flag(help: "With --export-dfl: replace a DeepFaceLab model of the same name.")
+    var force = false
+
     @Flag(name: [.short, .long], help: "No progress lines.")
     var quiet = false
 
     func validate() throws {
+        if importDFL != nil || exportDFL != nil {
+            guard importDFL == nil || exportDFL == nil else { throw ValidationError("give --import-dfl or --export-dfl, not both") }
+            guard src == nil, dst == nil, pretrain == nil, reconstruct == nil else {
+                throw ValidationError("--import-dfl and --export-dfl do not train or evaluate: leave out --src, --dst, --pretrain and --reconstruct")
+            }
+            if force && exportDFL == nil { throw ValidationError("--force goes with --export-dfl") }
+            return
+        }
+        if dflName != nil || force { throw ValidationError("--dfl-name and --force go with --import-dfl or --export-dfl") }
         if reconstruct != nil {
             guard out != nil else { throw ValidationError("--reconstruct needs --out DIR") }
             guard PredictionPath(rawValue: side) != nil else { throw ValidationError("--side must be src, dst or swap") }
@@ -190,7 +219,15 @@ struct DFLTrain: ParsableCommand {
         if let t = threads { Threads.set(t) }
         if let a = convAlgo.flatMap(ConvAlgorithmChoice.init) { ConvolutionSelection.choice = a }
         do {
-            if reconstruct != nil { try evaluate() } else { try train() }
+            if let dir = importDFL {
+                let state = try importDFLModel(from: dir, name: dflName, into: model)
+                if !quiet { printError("dfl-train: imported \(state.options.config) (\(state.options.channels == 1 ? "SAEHDBW" : "SAEHD")) at iteration \(state.iteration) into \(model)") }
+                print(model)
+            } else if let dir = exportDFL {
+                let opened = try openModel(model, dflName: nil, includeOptimizer: true)
+                for path in try DFLModelFolder.export(model: opened.model, state: opened.state, losses: opened.losses,
+                                                      to: dir, name: dflName ?? "new", force: force) { print(path) }
+            } else if reconstruct != nil { try evaluate() } else { try train() }
         } catch let error as TrainerError {
             printError("dfl-train: \(error)")
             throw ExitCode(1)

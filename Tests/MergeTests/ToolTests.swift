@@ -100,6 +100,33 @@ final class MergeToolTests: XCTestCase {
         XCTAssertEqual(try directoryListing(out), ["hill_0000.jpg"])
     }
 
+    /// A DeepFaceLab model folder merges as is (read only), exactly as the model it was exported from.
+    func testDeepFaceLabModelFolderMergesLikeOurModel() throws {
+        let dfl = try temporaryDirectory(self) + "/dfl"
+        let e = try runTool("dfl-train", ["--model", try model(), "--export-dfl", dfl, "--dfl-name", "exported"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertEqual(e.stdoutLines.last, dfl + "/exported_SAEHD_data.dat")
+        let before = try directoryListing(dfl).map { try readBytes(dfl + "/" + $0) }
+        let frames = try frameDirectory(), ours = try temporaryDirectory(self), theirs = try temporaryDirectory(self)
+        for (model, out) in [(try model(), ours), (dfl, theirs)] {
+            let r = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", model, "--out", out,
+                                              "--mask-mode", "learned-prd*dst", "-q", frames])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        for name in try directoryListing(ours) {
+            XCTAssertEqual(try readBytes(ours + "/" + name), try readBytes(theirs + "/" + name), name)
+        }
+        XCTAssertEqual(try directoryListing(dfl).map { try readBytes(dfl + "/" + $0) }, before)
+        // With two models in the folder the name must be given; the error lists them.
+        XCTAssertEqual(try runTool("dfl-train", ["--model", try model(), "--export-dfl", dfl, "--dfl-name", "second"]).status, 0)
+        let out = try temporaryDirectory(self)
+        let r = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", dfl, "--out", out, frames])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("exported (SAEHD), second (SAEHD)"), r.stderr)
+        let named = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", dfl, "--dfl-name", "second", "--out", out, "-q", frames])
+        XCTAssertEqual(named.status, 0, named.stderr)
+    }
+
     /// A model whose model.json says another resolution than its weights have is refused.
     func testModelOfAnotherResolutionIsRefused() throws {
         let broken = try temporaryDirectory(self) + "/model"

@@ -79,7 +79,8 @@ final class SaveResumeTests: XCTestCase {
         try "iteration,src_loss,dst_loss,seconds\n1,1.0,2.0,0.1\n2,1.0,2.0,0.2\n3,1.0,2.0,0.3\n".write(toFile: path, atomically: true, encoding: .utf8)
         let log = try LossLog(path: path, upTo: 2)
         XCTAssertEqual(log.records.map(\.iteration), [1, 2])
-        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "iteration,src_loss,dst_loss,seconds\n1,1.000000,2.000000,0.100\n2,1.000000,2.000000,0.200\n")
+        // Kept rows stay as written (losses imported from DeepFaceLab keep all their digits).
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "iteration,src_loss,dst_loss,seconds\n1,1.0,2.0,0.1\n2,1.0,2.0,0.2\n")
     }
 
     /// Each save keeps the previous one; older ones are removed; a broken current falls back to previous.
