@@ -31,7 +31,7 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .long, help: "The aligned dst faces: a directory or a faceset.pak.")
     var aligned: String
 
-    @Option(name: .long, help: "The model directory (model.json + weights.safetensors, as dfl-train writes it).")
+    @Option(name: .long, help: "The model: a dfl-train model directory, or one of its backups (DIR/backups/<date>) or saves (DIR/saves/<generation>), only read.")
     var model: String?
 
     @Option(name: [.short, .long], help: "Directory for the merged frames (created if needed).")

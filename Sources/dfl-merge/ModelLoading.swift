@@ -57,12 +57,11 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
     }
 }
 
-/// The model in `modelDirectory` as a predictor. Throws when the directory holds no loadable model, or when
-/// its weights do not have the shapes its model.json describes (another resolution or channel count).
+/// The model in `modelDirectory` (any saved model folder: a model directory, a backup or a saves/ folder,
+/// only read) as a predictor. Throws when the folder holds no loadable model, or when its weights do not
+/// have the shapes its model.json describes (another resolution or channel count).
 func loadPredictor(modelDirectory: String) throws -> FacePredictor {
-    let directory = ModelDirectory(modelDirectory)
-    guard directory.hasModel else { throw ModelLoadError(description: "no saved model in this directory") }
-    let (model, state) = try directory.loadModel()
+    let (model, state) = try ModelDirectory.openSaved(modelDirectory)
     guard let faceType = FaceType(argument: state.options.faceType) else {
         throw ModelLoadError(description: "unknown face type '\(state.options.faceType)' in model.json")
     }
