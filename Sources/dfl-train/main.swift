@@ -374,6 +374,7 @@ struct DFLTrain: ParsableCommand {
         }
         StopRequest.install()
         let progress = ProgressLines(quiet: quiet)
+        progress.heldOutSSIM = session.qualityRecords.last?.ssim   // on resume, the last saved figure
         try session.run(settings: settings, shouldStop: { StopRequest.isRequested }, events: progress.handle)
         progress.finish()
         if !quiet, let line = progress.summary() { printError(line) }
