@@ -105,7 +105,7 @@ public struct LossPlotLayout: Sendable {
     }
 
     /// The log axis: from the largest 1-2-5 value ≤ lo to the smallest ≥ hi, ticked at the 1-2-5 values
-    /// (at 1…9 × 10^k when that gives fewer than 3 ticks).
+    /// (at 1…9 × 10^k when that gives fewer than 4 ticks).
     static func logRange(_ lo: Double, _ hi: Double) -> (range: ClosedRange<Double>, ticks: [Double]) {
         func candidates(_ mantissas: [Double]) -> [Double] {
             let k0 = Int(log10(lo).rounded(.down)) - 1, k1 = Int(log10(hi).rounded(.up)) + 1
@@ -113,7 +113,7 @@ public struct LossPlotLayout: Sendable {
         }
         var c = candidates([1, 2, 5])
         var a = c.last { $0 <= lo * (1 + 1e-9) } ?? lo, b = c.first { $0 >= hi * (1 - 1e-9) } ?? hi
-        if c.filter({ $0 >= a && $0 <= b }).count < 3 {
+        if c.filter({ $0 >= a && $0 <= b }).count < 4 {
             c = candidates([1, 2, 3, 4, 5, 6, 7, 8, 9])
             a = c.last { $0 <= lo * (1 + 1e-9) } ?? lo
             b = c.first { $0 >= hi * (1 - 1e-9) } ?? hi

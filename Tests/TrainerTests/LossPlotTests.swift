@@ -51,6 +51,19 @@ final class LossPlotTests: XCTestCase {
         XCTAssertTrue((0..<24).contains { y in (0..<800).contains { pixel(img, $0, y) == LossPlot.dstColor } })
     }
 
+    /// Losses 1.3…4.3 (a factor of 3.3: log scale) span too little for 1-2-5 ticks, so the axis is 1…5
+    /// ticked at 1, 2, 3, 4, 5: rows bottom − log(v) / log(5) × 240.
+    func testShortLogAxisIsTickedAtEveryInteger() throws {
+        var records: [LossRecord] = []
+        for i in 1...200 {
+            let t = Double(i - 1) / 199
+            records.append(LossRecord(iteration: i, src: 4.3 - 3.0 * t, dst: 4.0 - 2.0 * t, seconds: Double(i)))
+        }
+        let img = Preview.lossPlot(records)
+        let expected = [5.0, 4, 3, 2, 1].map { bottom - Int((log($0) / log(5) * Double(bottom - top)).rounded()) }
+        XCTAssertEqual(tickRows(img, column: left - 3), expected)
+    }
+
     /// Losses 0.30…0.45 (less than a factor of 3: linear): ticks every 0.05 from 0.30 to 0.45, so rows
     /// 264, 184, 104, 24. Ten times the losses give the same rows: the range follows the data.
     func testLinearAxisFollowsTheData() throws {
