@@ -276,6 +276,8 @@ public final class TrainingSession {
         }
         try saveNow()
         try evaluateHeldOut(events: events)   // at exit also with --eval-every (a no-op when this iteration has its row)
+        // The previews at exit too, so loss.png ends with the last losses and held-out figure.
+        if settings.previewEvery > 0 && done > 0 { events(.preview(path: try writePreview(history: settings.previewHistory))) }
     }
 
     /// Saves the model, its options and iteration, and flushes loss.csv.

@@ -156,7 +156,7 @@ struct DFLTrain: ParsableCommand {
     var saveEvery: Double = 25
     @Option(help: "Keep a dated backup under backups/ every HOURS hours (0 = none).")
     var backupEvery: Double = 0
-    @Option(help: "Write preview/latest.png and preview/loss.png every N iterations (0 = never).")
+    @Option(help: "Write preview/latest.png and preview/loss.png every N iterations and at exit (0 = never).")
     var previewEvery: Int = 100
     @Flag(help: "Keep numbered copies of the previews in preview/history/.")
     var previewHistory = false
