@@ -54,6 +54,22 @@ while read -r config ch b; do
     "trainer_over_engine=$(awk -v t="$t" -v e="$e" 'BEGIN { printf "%.3f", t / e }')"
 done <<<"$configs"
 
+# What held-out evaluation (dfl-train --holdout) costs: the README's liae-ud-96-32-32-32-16 1-channel model,
+# batch 8, with the 8 gray held-out fixture faces resized to 96 px, evaluated every 2 iterations. One
+# evaluation's seconds (median), the training iteration's ms, the evaluation in iterations, and its share
+# of the training time at the defaults (one evaluation per 25-minute autosave). It grows with the number of
+# held-out faces, a batch of them costing about one training step.
+"$BIN/dfl-resize" --size 96 --out "$model_dir/held96" "$faces/dst_gray/heldout" > /dev/null
+rm -rf "$model_dir/h"
+"$BIN/dfl-train" --model "$model_dir/h" --src "$faces/src_gray/train" --dst "$faces/dst_gray/train" --holdout "$model_dir/held96" \
+  --config liae-ud-96-32-32-32-16 --batch-size 8 --iterations $((trainer_iters + 2)) --eval-every 2 --preview-every 0 \
+  --save-every 0 --threads "$THREADS" 2> "$model_dir/h.log"
+eval_s=$(sed -n 's/.*held-out quality at iteration [0-9]* ([0-9]* faces, \([0-9.]*\) s).*/\1/p' "$model_dir/h.log" | median)
+ms=$(awk -F, 'NR == 4 { t0 = $4; i0 = $1 } END { printf "%.1f", ($4 - t0) * 1000 / ($1 - i0) }' "$model_dir/h/loss.csv")
+echo "bench holdout liae-ud-96-32-32-32-16 ch=1 batch=8 faces=8 threads=$THREADS eval_s=$eval_s trainer_ms_per_iter=$ms" \
+  "eval_in_iterations=$(awk -v e="$eval_s" -v m="$ms" 'BEGIN { printf "%.1f", e * 1000 / m }')" \
+  "share_at_default_autosave_pct=$(awk -v e="$eval_s" 'BEGIN { printf "%.3f", 100 * e / (25 * 60) }')"
+
 # Extraction frames/s at 640x360 and 1280x720, HOG upsample 0 and 1, on the example stills.
 "$BIN/dfl-extract" --bench examples/data
 

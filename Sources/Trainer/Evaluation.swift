@@ -2,6 +2,7 @@
 // skimage's gaussian_weights) and PSNR, both averaged over the pixels inside the face mask.
 import Foundation
 import Imaging
+import Samples
 
 /// Quality of one reconstruction.
 public struct ReconstructionQuality: Sendable, Equatable {
@@ -70,5 +71,31 @@ public enum Quality {
             }
         }
         return ReconstructionQuality(ssim: count > 0 ? total / Double(count) : .nan, psnr: psnr)
+    }
+}
+
+/// Reconstructions of a set of faces and their quality: what `dfl-train --reconstruct` prints and what
+/// quality.csv records during training (one code path, so the two agree exactly on the same weights).
+public struct ReconstructionResult {
+    public var predictions: [FloatImage]
+    /// One per face, in the faceset's order.
+    public var qualities: [ReconstructionQuality]
+    /// The mean of the per-face SSIM and PSNR.
+    public var mean: ReconstructionQuality
+
+    /// Reconstructs every face of `faces` through `path` with `predictor` and measures each inside its mask.
+    public init(predictor: Predictor, faces: FaceStore, path: PredictionPath) {
+        let c = predictor.model.config.channels
+        let inputs = faces.faces.map { $0.networkInput(channels: c) }
+        let predicted = predictor.predict(inputs, path: path)
+        let measured = (0..<inputs.count).map {
+            Quality.measure(reference: inputs[$0], prediction: predicted[$0], mask: faces.faces[$0].maskFloat)
+        }
+        var ssim = 0.0, psnr = 0.0
+        for q in measured { ssim += q.ssim; psnr += q.psnr }
+        let n = Double(max(1, measured.count))
+        predictions = predicted
+        qualities = measured
+        mean = ReconstructionQuality(ssim: ssim / n, psnr: psnr / n)
     }
 }

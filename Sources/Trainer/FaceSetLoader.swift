@@ -37,15 +37,20 @@ public enum FaceSetSource: Sendable, Equatable {
 
 /// Loads the faces of `source` into a store of the model's face type and resolution. Throws a
 /// `TrainerError.badFaceSet` listing the bad faces (up to 10) when any face fails, when the set is empty,
-/// or when faces differ in size or channel count.
+/// or when faces differ in size or channel count. With `exact`, every face must already be at `resolution`
+/// and `faceType` (held-out faces, whose figures would otherwise measure a conversion too).
 public func loadFaceStore(_ source: FaceSetSource, side: String, resolution: Int, faceType: FaceType,
-                          keepColorReference: Bool = false) throws -> FaceStore {
+                          keepColorReference: Bool = false, exact: Bool = false) throws -> FaceStore {
     var store = FaceStore(resolution: resolution, faceType: faceType, keepColorReference: keepColorReference)
     var failures: [String] = []
     let lock = NSLock()
     var sizes: [Int: Int] = [:]
     var channels: [Int: Int] = [:]
-    func note(_ record: FaceRecord) {
+    func note(_ record: FaceRecord) throws {
+        if exact && (record.image.width != resolution || record.faceType != faceType) {
+            throw TrainerError.badFaceSet("a \(record.image.width) px \(record.faceType.shortName) face; the model takes "
+                                          + "\(resolution) px \(faceType.shortName) faces (dfl-resize converts them)")
+        }
         lock.lock()
         sizes[record.image.width, default: 0] += 1
         channels[record.image.channels, default: 0] += 1
@@ -57,7 +62,7 @@ public func loadFaceStore(_ source: FaceSetSource, side: String, resolution: Int
         label = paths.count == 1 ? paths[0] : "\(side) faceset"
         store.load(count: paths.count, read: { i in
             let record = try FaceRecord(faceFile: readFaceFile(paths[i]))
-            note(record)
+            try note(record)
             return record
         }, failed: { i, e in failures.append("\(paths[i]): \(describe(e))") })
     case .pak(let path):
@@ -76,7 +81,7 @@ public func loadFaceStore(_ source: FaceSetSource, side: String, resolution: Int
             let r = index.ranges[i]
             guard r.count <= FaceStore.maxFaceFileBytes else { throw FaceFileError.tooLarge(path, r.count) }
             let record = try FaceRecord(faceFile: readAt(handle, lock, r.lowerBound, r.count))
-            note(record)
+            try note(record)
             return record
         }, failed: { i, e in failures.append("\(path): face \(i): \(describe(e))") })
     }

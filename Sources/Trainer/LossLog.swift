@@ -13,6 +13,13 @@ public struct LossRecord: Sendable, Equatable {
     public var src: Double
     public var dst: Double
     public var seconds: Double
+
+    public init(iteration: Int, src: Double, dst: Double, seconds: Double) {
+        self.iteration = iteration
+        self.src = src
+        self.dst = dst
+        self.seconds = seconds
+    }
 }
 
 public final class LossLog {

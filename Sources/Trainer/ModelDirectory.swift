@@ -45,11 +45,12 @@ public struct ModelDirectory: Sendable {
     public init(_ path: String) { self.path = path }
 
     public var lossLogPath: String { path + "/loss.csv" }
+    public var qualityLogPath: String { path + "/quality.csv" }
     public var previewDirectory: String { path + "/preview" }
     var savesDirectory: String { path + "/saves" }
 
-    /// Whether the directory holds a saved model (a `current` or `previous` generation).
-    public var hasModel: Bool { generationPath("current") != nil || generationPath("previous") != nil }
+    /// Whether the folder holds a saved model (a `current` or `previous` generation, or is one save itself).
+    public var hasModel: Bool { !loadableGenerations.isEmpty }
 
     /// The generation directory a link points to, if the link exists.
     func generationPath(_ link: String) -> String? {
@@ -78,15 +79,15 @@ public struct ModelDirectory: Sendable {
         }
     }
 
-    /// Runs `body` on `current`, falling back to `previous` when `current` is missing or fails.
+    /// Runs `body` on `current`, falling back to `previous` when `current` is missing or fails (or on the
+    /// folder itself when it is a single save).
     private func withLoadableGeneration<T>(_ body: (String) throws -> T) throws -> T {
         var firstError: Error?
-        for link in ["current", "previous"] {
-            guard let gen = generationPath(link) else { continue }
+        for gen in loadableGenerations {
             do { return try body(gen) } catch { if firstError == nil { firstError = error } }
         }
         if let firstError { throw firstError }
-        throw TrainerError.corruptModel("\(path): no saved model (no current or previous save)")
+        throw TrainerError.corruptModel("\(path): no saved model (no current or previous save, and no model.json of a backup)")
     }
 
     static func readState(_ gen: String) throws -> ModelState {
@@ -180,7 +181,11 @@ public struct ModelDirectory: Sendable {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd'T'HH-mm-ss'Z'"
         try createDirectory(path + "/backups")
-        let dest = path + "/backups/" + formatter.string(from: date)
+        // Two backups within one second get -2, -3, … (a backup is never replaced).
+        let base = path + "/backups/" + formatter.string(from: date)
+        var dest = base
+        var n = 2
+        while FileManager.default.fileExists(atPath: dest) { dest = base + "-\(n)"; n += 1 }
         let tmp = dest + ".tmp"
         try? FileManager.default.removeItem(atPath: tmp)
         try createDirectory(tmp)

@@ -18,6 +18,8 @@ public struct SessionSettings: Sendable {
     public var previewEvery: Int = 100
     /// Keep numbered copies of each preview under preview/history/.
     public var previewHistory = false
+    /// Iterations between held-out evaluations (`setHeldOut`); 0 = at each save (autosaves and the last).
+    public var evalEvery: Int = 0
     /// Stop after this many iterations of this session (nil: run to the target iteration or a stop request).
     public var maxIterations: Int? = nil
     /// Sample-generator worker threads.
@@ -49,6 +51,8 @@ public enum TrainingEvent: Sendable {
     case saved(iteration: Int, meanSrc: Double, meanDst: Double)
     case backup(path: String)
     case preview(path: String)
+    /// A held-out evaluation (its quality.csv row), of `faces` faces, which took `seconds`.
+    case evaluated(QualityRecord, faces: Int, seconds: Double)
     /// One step's convolutions (`SessionSettings.profileConvolutions`), slowest first.
     case convolutions([ConvolutionReport])
 }
@@ -73,6 +77,8 @@ public final class TrainingSession {
     public let dst: FaceStore
     private let lossLog: LossLog
     private var previewSet: (src: [FloatImage], dst: [FloatImage])?
+    /// Faces never trained on, evaluated as `settings.evalEvery` says, and where their figures go.
+    private var heldOut: (faces: FaceStore, path: PredictionPath, log: QualityLog)?
 
     /// Creates a new model in `directory` (which must be absent or empty), or resumes the one there with
     /// `options` (the saved options with the changes allowed on resume). Nothing is written until the first
@@ -85,6 +91,10 @@ public final class TrainingSession {
             guard store.resolution == config.resolution, store.faceType == (try options.parsedFaceType()) else {
                 throw TrainerError.invalidOption("the \(side) faces were not prepared for this model")
             }
+        }
+        if directory.isSingleSave {
+            throw TrainerError.invalidOption("\(directory.path) is a single save (a backup or saves/ folder), which training never "
+                                             + "writes to; start a model from it with --model NEW --from \(directory.path)")
         }
         self.directory = directory
         self.src = src
@@ -141,7 +151,7 @@ public final class TrainingSession {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
         guard isDirectory.boolValue else { throw TrainerError.invalidOption("\(path) exists and is not a directory") }
         // What a first save killed half-way leaves (no `current` yet) is ours and may be reused.
-        let ours: Set<String> = ["saves", "loss.csv", "preview", "backups"]
+        let ours: Set<String> = ["saves", "loss.csv", "quality.csv", "preview", "backups"]
         let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
             .filter { !ours.contains($0) && !$0.hasPrefix(".") }
         if !entries.isEmpty {
@@ -168,6 +178,33 @@ public final class TrainingSession {
         }
     }
 
+    /// Evaluates `faces` (never trained on; at the model's resolution and face type) through `path` during
+    /// training and appends the figures to quality.csv, which is cut back to the saved iteration here.
+    public func setHeldOut(_ faces: FaceStore, path: PredictionPath = .dst) throws {
+        guard faces.count > 0 else { throw TrainerError.badFaceSet("the held-out faceset has no faces") }
+        guard faces.resolution == model.config.resolution, faces.faceType == (try state.options.parsedFaceType()) else {
+            throw TrainerError.invalidOption("the held-out faces were not prepared for this model")
+        }
+        heldOut = (faces, path, try QualityLog(path: directory.qualityLogPath, upTo: state.iteration))
+    }
+
+    /// The held-out evaluations so far (quality.csv's rows).
+    public var qualityRecords: [QualityRecord] { heldOut?.log.records ?? [] }
+
+    /// Reconstructs the held-out faces with the current weights and appends the mean SSIM and PSNR to
+    /// quality.csv, unless this iteration already has its row (a resume that has not trained yet).
+    func evaluateHeldOut(events: (TrainingEvent) -> Void) throws {
+        guard let heldOut, heldOut.log.records.last?.iteration != state.iteration else { return }
+        let t0 = Date()
+        // The training batch size, as `dfl-train --reconstruct` uses: the same passes, the same figures.
+        let result = ReconstructionResult(predictor: Predictor(model: model, batch: state.options.batchSize),
+                                          faces: heldOut.faces, path: heldOut.path)
+        let record = QualityRecord(iteration: state.iteration, seconds: state.trainingSeconds,
+                                   ssim: result.mean.ssim, psnr: result.mean.psnr)
+        try heldOut.log.append(record)
+        events(.evaluated(record, faces: heldOut.faces.count, seconds: Date().timeIntervalSince(t0)))
+    }
+
     /// Trains until the target iteration, `settings.maxIterations`, or `shouldStop()` (checked between
     /// steps: the current step is finished), then saves. Autosaves, backups and previews as `settings` says.
     public func run(settings: SessionSettings, shouldStop: () -> Bool = { false },
@@ -190,6 +227,7 @@ public final class TrainingSession {
             let n = max(1, sinceSave.n)
             events(.saved(iteration: state.iteration, meanSrc: sinceSave.src / Double(n), meanDst: sinceSave.dst / Double(n)))
             sinceSave = (0, 0, 0)
+            if settings.evalEvery == 0 { try evaluateHeldOut(events: events) }
             lastSave = Date()
             if settings.backupEveryHours > 0, Date().timeIntervalSince(lastBackup) >= settings.backupEveryHours * 3600 {
                 events(.backup(path: try directory.backupCurrent()))
@@ -233,9 +271,13 @@ public final class TrainingSession {
             if settings.saveEveryMinutes > 0 && Date().timeIntervalSince(lastSave) >= settings.saveEveryMinutes * 60 {
                 try saveNow()
             }
+            if settings.evalEvery > 0 && state.iteration % settings.evalEvery == 0 { try evaluateHeldOut(events: events) }
             previous = Date()   // bookkeeping above (saves, previews) is not training time
         }
         try saveNow()
+        try evaluateHeldOut(events: events)   // at exit also with --eval-every (a no-op when this iteration has its row)
+        // The previews at exit too, so loss.png ends with the last losses and held-out figure.
+        if settings.previewEvery > 0 && done > 0 { events(.preview(path: try writePreview(history: settings.previewHistory))) }
     }
 
     /// Saves the model, its options and iteration, and flushes loss.csv.
@@ -273,7 +315,7 @@ public final class TrainingSession {
             try FileManager.default.createDirectory(atPath: dir + "/history", withIntermediateDirectories: true)
             try AtomicFile.write(png, to: dir + "/history/" + String(format: "%09d.png", state.iteration))
         }
-        try AtomicFile.write(try encodePNG(Preview.lossPlot(lossLog.records)), to: dir + "/loss.png")
+        try AtomicFile.write(try encodePNG(Preview.lossPlot(lossLog.records, quality: qualityRecords)), to: dir + "/loss.png")
         return dir + "/latest.png"
     }
 }

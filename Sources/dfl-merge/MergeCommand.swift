@@ -31,7 +31,7 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .long, help: "The aligned dst faces: a directory or a faceset.pak.")
     var aligned: String
 
-    @Option(name: .long, help: "The model directory (model.json + weights.safetensors, as dfl-train writes it), or a DeepFaceLab model folder (NAME_SAEHD_*.npy, read only).")
+    @Option(name: .long, help: "The model, only read: a dfl-train model directory, one of its backups (DIR/backups/<date>) or saves (DIR/saves/<generation>), or a DeepFaceLab model folder (NAME_SAEHD_*.npy).")
     var model: String?
     @Option(name: .customLong("dfl-name"), help: "Which DeepFaceLab model of the --model folder to use (NAME of NAME_SAEHD_*) when it holds several.")
     var dflName: String?

@@ -57,9 +57,10 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
     }
 }
 
-/// The model in `modelDirectory` as a predictor: dfl-train's model directory or a DeepFaceLab model folder
-/// (read only; Trainer's `openModel`). Throws when it holds no loadable model, or when the weights do not
-/// have the shapes its description gives (another resolution or channel count).
+/// The model in `modelDirectory` as a predictor, only read (Trainer's `openModel`): a dfl-train model
+/// directory, a backup or a saves/ folder of one, or a DeepFaceLab model folder. Throws when it holds no
+/// loadable model, or when the weights do not have the shapes its description gives (another resolution or
+/// channel count).
 func loadPredictor(modelDirectory: String, dflName: String? = nil) throws -> FacePredictor {
     let opened = try openModel(modelDirectory, dflName: dflName, includeOptimizer: false)
     let state = opened.state

@@ -44,6 +44,18 @@ struct DFLTrain: ParsableCommand {
         loss.csv restart at 0 and the inter networks are re-initialised; the encoder and decoders keep what \
         they learnt.
 
+        Held-out quality: --holdout FACES (like --src) names faces that are never trained on, at the model's \
+        resolution and face type. At each save (or every --eval-every N iterations) and at exit they are \
+        reconstructed through --holdout-side (dst->dst by default) and "iteration,seconds,ssim,psnr" is \
+        appended to quality.csv in the model directory: the same figures --reconstruct prints for that save. \
+        The progress lines show the latest SSIM and preview/loss.png plots it on a second axis.
+
+        Backups and rollback: --backup-every keeps dated copies of a save under backups/. Any saved model \
+        folder (a model directory, backups/<date> or saves/<generation>) is a model for --reconstruct and \
+        dfl-merge --model, read-only. To roll back, start a new model directory from a backup: \
+        --model NEW --from DIR/backups/<date> (alone, or with --src/--dst to train on at once); NEW resumes \
+        at the backup's iteration with its weights, and the original directory is not touched.
+
         Not implemented yet: GAN (gan_power), true-face power.
 
         DeepFaceLab models: --model DIR --import-dfl DFLDIR makes the new model directory DIR from the DFL \
@@ -65,6 +77,8 @@ struct DFLTrain: ParsableCommand {
           dfl-train --model m --reconstruct dst_heldout/ --out recon --side dst
           dfl-train --model m --import-dfl ~/DeepFaceLab/workspace/model --dfl-name new
           dfl-train --model m --export-dfl ~/DeepFaceLab/workspace/model --dfl-name fromcpu
+          dfl-train --model m --src src.pak --dst dst_train/ --holdout dst_heldout/
+          dfl-train --model m2 --from m/backups/2026-01-31T12-00-00Z
         """,
         version: toolchainVersion)
 
@@ -76,6 +90,14 @@ struct DFLTrain: ParsableCommand {
 
     @Option(help: "The dst faceset (like --src).")
     var dst: String?
+    @Option(help: "Start --model (a new or empty directory) from this saved model folder: a model directory, a backup (DIR/backups/<date>) or DIR/saves/<generation>, which is only read. Alone it restores and exits; with --src/--dst it then trains.")
+    var from: String?
+    @Option(help: "Held-out faces (like --src), never trained on: evaluated at each save and at exit, figures appended to quality.csv.")
+    var holdout: String?
+    @Option(help: "Reconstruction path of the held-out faces: dst (dst->dst) or src (src->src). (default: dst)")
+    var holdoutSide: String = "dst"
+    @Option(help: "Evaluate the held-out faces every N iterations instead of at each save (and still at exit).")
+    var evalEvery: Int = 0
     @Option(help: "Pretrain on this faceset (like --src), which is both src and dst, with DeepFaceLab's pretraining settings. Training the model later with --src/--dst ends pretraining: the iteration count and loss.csv restart and the inter networks are re-initialised.")
     var pretrain: String?
 
@@ -144,7 +166,7 @@ struct DFLTrain: ParsableCommand {
     var saveEvery: Double = 25
     @Option(help: "Keep a dated backup under backups/ every HOURS hours (0 = none).")
     var backupEvery: Double = 0
-    @Option(help: "Write preview/latest.png and preview/loss.png every N iterations (0 = never).")
+    @Option(help: "Write preview/latest.png and preview/loss.png every N iterations and at exit (0 = never).")
     var previewEvery: Int = 100
     @Flag(help: "Keep numbered copies of the previews in preview/history/.")
     var previewHistory = false
@@ -194,12 +216,19 @@ struct DFLTrain: ParsableCommand {
         } else {
             if pretrain != nil {
                 guard src == nil, dst == nil else { throw ValidationError("--pretrain takes the place of --src and --dst") }
+            } else if from != nil && src == nil && dst == nil {
+                guard holdout == nil else { throw ValidationError("--holdout needs --src and --dst") }
             } else {
                 guard src != nil, dst != nil else {
                     throw ValidationError("training needs --src and --dst, or --pretrain (or --reconstruct to evaluate)")
                 }
             }
-            guard !(src == "-" && dst == "-") else { throw ValidationError("only one of --src and --dst can be -") }
+            let stdinUsers = [src, dst, holdout].filter { $0 == "-" }.count
+            guard stdinUsers <= 1 else { throw ValidationError("only one of --src, --dst and --holdout can be -") }
+            guard holdoutSide == "dst" || holdoutSide == "src" else { throw ValidationError("--holdout-side must be dst or src") }
+        }
+        if reconstruct != nil && (from != nil || holdout != nil) {
+            throw ValidationError("--reconstruct evaluates a saved model; --from and --holdout are for training")
         }
         if config != nil && (archi != nil || resolution != nil || aeDims != nil || eDims != nil || dDims != nil || dMaskDims != nil) {
             throw ValidationError("give either --config or --archi/--resolution/--*-dims, not both")
@@ -210,7 +239,7 @@ struct DFLTrain: ParsableCommand {
             throw ValidationError("--conv-algo must be fast, dense, f2 or f4")
         }
         if verbose && quiet { throw ValidationError("--verbose and --quiet exclude each other") }
-        guard saveEvery >= 0, backupEvery >= 0, previewEvery >= 0, iterations >= 0, samplerThreads >= 1 else {
+        guard saveEvery >= 0, backupEvery >= 0, previewEvery >= 0, iterations >= 0, samplerThreads >= 1, evalEvery >= 0 else {
             throw ValidationError("intervals and counts must not be negative")
         }
     }
@@ -303,7 +332,19 @@ struct DFLTrain: ParsableCommand {
 
     func train() throws {
         let directory = ModelDirectory(model)
-        let saved = directory.hasModel ? try directory.loadState().options : nil
+        if let from {
+            // Rollback: NEW starts as a copy of the save in FROM (only read); without faces, that is all.
+            if directory.hasModel { throw TrainerError.invalidOption("\(model) already holds a model; --from needs a new or empty directory") }
+            if src == nil && pretrain == nil {
+                let state = try directory.restore(from: from)
+                if !quiet { printError("dfl-train: \(model): restored from \(from) at iteration \(state.iteration)") }
+                return
+            }
+        }
+        let saved: TrainingOptions?
+        if let from { saved = try ModelDirectory.openSaved(from).1.options } else {
+            saved = directory.hasModel ? try directory.loadState().options : nil
+        }
         // Architecture checks first: a mismatch is reported before any face is read.
         let early = try runOptions(saved: saved, faceChannels: { 3 })
         let config = try early.modelConfig()
@@ -320,6 +361,10 @@ struct DFLTrain: ParsableCommand {
         let dstStore = try pretrain != nil ? srcStore
             : loadFaceStore(try source(dst!), side: "dst", resolution: config.resolution, faceType: faceTypeValue,
                             keepColorReference: ct)
+        // Held-out faces must already be at the model's resolution and face type (no conversion to measure).
+        let heldOut = try holdout.map {
+            try loadFaceStore(try source($0), side: "held-out", resolution: config.resolution, faceType: faceTypeValue, exact: true)
+        }
         let options = try runOptions(saved: saved, faceChannels: {
             guard srcStore.channels == dstStore.channels else {
                 throw TrainerError.badFaceSet("src faces have \(srcStore.channels ?? 0) channels and dst faces \(dstStore.channels ?? 0); give --channels 1 or convert with dfl-gray")
@@ -332,7 +377,22 @@ struct DFLTrain: ParsableCommand {
         if saved?.isPretraining == true && !options.isPretraining && !quiet {
             printError("dfl-train: pretraining ends: the iteration count and loss.csv restart at 0, the inter networks are re-initialised")
         }
+        if let heldOut, (heldOut.channels ?? 3) < options.channels {
+            throw TrainerError.badFaceSet("the held-out faces have 1 channel but the model has 3")
+        }
+        if let heldOut, !quiet {
+            let shared = sharedFaces(heldOut, in: [srcStore, dstStore])
+            if !shared.isEmpty {
+                printError("dfl-train: warning: \(shared.count) of the \(heldOut.count) held-out faces are also training faces; "
+                           + "their quality figure then measures memory as well as generalisation")
+            }
+        }
+        if let from {
+            let state = try directory.restore(from: from)
+            if !quiet { printError("dfl-train: \(model): restored from \(from) at iteration \(state.iteration)") }
+        }
         let session = try TrainingSession(directory: directory, options: options, src: srcStore, dst: dstStore)
+        if let heldOut { try session.setHeldOut(heldOut, path: PredictionPath(rawValue: holdoutSide)!) }
         var settings = SessionSettings()
         settings.saveEveryMinutes = saveEvery
         settings.backupEveryHours = backupEvery
@@ -341,23 +401,24 @@ struct DFLTrain: ParsableCommand {
         settings.maxIterations = iterations > 0 ? iterations : nil
         settings.samplerWorkers = samplerThreads
         settings.profileConvolutions = verbose
+        settings.evalEvery = evalEvery
         if !quiet {
             printError("dfl-train: \(saved == nil ? "new" : "resumed") \(options.channels == 1 ? "SAEHDBW" : "SAEHD") model \(options.config) "
                        + (options.isPretraining ? "(pretraining) " : "")
                        + "face type \(options.faceType), \(session.model.parameterCount) parameters, iteration \(session.state.iteration), "
-                       + "\(srcStore.count) src and \(dstStore.count) dst faces, batch \(options.batchSize)")
+                       + "\(srcStore.count) src and \(dstStore.count) dst faces"
+                       + (heldOut.map { ", \($0.count) held out" } ?? "") + ", batch \(options.batchSize)")
         }
         StopRequest.install()
         let progress = ProgressLines(quiet: quiet)
+        progress.heldOutSSIM = session.qualityRecords.last?.ssim   // on resume, the last saved figure
         try session.run(settings: settings, shouldStop: { StopRequest.isRequested }, events: progress.handle)
         progress.finish()
         if !quiet, let line = progress.summary() { printError(line) }
     }
 
     func evaluate() throws {
-        let directory = ModelDirectory(model)
-        guard directory.hasModel else { throw TrainerError.corruptModel("\(model): no saved model") }
-        let (net, state) = try directory.loadModel()
+        let (net, state) = try ModelDirectory.openSaved(model)
         let r = net.config.resolution, c = net.config.channels
         let source = try FaceSetSource.resolve(reconstruct!, stdinList: { [UInt8](FileHandle.standardInput.readDataToEndOfFile()) })
         let store = try loadFaceStore(source, side: "evaluation", resolution: r, faceType: try state.options.parsedFaceType())
@@ -368,18 +429,15 @@ struct DFLTrain: ParsableCommand {
         case .pak(let path): names = try pakStems(path, count: store.count)
         }
         let outputs = try OutputDirectory(out!)
-        let inputs = store.faces.map { $0.networkInput(channels: c) }
-        let predicted = Predictor(model: net, batch: min(8, max(1, store.count))).predict(inputs, path: PredictionPath(rawValue: side)!)
-        var sumSSIM = 0.0, sumPSNR = 0.0
+        // The training batch size, as the trainer's held-out evaluation uses: quality.csv's figures exactly.
+        let result = ReconstructionResult(predictor: Predictor(model: net, batch: state.options.batchSize), faces: store,
+                                          path: PredictionPath(rawValue: side)!)
         for i in 0..<store.count {
-            let q = Quality.measure(reference: inputs[i], prediction: predicted[i], mask: store.faces[i].maskFloat)
             let path = outputs.file(named: names[i] + ".png")
-            try AtomicFile.write(try encodePNG(predicted[i].toUInt8()), to: path)
-            print(String(format: "%@\t%.4f\t%.2f", path, q.ssim, q.psnr))
-            sumSSIM += q.ssim; sumPSNR += q.psnr
+            try AtomicFile.write(try encodePNG(result.predictions[i].toUInt8()), to: path)
+            print(String(format: "%@\t%.4f\t%.2f", path, result.qualities[i].ssim, result.qualities[i].psnr))
         }
-        let n = Double(store.count)
-        print(String(format: "mean\t%.4f\t%.2f", sumSSIM / n, sumPSNR / n))
+        print(String(format: "mean\t%.4f\t%.2f", result.mean.ssim, result.mean.psnr))
     }
 }
 
@@ -414,6 +472,8 @@ final class ProgressLines {
     var iterations = 0
     var iterationMilliseconds = 0.0
     var stepMilliseconds = 0.0
+    /// The latest held-out SSIM, shown at the end of each progress line.
+    var heldOutSSIM: Double?
 
     init(quiet: Bool) { self.quiet = quiet }
 
@@ -436,6 +496,7 @@ final class ProgressLines {
         let f = clock
         let time = ms >= 10_000 ? String(format: "%5.2fs", ms / 1000) : String(format: "%04dms", Int(ms.rounded()))
         return String(format: "[%@][#%06d][%@][%.4f][%.4f]", f.string(from: Date()), iteration, time, src, dst)
+            + (heldOutSSIM.map { String(format: "[held-out ssim %.4f]", $0) } ?? "")
     }
 
     func handle(_ event: TrainingEvent) {
@@ -459,6 +520,11 @@ final class ProgressLines {
             finish(); printError("dfl-train: backup \(path)")
         case .preview:
             break
+        case let .evaluated(record, faces, seconds):
+            heldOutSSIM = record.ssim
+            finish()
+            printError(String(format: "dfl-train: held-out quality at iteration %d (%d faces, %.1f s): ssim %.4f, psnr %.2f dB",
+                              record.iteration, faces, seconds, record.ssim, record.psnr))
         case .convolutions(let rows):
             finish()
             printError("dfl-train: convolutions of one step (kernel, stride, input, channels, algorithm forward/input gradient/weight gradient):")

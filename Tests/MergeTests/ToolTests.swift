@@ -127,6 +127,29 @@ final class MergeToolTests: XCTestCase {
         XCTAssertEqual(named.status, 0, named.stderr)
     }
 
+    /// A backup (DIR/backups/<date>) is a model: merging from it writes the same bytes as merging from the
+    /// model directory at the same save, and reads it only.
+    func testMergesFromABackupAsFromTheModel() throws {
+        let dir = try temporaryDirectory(self) + "/model"
+        let r0 = try runTool("dfl-train", ["--model", dir, "--src", alignedDirectory, "--dst", alignedDirectory, "--config",
+                                           "df-ud-64-16-16-16-16", "--batch-size", "2", "--iterations", "2", "--preview-every", "0",
+                                           "--face-type", "wf", "--backup-every", "1e-12"])
+        XCTAssertEqual(r0.status, 0, r0.stderr)
+        let backups = try directoryListing(dir + "/backups")
+        XCTAssertEqual(backups.count, 1, r0.stderr)
+        let backup = dir + "/backups/" + backups[0]
+        let frames = try frameDirectory(), fromModel = try temporaryDirectory(self), fromBackup = try temporaryDirectory(self)
+        let before = try directoryListing(backup).map { try readBytes(backup + "/" + $0) }
+        let a = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", dir, "--out", fromModel, "-q", frames])
+        let b = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", backup, "--out", fromBackup, "-q", frames])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(b.status, 0, b.stderr)
+        for name in ["hill_0000.jpg", "hill_0070.jpg", "hill_0140.jpg"] {
+            XCTAssertEqual(try readBytes(fromModel + "/" + name), try readBytes(fromBackup + "/" + name), name)
+        }
+        XCTAssertEqual(try directoryListing(backup).map { try readBytes(backup + "/" + $0) }, before)
+    }
+
     /// A model whose model.json says another resolution than its weights have is refused.
     func testModelOfAnotherResolutionIsRefused() throws {
         let broken = try temporaryDirectory(self) + "/model"

@@ -174,7 +174,7 @@ final class TrainerToolTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try ModelDirectory(work + "/gray").loadState().options.channels, 1)
         let preview = try decodePNG([UInt8](Data(contentsOf: URL(fileURLWithPath: work + "/gray/preview/latest.png"))))
-        XCTAssertEqual([preview.width, preview.height, preview.channels], [5 * 64, 2 * 64, 1])
+        XCTAssertEqual([preview.width, preview.height, preview.channels], [5 * 64, Preview.headerHeight + 2 * 64, 1])
         r = try runTrainer(trainArgs(work + "/full") + tiny + ["--face-type", "f", "--iterations", "2"], in: work)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try ModelDirectory(work + "/full").loadState().options.faceType, "f")
