@@ -6,9 +6,6 @@ import Foundation
 
 /// One row of loss.csv.
 public struct LossRecord: Sendable, Equatable {
-    public init(iteration: Int, src: Double, dst: Double, seconds: Double) {
-        self.iteration = iteration; self.src = src; self.dst = dst; self.seconds = seconds
-    }
     public var iteration: Int
     public var src: Double
     public var dst: Double
