@@ -94,8 +94,11 @@ public struct FrameMerger: Sendable {
         }
         if settings.mode == .rawPredict {
             let r = predictor.resolution
-            let (image, mask) = lastPrediction ?? (FloatImage(width: r, height: r, channels: work.channels),
+            var (image, mask) = lastPrediction ?? (FloatImage(width: r, height: r, channels: work.channels),
                                                    FloatImage(width: r, height: r, channels: 1))
+            if colorMode == .luma, let face = faces.last, lastPrediction != nil {
+                image = try colorPrediction(image, face: face, frame: rgb)
+            }
             return MergedFrame(image: image.converted(toChannels: 3).toUInt8(), mask: mask.toUInt8())
         }
         let output: FloatImage
@@ -111,6 +114,19 @@ public struct FrameMerger: Sendable {
         default: output = work
         }
         return MergedFrame(image: output.toUInt8(), mask: total.toUInt8())
+    }
+
+    /// Luma mode's raw-predict: the gray prediction with the dst face's chroma as the merge would give it
+    /// (the whole crop counts as inside the mask).
+    func colorPrediction(_ prediction: FloatImage, face: FrameFace, frame rgb: FloatImage) throws -> FloatImage {
+        let r = predictor.resolution
+        let faceMat = try transformMatrix(landmarks: face.landmarks, size: r, faceType: predictor.faceType)
+        let crop = warpAffine(rgb, matrix: faceMat.rowMajor, width: r, height: r, interpolation: .cubic).clipped()
+        var change = crop.toGray()
+        for i in change.data.indices { change.data[i] = abs(prediction.data[i] - change.data[i]) }
+        let ones = FloatImage(width: r, height: r, channels: 1, fill: 1)
+        return replaceLuma(of: crop, with: prediction, mask: ones, change: change, chroma: settings.chroma,
+                           faceSize: Double(r))
     }
 
     /// The mean side, in frame pixels, of the faces' crops (the scale of the luma mode's chroma statistics).

@@ -168,3 +168,41 @@ final class ChromaTests: XCTestCase {
         XCTAssertLessThan(worst, 0.01)
     }
 }
+
+extension ChromaTests {
+    /// raw-predict in luma mode shows the gray prediction in colour: its luma is the prediction's, its chroma
+    /// the chroma mode's (keep: exactly the dst crop's).
+    func testRawPredictInLumaModeIsColouredByTheChromaMode() throws {
+        let stem = "hill_0070", r = 128
+        let frame = try Fixtures.frame(stem)
+        let face = try Fixtures.frameFace(stem)
+        let prediction = try srcFaceLuma("ocasio_0040", resolution: r)
+        let crop = warpAffine(frame.toFloat(), matrix: try cropMatrix(face, size: r).rowMajor, width: r, height: r,
+                              interpolation: .cubic).clipped().toUInt8()
+        for mode in ChromaMode.allCases {
+            var settings = MergeSettings()
+            settings.mode = .rawPredict
+            settings.chroma = mode
+            let predictor = FunctionPredictor(resolution: r, channels: 1) { _ in prediction }
+            let out = try FrameMerger(predictor: predictor, settings: settings).merge(frame: frame, faces: [face]).image
+            XCTAssertEqual(out.width, r)
+            var lumaKept = 0, chromaSpread = 0.0
+            for i in 0..<(r * r) {
+                let o = (0..<3).map { Double(out.pixels[3 * i + $0]) }
+                let y = 0.299 * o[0] + 0.587 * o[1] + 0.114 * o[2]
+                if abs(y - Double(prediction.data[i]) * 255) <= 1.5 { lumaKept += 1 }
+                let c = chroma(o[0], o[1], o[2])
+                chromaSpread += abs(c.0) + abs(c.1)
+                if mode == .keep {
+                    let f = (0..<3).map { Double(crop.pixels[3 * i + $0]) }
+                    let cf = chroma(f[0], f[1], f[2])
+                    // Pixels whose luma had to give way at a channel limit keep the chroma too.
+                    XCTAssertEqual(c.0, cf.0, accuracy: 1.2, "Cb \(i)"); XCTAssertEqual(c.1, cf.1, accuracy: 1.2, "Cr \(i)")
+                }
+            }
+            // The luma gives way where a channel would leave 0...255 (saturated colours of the background).
+            XCTAssertGreaterThan(lumaKept, r * r * 3 / 4, "\(mode): luma differs from the prediction")
+            XCTAssertGreaterThan(chromaSpread / Double(r * r), 3, "\(mode): the output is not in colour")
+        }
+    }
+}
