@@ -85,23 +85,59 @@ public struct FrameMerger: Sendable {
         default: work = rgb
         }
         var total = FloatImage(width: frame.width, height: frame.height, channels: 1)
+        // Luma mode's chroma strategies act where the prediction differs from the dst face (crop space).
+        var change: FloatImage? = colorMode == .luma && settings.chroma != .keep
+            ? FloatImage(width: frame.width, height: frame.height, channels: 1) : nil
         var lastPrediction: (FloatImage, FloatImage)?
         for (i, face) in faces.enumerated() {
-            lastPrediction = try mergeFace(face, index: i, into: &work, mask: &total)
+            lastPrediction = try mergeFace(face, index: i, into: &work, mask: &total, change: &change)
         }
         if settings.mode == .rawPredict {
             let r = predictor.resolution
-            let (image, mask) = lastPrediction ?? (FloatImage(width: r, height: r, channels: work.channels),
+            var (image, mask) = lastPrediction ?? (FloatImage(width: r, height: r, channels: work.channels),
                                                    FloatImage(width: r, height: r, channels: 1))
+            if colorMode == .luma, let face = faces.last, lastPrediction != nil {
+                image = try colorPrediction(image, face: face, frame: rgb)
+            }
             return MergedFrame(image: image.converted(toChannels: 3).toUInt8(), mask: mask.toUInt8())
         }
         let output: FloatImage
         switch colorMode {
-        case .luma: output = faces.isEmpty ? rgb : replaceLuma(of: rgb, with: work)
+        case .luma:
+            if let change, !faces.isEmpty {
+                output = replaceLuma(of: rgb, with: work, mask: total, change: change, chroma: settings.chroma,
+                                     faceSize: try meanCropSide(faces))
+            } else {
+                output = faces.isEmpty ? rgb : replaceLuma(of: rgb, with: work)
+            }
         case .gray: output = work.grayToRGB()
         default: output = work
         }
         return MergedFrame(image: output.toUInt8(), mask: total.toUInt8())
+    }
+
+    /// Luma mode's raw-predict: the gray prediction with the dst face's chroma as the merge would give it
+    /// (the whole crop counts as inside the mask).
+    func colorPrediction(_ prediction: FloatImage, face: FrameFace, frame rgb: FloatImage) throws -> FloatImage {
+        let r = predictor.resolution
+        let faceMat = try transformMatrix(landmarks: face.landmarks, size: r, faceType: predictor.faceType)
+        let crop = warpAffine(rgb, matrix: faceMat.rowMajor, width: r, height: r, interpolation: .cubic).clipped()
+        var change = crop.toGray()
+        for i in change.data.indices { change.data[i] = abs(prediction.data[i] - change.data[i]) }
+        let ones = FloatImage(width: r, height: r, channels: 1, fill: 1)
+        return replaceLuma(of: crop, with: prediction, mask: ones, change: change, chroma: settings.chroma,
+                           faceSize: Double(r))
+    }
+
+    /// The mean side, in frame pixels, of the faces' crops (the scale of the luma mode's chroma statistics).
+    func meanCropSide(_ faces: [FrameFace]) throws -> Double {
+        let r = predictor.resolution
+        var sum = 0.0
+        for face in faces {
+            let m = try transformMatrix(landmarks: face.landmarks, size: r, faceType: predictor.faceType)
+            sum += Double(r) / abs(m.determinant).squareRoot()
+        }
+        return sum / Double(max(faces.count, 1))
     }
 
     private func dropAlpha(_ image: FloatImage) -> FloatImage {
@@ -112,10 +148,11 @@ public struct FrameMerger: Sendable {
         return out
     }
 
-    /// One face (MergeMaskedFace) merged into `work`, its frame mask added to `total`. Returns the
-    /// prediction and work mask (what raw-predict shows).
+    /// One face (MergeMaskedFace) merged into `work`, its frame mask added to `total`, and when `change` is
+    /// given, |pasted prediction − dst face| warped into it (maximum over faces). Returns the prediction and
+    /// work mask (what raw-predict shows).
     func mergeFace(_ face: FrameFace, index: Int, into work: inout FloatImage,
-                   mask total: inout FloatImage) throws -> (FloatImage, FloatImage) {
+                   mask total: inout FloatImage, change: inout FloatImage?) throws -> (FloatImage, FloatImage) {
         let r = predictor.resolution, ft = predictor.faceType, s = settings
         let cn = work.channels
         let scale = 1 + 0.01 * Double(s.outputFaceScale)
@@ -155,6 +192,7 @@ public struct FrameMerger: Sendable {
 
         let before = work.region(rect)
         var blended = before
+        var pastedPrediction: FloatImage?
         switch s.mode {
         case .original, .rawPredict:
             break
@@ -164,6 +202,7 @@ public struct FrameMerger: Sendable {
             let pasted = warpToFrame(predicted, toFace: outputMat, rect: rect, interpolation: interpolation,
                                      border: .replicate)
             blended = blend(before, pasted, box).clipped()
+            pastedPrediction = predicted
         case .overlay, .histMatch, .seamless, .seamlessHistMatch:
             guard maskIsLargeEnough(frameMask) else { break }
             if !s.mode.isSeamless, let ct = s.colorTransfer {
@@ -173,6 +212,7 @@ public struct FrameMerger: Sendable {
             if s.mode == .histMatch {
                 predicted = histMatch(predicted, toward: dstFace, area: s.maskedHistMatch ? area : nil)
             }
+            pastedPrediction = predicted
             var faceInFrame = warpToFrame(predicted, toFace: outputMat, rect: rect, interpolation: interpolation,
                                           border: .replicate).clipped()
             if s.mode.isSeamless, let binary = seamlessMask(frameMask) {
@@ -201,6 +241,17 @@ public struct FrameMerger: Sendable {
             }
         }
         work.setRegion(rect, blended)
+        if change != nil, let pasted = pastedPrediction {
+            var difference = pasted
+            for i in difference.data.indices { difference.data[i] = abs(pasted.data[i] - dstFace.data[i]) }
+            let inFrame = warpToFrame(difference, toFace: outputMat, rect: rect, interpolation: .bilinear)
+            for y in 0..<rect.height {
+                for x in 0..<rect.width {
+                    let i = (rect.y + y) * work.width + rect.x + x
+                    change!.data[i] = max(change!.data[i], inFrame.data[y * rect.width + x])
+                }
+            }
+        }
         // The frame mask: clipped sum over faces.
         for y in 0..<rect.height {
             for x in 0..<rect.width {

@@ -7,7 +7,8 @@
 //   frame: re-align from source_landmarks (transformMatrix), predict, work mask (`MaskMode`), erode/blur in
 //   4r-mask pixels (`shapeMask`), inverse warp into the face's frame rectangle only, then the `MergeMode`
 //   (overlay, hist-match, seamless via `poissonBlend`, …), colour transfer (ColorTransfer), output
-//   sharpening (`blurSharpen`). `ColorMode` decides how gray models meet colour frames (`replaceLuma`).
+//   sharpening (`blurSharpen`). `ColorMode` decides how gray models meet colour frames (`replaceLuma`;
+//   `ChromaMode` sets luma mode's chroma where the prediction differs from the dst face).
 // - Deliberate differences from DFL: 8-bit output is rounded, not truncated; rct uses the whole crops (DFL
 //   zeroes Lab outside the mask first); the `dst` hull is drawn in crop space, not warped from the frame;
 //   super resolution, denoise, bicubic and colour degrade are not implemented.

@@ -53,6 +53,18 @@ public enum ColorMode: String, Sendable, CaseIterable {
     case luma
 }
 
+/// The chroma of a `luma`-mode merge inside the mask.
+public enum ChromaMode: String, Sendable, CaseIterable {
+    /// The frame's chroma exactly (the dst face's lips, teeth and eye colours stay where they were).
+    case keep
+    /// Where the luma changed, the dst face's chroma low-passed at a tenth of the face size: its skin tone and
+    /// lighting without its fine structure.
+    case smooth
+    /// Where the luma changed, chroma predicted from the new luma by a local linear fit of the dst face's
+    /// chroma on its luma (per face region), so darker lips stay redder wherever the new lips are.
+    case fit
+}
+
 /// Output sharpening kernel (DFL's sharpen_mode).
 public enum SharpenMode: String, Sendable, CaseIterable {
     case box
@@ -85,6 +97,8 @@ public struct MergeSettings: Sendable, Equatable {
     /// DFL's scheme), −100...100.
     public var sharpenAmount: Int = 0
     public var colorMode: ColorMode = .auto
+    /// The chroma inside the mask in `luma` colour mode.
+    public var chroma: ChromaMode = .fit
     /// Seed of the random colour transfers (idt, sot).
     public var seed: UInt64 = 0
 
@@ -120,6 +134,7 @@ public struct MergeSettings: Sendable, Equatable {
             "sharpen-mode=\(sharpenMode.rawValue)",
             "sharpen-amount=\(sharpenAmount)",
             "color-mode=\(colorMode.rawValue)",
+            "chroma=\(chroma.rawValue)",
             "seed=\(seed)",
         ]
     }

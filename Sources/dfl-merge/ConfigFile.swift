@@ -12,7 +12,7 @@ struct ConfigError: Error, CustomStringConvertible {
 /// The keys a config file may set.
 let configKeys: Set<String> = ["mode", "mask-mode", "erode", "blur", "motion-blur", "output-face-scale", "color-transfer",
                                "masked-hist-match", "hist-match-threshold", "sharpen-mode", "sharpen-amount",
-                               "color-mode", "seed", "jpeg-quality"]
+                               "color-mode", "chroma", "seed", "jpeg-quality"]
 
 /// Parses `text` into key → value; throws for an unknown key, a line without `=`, or a repeated key.
 func parseConfig(_ text: String, path: String) throws -> [String: String] {

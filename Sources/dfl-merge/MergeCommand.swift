@@ -81,6 +81,9 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "auto, color, gray (grayscale frames, as SAEHDBW) or luma (replace only the luma; default for 1-channel models).")
     var colorMode: String?
 
+    @Option(help: "Chroma inside the mask in luma colour mode: fit (chroma follows the new luma, fitted per face region on the frame's face), smooth (the frame's face chroma low-passed) or keep (the frame's chroma exactly, fringes where the faces differ); default fit.")
+    var chroma: String?
+
     @Option(help: "Seed of the random colour transfers idt and sot (default 0).")
     var seed: UInt64?
 
@@ -131,6 +134,7 @@ struct MergeCommand: ParsableCommand {
         if let v = string(sharpenMode, "sharpen-mode") { s.sharpenMode = try SettingValue.choice(v, "sharpen-mode", SharpenMode.self) }
         if let v = try int(sharpenAmount, "sharpen-amount") { s.sharpenAmount = v }
         if let v = string(colorMode, "color-mode") { s.colorMode = try SettingValue.choice(v, "color-mode", ColorMode.self) }
+        if let v = string(chroma, "chroma") { s.chroma = try SettingValue.choice(v, "chroma", ChromaMode.self) }
         if let v = seed { s.seed = v } else if let v = file["seed"] {
             guard let n = UInt64(v) else { throw ConfigError(description: "seed: '\(v)' is not a non-negative integer") }
             s.seed = n

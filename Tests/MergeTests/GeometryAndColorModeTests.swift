@@ -67,7 +67,7 @@ final class GeometryAndColorModeTests: XCTestCase {
         XCTAssertGreaterThan(bad, good * 2)
     }
 
-    /// Luma mode: a gray model changes the luma inside the mask; the chroma stays the frame's (exactly in
+    /// Luma mode with `--chroma keep`: a gray model changes the luma inside the mask; the chroma stays the frame's (exactly in
     /// float; within the 8-bit rounding of the three channels in the written frame) and outside the mask the
     /// frame's bytes are unchanged.
     func testLumaModeKeepsChroma() throws {
@@ -81,6 +81,7 @@ final class GeometryAndColorModeTests: XCTestCase {
         var settings = MergeSettings()
         settings.maskMode = .dst
         settings.blur = 40
+        settings.chroma = .keep   // the other chroma modes: ChromaTests
         let merger = try FrameMerger(predictor: predictor, settings: settings)
         XCTAssertEqual(merger.effectiveColorMode(frameChannels: 3), .luma)
         let out = try merger.merge(frame: frame, faces: [face])
