@@ -113,8 +113,13 @@ int cdlib_cnn_detect(cdlib_cnn *cnn, const uint8_t *rgb, int width, int height, 
         return CDLIB_BAD_ARGUMENT;
     }
     try {
-        // The network's input type is a matrix of rgb_pixel: one copy of the caller's rows.
-        dlib::matrix<dlib::rgb_pixel> image(height, width);
+        // The network's input type is a matrix of rgb_pixel: one copy of the caller's rows. Tiny images
+        // break the network's input pyramid (dlib throws for 2×2 and 8×8 frames), so anything under 64 px
+        // is padded with black to 64 on the right and bottom: a black border holds no face, and no face the
+        // CNN can find (about 40 px at least) is smaller than the padding.
+        const long min_side = 64;
+        dlib::matrix<dlib::rgb_pixel> image(std::max<long>(height, min_side), std::max<long>(width, min_side));
+        if (height < min_side || width < min_side) dlib::set_all_elements(image, dlib::rgb_pixel(0, 0, 0));
         for (int y = 0; y < height; ++y) {
             const uint8_t *row = rgb + static_cast<size_t>(y) * stride;
             for (int x = 0; x < width; ++x)

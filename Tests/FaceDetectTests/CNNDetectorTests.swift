@@ -103,6 +103,11 @@ final class CNNDetectorTests: XCTestCase {
         XCTAssertEqual(try d.detectFaces(in: Image(width: 0, height: 0, channels: 3)).count, 0)
         XCTAssertEqual(try d.detectFaces(in: Image(width: 1, height: 1, channels: 1)).count, 0)
         XCTAssertEqual(try d.detectFaces(in: Image(width: 320, height: 240, channels: 3, fill: 128)).count, 0)
+        // Tiny frames, which dlib's network refuses unpadded (2×2 and 8×8 threw before the shim padded them).
+        let cnn = try detector(.cnn, FaceDetectionOptions(rotationSearch: false))
+        for (w, h) in [(2, 2), (8, 8), (3, 200), (200, 5), (63, 63)] {
+            XCTAssertEqual(try cnn.detectFaces(in: Image(width: w, height: h, channels: 3, fill: 60)).count, 0, "\(w)×\(h)")
+        }
         let image = try ExamplePhotos.load("astronaut_collins.png")   // face box about 90 px
         XCTAssertEqual(try detector(.cnn, FaceDetectionOptions(minFaceSize: 60)).detectFaces(in: image).count, 1)
         XCTAssertEqual(try detector(.cnn, FaceDetectionOptions(minFaceSize: 150)).detectFaces(in: image).count, 0)
