@@ -19,7 +19,7 @@ struct ExtractCommand: ParsableCommand {
               ffmpeg -i clip.mp4 frames/%05d.png && dfl-extract --out aligned frames/
               ls frames/*.png | dfl-extract --size 384 --out src/aligned | dfl-gray --out src/gray
               dfl-extract --gray --out bw/aligned --debug bw/debug frames/
-              dfl-extract --detector hog --out aligned frames/     # frontal faces only, several times faster
+              dfl-extract --detector hog --out aligned frames/   # frontal faces, faster
               dfl-extract --bench examples/data
             """,
         version: toolchainVersion)
@@ -41,7 +41,7 @@ struct ExtractCommand: ParsableCommand {
     @Flag(help: "Write 1-channel (luma) faces, the input of SAEHDBW models.")
     var gray = false
 
-    @Option(help: ArgumentHelp("Also write each frame with the boxes, landmarks and face squares drawn, as DIR/<frame-stem>.jpg.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Also write each frame with the boxes (blue: HOG, yellow: CNN), landmarks and face squares drawn, as DIR/<frame-stem>.jpg.", valueName: "DIR"))
     var debug: String?
 
     @Option(help: ArgumentHelp("Face detector: hog (frontal faces, fast), cnn (dlib's CNN: also 3/4 views and profiles, several times slower) or auto (both: every HOG face plus the CNN faces HOG missed).", valueName: "hog|cnn|auto"))
