@@ -61,9 +61,12 @@ man:
 	@ls man/man1/*.1
 
 install: build
-	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1"
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1" "$(DESTDIR)$(PREFIX)/share/dfl-swift"
 	for t in $(TOOLS); do install -m 755 "$(BIN)/$$t" "$(DESTDIR)$(PREFIX)/bin/$$t"; done
 	install -m 644 man/man1/*.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
+	# dfl-extract's CNN face detector (CC0), looked up in ../share/dfl-swift next to the binary.
+	install -m 644 models/mmod_human_face_detector.dat models/LICENSE-mmod_human_face_detector.txt \
+	  "$(DESTDIR)$(PREFIX)/share/dfl-swift/"
 
 clean:
 	rm -rf .build .build-portable examples/work

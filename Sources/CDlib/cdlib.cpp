@@ -1,6 +1,7 @@
 // The dlib shim: wraps dlib's HOG face detector and shape predictor behind the plain C API of cdlib.h.
 // No C++ exception leaves this file; each entry point converts them into a status and a message.
 #include "cdlib.h"
+#include "shim_util.h"
 
 #include <dlib/image_processing.h>
 #include <dlib/image_processing/frontal_face_detector.h>
@@ -86,18 +87,8 @@ struct cdlib_predictor {
     }
 };
 
-namespace {
-
-void set_error(char *error, size_t capacity, const char *message) {
-    if (error == nullptr || capacity == 0) return;
-    std::snprintf(error, capacity, "%s", message);
-}
-
-bool valid_image(const uint8_t *gray, int width, int height, int stride) {
-    return gray != nullptr && width > 0 && height > 0 && stride >= width;
-}
-
-}  // namespace
+using cdlib_shim::set_error;
+using cdlib_shim::valid_image;
 
 extern "C" {
 

@@ -6,6 +6,10 @@ public enum FaceDetectError: Error, CustomStringConvertible, Equatable {
     case modelMissing(path: String, reason: String)
     /// The file exists but is not a 68-point dlib shape predictor.
     case modelInvalid(path: String, reason: String)
+    /// The CNN face detector's model file does not exist or cannot be opened.
+    case detectorModelMissing(path: String, reason: String)
+    /// The file exists but is not dlib's MMOD face detector network.
+    case detectorModelInvalid(path: String, reason: String)
     /// dlib failed while creating the detector or detecting.
     case detectorFailed(String)
     /// dlib failed while fitting landmarks.
@@ -22,6 +26,13 @@ public enum FaceDetectError: Error, CustomStringConvertible, Equatable {
         case .modelInvalid(let path, let reason):
             return "\(path) is not a 68-point dlib landmark model (\(reason)); the one Debian's libdlib-data ships is "
                 + LandmarkModel.debianPath
+        case .detectorModelMissing(let path, let reason):
+            return "cannot open the CNN face detector model \(path) (\(reason)): the source tree ships it as models/"
+                + "\(CNNFaceModel.fileName) and `make install` puts it in PREFIX/share/dfl-swift/; give its path with "
+                + "--detector-model or the \(CNNFaceModel.environmentVariable) environment variable (it is also in the "
+                + "PyPI package face-recognition-models 0.3.0), or use --detector hog"
+        case .detectorModelInvalid(let path, let reason):
+            return "\(path) is not dlib's CNN face detector \(CNNFaceModel.fileName) (\(reason))"
         case .detectorFailed(let reason): return "face detection failed: \(reason)"
         case .landmarksFailed(let reason): return "landmark fitting failed: \(reason)"
         case .badImage(let reason): return "cannot search this image for faces: \(reason)"

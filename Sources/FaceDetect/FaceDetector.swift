@@ -1,5 +1,5 @@
 // Finding faces in a frame the way DFL's extractor does, with dlib in place of S3FD + FAN: detect on a
-// grayscale (and, for large frames, downscaled) copy, try the frame turned by 90°, 270° and 180° when
+// grayscale (HOG) or RGB (CNN) copy, downscaled for large frames, try the frame turned by 90°, 270° and 180° when
 // nothing is found upright, fit 68 landmarks on the full-resolution frame, and order faces largest first.
 import FaceAlign
 import Imaging
@@ -40,10 +40,23 @@ public enum FrameRotation: Int, Sendable, CaseIterable {
     }
 }
 
+/// Which face detector finds the boxes.
+public enum DetectorKind: String, Sendable, CaseIterable {
+    /// dlib's HOG detector: fast, frontal faces only.
+    case hog
+    /// dlib's CNN (MMOD) detector: also 3/4 views and profiles, several times slower.
+    case cnn
+    /// Both: every HOG face, plus the CNN faces that no HOG face overlaps. Where HOG finds a face, its box
+    /// (and so the alignment) is the same as with `hog`.
+    case auto
+}
+
 /// Settings for `FaceDetector`.
 public struct FaceDetectionOptions: Sendable, Equatable {
-    /// HOG upsamplings of the detection copy (0…4). Each halves the smallest face found (about 80 px of
-    /// the detection copy at 0) and costs about 4× the time.
+    /// The detector (the CNN ones need a `CNNFaceModel`).
+    public var detector: DetectorKind = .hog
+    /// HOG upsamplings of the detection copy (0…4); the CNN uses one fewer, at most 2. Each halves the
+    /// smallest face found (about 80 px of the detection copy at 0 for HOG) and costs about 4× the time.
     public var upsample: Int = 1
     /// Frames whose longer side exceeds this are box-downscaled by an integer factor until it fits before
     /// detection (landmarks are still fitted on the full frame); 0 detects at full resolution.
@@ -57,8 +70,9 @@ public struct FaceDetectionOptions: Sendable, Equatable {
     /// dlib's adjust_threshold: lower finds more faces and more false ones.
     public var threshold: Double = 0
 
-    public init(upsample: Int = 1, detectionMaxSide: Int = 640, maxFaces: Int = 0, minFaceSize: Int = 40,
-                rotationSearch: Bool = true, threshold: Double = 0) {
+    public init(detector: DetectorKind = .hog, upsample: Int = 1, detectionMaxSide: Int = 640, maxFaces: Int = 0,
+                minFaceSize: Int = 40, rotationSearch: Bool = true, threshold: Double = 0) {
+        self.detector = detector
         self.upsample = upsample
         self.detectionMaxSide = detectionMaxSide
         self.maxFaces = maxFaces
@@ -78,23 +92,39 @@ public struct DetectedFace: Sendable, Equatable {
     public var score: Double
     /// The turn of the frame in which the face was found.
     public var rotation: FrameRotation
+    /// The detector that found it (`hog` or `cnn`).
+    public var detector: DetectorKind = .hog
 }
 
-/// Detects faces and fits their landmarks. Owns one HOG detector, so use one `FaceDetector` per thread;
-/// the landmark model is shared.
+/// Detects faces and fits their landmarks. Owns one HOG detector and one copy of the CNN, so use one
+/// `FaceDetector` per thread; the landmark model and the CNN's model are shared.
 public final class FaceDetector {
     public let options: FaceDetectionOptions
     public let model: LandmarkModel
     private let hog: HOGDetector
+    private let cnn: CNNDetector?
 
-    public init(model: LandmarkModel, options: FaceDetectionOptions = FaceDetectionOptions()) throws {
+    /// `cnnModel` is needed when `options.detector` is `cnn` or `auto`.
+    public init(model: LandmarkModel, cnnModel: CNNFaceModel? = nil,
+                options: FaceDetectionOptions = FaceDetectionOptions()) throws {
         guard (0...4).contains(options.upsample) else {
             throw FaceDetectError.detectorFailed("upsample count \(options.upsample) is outside 0...4")
         }
         self.model = model
         self.options = options
         hog = try HOGDetector()
+        if options.detector == .hog {
+            cnn = nil
+        } else {
+            guard let cnnModel else { throw FaceDetectError.detectorFailed("the CNN detector needs its model") }
+            cnn = try cnnModel.makeDetector()
+        }
     }
+
+    /// The CNN's upsample count: one fewer than HOG's, at most 2. The CNN without upsampling finds the
+    /// 50-px faces HOG needs one upsampling for (measured on the poetry-jam frames: 26 faces at 0, 27 at 1,
+    /// for three times the time).
+    var cnnUpsample: Int { min(max(options.upsample - 1, 0), 2) }
 
     /// The integer downscale factor for detection on a frame of this size.
     public func detectionFactor(width: Int, height: Int) -> Int {
@@ -107,34 +137,56 @@ public final class FaceDetector {
     /// A zero-size image has no faces.
     public func detectFaces(in image: Image) throws -> [DetectedFace] {
         guard !image.isEmpty else { return [] }
-        let full = GrayPlane(luma: image)
+        let full = PixelPlane(luma: image)
         let factor = detectionFactor(width: image.width, height: image.height)
         let rotations = options.rotationSearch ? FrameRotation.searchOrder : [.none]
+        // The RGB copy only when the CNN runs.
+        let fullRGB = options.detector == .hog ? nil : PixelPlane(rgb: image)
         for rotation in rotations {
             // Turn first, then downscale, so the block grid starts at the rotated image's corner.
             let plane = full.rotated(rotation)
-            let small = plane.boxDownscaled(by: factor)
-            let found = try hog.detect(small, upsample: options.upsample, threshold: options.threshold)
-            // Boxes of the detection copy, scaled to the (rotated) full frame: block i spans pixels
-            // factor·i … factor·i + factor − 1.
-            var boxes = found.map { d -> (FaceBox, Double) in
-                let b = d.box
-                return (FaceBox(left: b.left * factor, top: b.top * factor,
-                                right: b.right * factor + factor - 1, bottom: b.bottom * factor + factor - 1), d.score)
+            var boxes: [(FaceBox, Double, DetectorKind)] = []
+            if options.detector != .cnn {
+                let found = try hog.detect(plane.boxDownscaled(by: factor), upsample: options.upsample,
+                                           threshold: options.threshold)
+                boxes += found.map { (scaledUp($0.box, factor), $0.score, .hog) }
+            }
+            if let cnn, let rgb = fullRGB {
+                let found = try cnn.detect(rgb.rotated(rotation).boxDownscaled(by: factor), upsample: cnnUpsample,
+                                           threshold: options.threshold)
+                for d in found {
+                    let box = CNNFaceModel.landmarkBox(fromCNN: scaledUp(d.box, factor))
+                    // In auto mode a face HOG found keeps HOG's box.
+                    if boxes.contains(where: { $0.2 == .hog && overlaps($0.0, box) }) { continue }
+                    boxes.append((box, d.score, .cnn))
+                }
             }
             boxes.removeAll { min($0.0.width, $0.0.height) < options.minFaceSize }
             guard !boxes.isEmpty else { continue }
             // Largest first; the detector's score breaks ties so the order is deterministic.
             boxes.sort { ($0.0.area, $0.1) > ($1.0.area, $1.1) }
             if options.maxFaces > 0 { boxes = Array(boxes.prefix(options.maxFaces)) }
-            return try boxes.map { box, score in
+            return try boxes.map { box, score, kind in
                 let points = try model.landmarks(in: plane, box: box)
                 return DetectedFace(
                     box: rotation.boxToFrame(box, width: image.width, height: image.height),
                     landmarks: points.map { rotation.pointToFrame($0, width: image.width, height: image.height) },
-                    score: score, rotation: rotation)
+                    score: score, rotation: rotation, detector: kind)
             }
         }
         return []
     }
+
+    /// A box of the detection copy scaled to the (rotated) full frame: block i spans pixels
+    /// factor·i … factor·i + factor − 1.
+    func scaledUp(_ b: FaceBox, _ factor: Int) -> FaceBox {
+        FaceBox(left: b.left * factor, top: b.top * factor,
+                right: b.right * factor + factor - 1, bottom: b.bottom * factor + factor - 1)
+    }
+}
+
+/// Whether two boxes show the same face: either box's centre lies inside the other.
+func overlaps(_ a: FaceBox, _ b: FaceBox) -> Bool {
+    func inside(_ x: Int, _ y: Int, _ r: FaceBox) -> Bool { (r.left...r.right).contains(x) && (r.top...r.bottom).contains(y) }
+    return inside((a.left + a.right) / 2, (a.top + a.bottom) / 2, b) || inside((b.left + b.right) / 2, (b.top + b.bottom) / 2, a)
 }

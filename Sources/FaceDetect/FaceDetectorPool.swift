@@ -3,18 +3,21 @@
 import Foundation
 import Imaging
 
-/// A thread-safe pool of `FaceDetector`s sharing one landmark model and one set of options.
+/// A thread-safe pool of `FaceDetector`s sharing one landmark model, one CNN model and one set of options.
 public final class FaceDetectorPool: @unchecked Sendable {
     public let model: LandmarkModel
+    public let cnnModel: CNNFaceModel?
     public let options: FaceDetectionOptions
     private let lock = NSLock()
     private var idle: [FaceDetector] = []
 
     /// Checks the options by creating the first detector.
-    public init(model: LandmarkModel, options: FaceDetectionOptions = FaceDetectionOptions()) throws {
+    public init(model: LandmarkModel, cnnModel: CNNFaceModel? = nil,
+                options: FaceDetectionOptions = FaceDetectionOptions()) throws {
         self.model = model
+        self.cnnModel = cnnModel
         self.options = options
-        idle.append(try FaceDetector(model: model, options: options))
+        idle.append(try FaceDetector(model: model, cnnModel: cnnModel, options: options))
     }
 
     /// Runs `body` with a detector no other thread is using, then returns it to the pool.
@@ -22,7 +25,7 @@ public final class FaceDetectorPool: @unchecked Sendable {
         lock.lock()
         let lent = idle.popLast()
         lock.unlock()
-        let detector = try lent ?? FaceDetector(model: model, options: options)
+        let detector = try lent ?? FaceDetector(model: model, cnnModel: cnnModel, options: options)
         defer {
             lock.lock()
             idle.append(detector)

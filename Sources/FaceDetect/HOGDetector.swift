@@ -21,11 +21,15 @@ public struct FaceBox: Sendable, Hashable {
     public var ltrb: [Int] { [left, top, right, bottom] }
 }
 
-/// One HOG detection: the box and dlib's confidence (larger is surer; 0 is the default threshold).
-public struct HOGDetection: Sendable, Hashable {
+/// One detection of either detector: the box and dlib's confidence (larger is surer; 0 is the default
+/// threshold).
+public struct BoxDetection: Sendable, Hashable {
     public var box: FaceBox
     public var score: Double
 }
+
+/// A HOG detection.
+public typealias HOGDetection = BoxDetection
 
 /// dlib's HOG frontal face detector. It is not thread-safe: create one per thread.
 public final class HOGDetector {
@@ -43,7 +47,8 @@ public final class HOGDetector {
 
     /// Finds frontal faces in a grayscale plane after `upsample` 2× upsamplings (each halves the smallest
     /// face found, about 80 px at 0, and quadruples the time). Boxes are in the plane's pixels, best first.
-    func detect(_ plane: GrayPlane, upsample: Int, threshold: Double) throws -> [HOGDetection] {
+    func detect(_ plane: PixelPlane, upsample: Int, threshold: Double) throws -> [HOGDetection] {
+        precondition(plane.channels == 1, "the HOG detector reads luma")
         guard plane.width > 0, plane.height > 0 else { return [] }
         guard plane.width <= Int(Int32.max), plane.height <= Int(Int32.max) else {
             throw FaceDetectError.badImage("\(plane.width)×\(plane.height) is too large")
@@ -70,6 +75,6 @@ public final class HOGDetector {
 
     /// Finds frontal faces in an image (converted to luma first); see `detect(_:upsample:threshold:)`.
     public func detect(in image: Image, upsample: Int = 0, threshold: Double = 0) throws -> [HOGDetection] {
-        try detect(GrayPlane(luma: image), upsample: upsample, threshold: threshold)
+        try detect(PixelPlane(luma: image), upsample: upsample, threshold: threshold)
     }
 }

@@ -46,7 +46,8 @@ public final class LandmarkModel: @unchecked Sendable {
     deinit { cdlib_predictor_destroy(handle) }
 
     /// Fits the 68 landmarks (sub-pixel, in the plane's pixels) for a detector box.
-    func landmarks(in plane: GrayPlane, box: FaceBox) throws -> [Point2D] {
+    func landmarks(in plane: PixelPlane, box: FaceBox) throws -> [Point2D] {
+        precondition(plane.channels == 1, "the landmark model reads luma")
         guard plane.width > 0, plane.height > 0, plane.width <= Int(Int32.max), plane.height <= Int(Int32.max) else {
             throw FaceDetectError.badImage("\(plane.width)×\(plane.height) cannot be searched")
         }
@@ -63,6 +64,6 @@ public final class LandmarkModel: @unchecked Sendable {
 
     /// Fits the 68 landmarks for a detector box on an image (converted to luma first).
     public func landmarks(in image: Image, box: FaceBox) throws -> [Point2D] {
-        try landmarks(in: GrayPlane(luma: image), box: box)
+        try landmarks(in: PixelPlane(luma: image), box: box)
     }
 }

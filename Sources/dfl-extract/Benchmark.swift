@@ -1,14 +1,14 @@
 // `dfl-extract --bench IMAGES…`: extraction speed on this machine. Each input image is fitted (letterboxed)
 // into 640×360 and 1280×720 frames and JPEG-encoded; then every frame goes through the whole per-frame path
 // (decode, detect, landmarks, align, warp, encode, metadata; no disk writes) on all worker threads, for
-// HOG upsample 0 and 1. Prints frames/s per case on standard output.
+// HOG at upsample 0 and 1 and for the CNN and auto at --upsample. Prints frames/s per case on standard output.
 import Dispatch
 import FaceDetect
 import Foundation
 import Imaging
 import ToolSupport
 
-func runBenchmark(paths: [String], model: LandmarkModel, command: ExtractCommand) -> Int32 {
+func runBenchmark(paths: [String], model: LandmarkModel, cnnModel: CNNFaceModel, command: ExtractCommand) -> Int32 {
     var photos: [Image] = []
     for p in paths {
         do { photos.append(rgb(try readImage(path: p))) } catch { printError("\(tool): \(p): \(error)") }
@@ -24,14 +24,17 @@ func runBenchmark(paths: [String], model: LandmarkModel, command: ExtractCommand
         do { frames = try photos.map { try encodeJPEG(letterboxed($0, width: w, height: h), quality: 95) } } catch {
             printError("\(tool): \(error)"); return 1
         }
-        for up in [0, 1] {
+        let cases: [(DetectorKind, Int)] = [(.hog, 0), (.hog, 1), (.cnn, command.upsample), (.auto, command.upsample)]
+        for (kind, up) in cases {
             var options = command.detectionOptions
+            options.detector = kind
             options.upsample = up
-            guard let pool = try? FaceDetectorPool(model: model, options: options) else { return 1 }
+            guard let pool = try? FaceDetectorPool(model: model, cnnModel: cnnModel, options: options) else { return 1 }
             let extractor = FrameExtractor(settings: command.settings(outputDirectory: "", debugDirectory: nil),
                                            detectors: pool)
-            // At least 40 frames, whole passes over the inputs.
-            let total = frames.count * max(1, (40 + frames.count - 1) / frames.count)
+            // Whole passes over the inputs, at least 40 frames for HOG, 8 for the slower CNN.
+            let least = kind == .hog ? 40 : 8
+            let total = frames.count * max(1, (least + frames.count - 1) / frames.count)
             let workers = min(threads, total)
             let lock = NSLock()
             var next = 0, faces = 0
@@ -48,8 +51,8 @@ func runBenchmark(paths: [String], model: LandmarkModel, command: ExtractCommand
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let perFrame = { (t: Double) in t * 1000 / Double(total) }
-            print(String(format: "bench extract %dx%d upsample=%d threads=%d frames=%d faces_per_frame=%.2f "
-                         + "frames_per_s=%.1f decode_ms=%.1f detect_ms=%.1f align_encode_ms=%.1f", w, h, up, workers,
+            print(String(format: "bench extract %dx%d detector=%@ upsample=%d threads=%d frames=%d faces_per_frame=%.2f "
+                         + "frames_per_s=%.2f decode_ms=%.1f detect_ms=%.1f align_encode_ms=%.1f", w, h, kind.rawValue, up, workers,
                          total, Double(faces) / Double(total), Double(total) / seconds, perFrame(cpu.decode),
                          perFrame(cpu.detect), perFrame(cpu.align)))
         }

@@ -1,4 +1,5 @@
-// `--debug DIR`: the frame with, per written face, the detector box (blue), the 68 landmarks (green) and
+// `--debug DIR`: the frame with, per written face, the detector box (blue for HOG, yellow for the CNN, whose
+// box is drawn as adapted for the landmark model), the 68 landmarks (green) and
 // the aligned square's footprint (red) with a small triangle marking its top-left corner, as DFL's
 // extractor draws them (without DFL's darkening of the face hull).
 import FaceAlign
@@ -9,6 +10,7 @@ enum DebugOverlay {
     static let green: [UInt8] = [0, 255, 0]
     static let blue: [UInt8] = [0, 0, 255]
     static let red: [UInt8] = [255, 0, 0]
+    static let yellow: [UInt8] = [255, 255, 0]
 
     /// Landmark polylines (index ranges) and whether each is closed: jaw, brows, nose (with 30 appended to
     /// the nostrils), eyes, mouth.
@@ -25,7 +27,7 @@ enum DebugOverlay {
             let b = face.box
             let corners = [Point2D(Double(b.left), Double(b.top)), Point2D(Double(b.right), Double(b.top)),
                            Point2D(Double(b.right), Double(b.bottom)), Point2D(Double(b.left), Double(b.bottom))]
-            polyline(&image, corners, closed: true, color: blue, thickness: 2)
+            polyline(&image, corners, closed: true, color: face.detector == .cnn ? yellow : blue, thickness: 2)
             for (indices, closed) in polylines {
                 polyline(&image, indices.map { face.landmarks[$0] }, closed: closed, color: green, thickness: 1)
             }

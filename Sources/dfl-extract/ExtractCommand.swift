@@ -9,8 +9,8 @@ struct ExtractCommand: ParsableCommand {
         commandName: "dfl-extract",
         abstract: "Find faces in frames and write DeepFaceLab aligned faces (JPEG with embedded metadata).",
         discussion: """
-            Faces are found with dlib's HOG detector and 68-point landmark model (Debian package libdlib-data), \
-            aligned as DeepFaceLab's extractor aligns them, and written as OUT/<frame-stem>_<i>.jpg, largest \
+            Faces are found with dlib's face detectors (--detector: HOG, the CNN, or both) and its 68-point \
+            landmark model (Debian package libdlib-data), aligned as DeepFaceLab's extractor aligns them, and written as OUT/<frame-stem>_<i>.jpg, largest \
             face first. The written paths are printed on standard output in frame order. A frame that cannot \
             be read is reported as `dfl-extract: path: reason` and the exit status is 1; a frame without a \
             face is not an error (--verbose reports it).
@@ -19,6 +19,7 @@ struct ExtractCommand: ParsableCommand {
               ffmpeg -i clip.mp4 frames/%05d.png && dfl-extract --out aligned frames/
               ls frames/*.png | dfl-extract --size 384 --out src/aligned | dfl-gray --out src/gray
               dfl-extract --gray --out bw/aligned --debug bw/debug frames/
+              dfl-extract --detector hog --out aligned frames/   # frontal faces, faster
               dfl-extract --bench examples/data
             """,
         version: toolchainVersion)
@@ -40,8 +41,14 @@ struct ExtractCommand: ParsableCommand {
     @Flag(help: "Write 1-channel (luma) faces, the input of SAEHDBW models.")
     var gray = false
 
-    @Option(help: ArgumentHelp("Also write each frame with the boxes, landmarks and face squares drawn, as DIR/<frame-stem>.jpg.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Also write each frame with the boxes (blue: HOG, yellow: CNN), landmarks and face squares drawn, as DIR/<frame-stem>.jpg.", valueName: "DIR"))
     var debug: String?
+
+    @Option(help: ArgumentHelp("Face detector: hog (frontal faces, fast), cnn (dlib's CNN: also 3/4 views and profiles, several times slower) or auto (both: every HOG face plus the CNN faces HOG missed).", valueName: "hog|cnn|auto"))
+    var detector: String = "auto"
+
+    @Option(name: .customLong("detector-model"), help: ArgumentHelp("The CNN detector's model (default $DFL_DETECTOR_MODEL, else \(CNNFaceModel.fileName) installed under PREFIX/share/dfl-swift or in the source tree's models/).", valueName: "PATH"))
+    var detectorModel: String?
 
     @Option(name: .customLong("max-faces"), help: "Keep at most N faces per frame, the largest (0 = all).")
     var maxFaces: Int = 0
@@ -49,7 +56,7 @@ struct ExtractCommand: ParsableCommand {
     @Option(name: .customLong("min-face-size"), help: "Ignore detections smaller than this many frame pixels.")
     var minFaceSize: Int = 40
 
-    @Option(help: "HOG upsamplings 0...4: each finds faces half as small and costs about 4x the time.")
+    @Option(help: "HOG upsamplings 0...4 (the CNN uses one fewer, at most 2): each finds faces half as small and costs about 4x the time.")
     var upsample: Int = 1
 
     @Option(name: .customLong("detect-size"), help: "Detect on a copy whose longer side is at most this (0 = full frame); landmarks always use the full frame.")
@@ -70,7 +77,7 @@ struct ExtractCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "No progress and no summary on standard error.")
     var quiet = false
 
-    @Flag(help: "Measure extraction speed (frames/s at 640x360 and 1280x720, HOG upsample 0 and 1) on the input images instead of writing faces.")
+    @Flag(help: "Measure extraction speed (frames/s at 640x360 and 1280x720 per detector: HOG at --upsample 0 and 1, cnn and auto at --upsample) on the input images instead of writing faces.")
     var bench = false
 
     func validate() throws {
@@ -79,6 +86,9 @@ struct ExtractCommand: ParsableCommand {
         }
         if let s = size, !(256...2048).contains(s) { throw ValidationError("--size must be in 256...2048") }
         if let q = quality, !(1...100).contains(q) { throw ValidationError("--quality must be in 1...100") }
+        guard DetectorKind(rawValue: detector) != nil else {
+            throw ValidationError("--detector must be hog, cnn or auto (got '\(detector)')")
+        }
         guard maxFaces >= 0 else { throw ValidationError("--max-faces must be 0 or more") }
         guard minFaceSize >= 0 else { throw ValidationError("--min-face-size must be 0 or more") }
         guard (0...4).contains(upsample) else { throw ValidationError("--upsample must be in 0...4") }
@@ -88,7 +98,7 @@ struct ExtractCommand: ParsableCommand {
     }
 
     var detectionOptions: FaceDetectionOptions {
-        FaceDetectionOptions(upsample: upsample, detectionMaxSide: detectSize, maxFaces: maxFaces,
+        FaceDetectionOptions(detector: DetectorKind(rawValue: detector)!, upsample: upsample, detectionMaxSide: detectSize, maxFaces: maxFaces,
                              minFaceSize: minFaceSize, rotationSearch: !noRotationSearch)
     }
 

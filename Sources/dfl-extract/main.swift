@@ -12,9 +12,14 @@ extension ExtractCommand {
         let diagnostics = Diagnostics(toolName: tool)
         let paths: [String]
         let model: LandmarkModel
+        var cnnModel: CNNFaceModel?
         do {
             paths = try command.input.resolvePaths()
             model = try LandmarkModel(path: command.landmarksModel)
+            // The bench measures every detector, so it needs the CNN too.
+            if command.detectionOptions.detector != .hog || command.bench {
+                cnnModel = try CNNFaceModel(path: command.detectorModel)
+            }
         } catch let error as InputError {
             printError("\(tool): \(error)")
             throw ExitCode(2)
@@ -24,7 +29,7 @@ extension ExtractCommand {
         }
 
         if command.bench {
-            throw ExitCode(runBenchmark(paths: paths, model: model, command: command))
+            throw ExitCode(runBenchmark(paths: paths, model: model, cnnModel: cnnModel!, command: command))
         }
 
         let outDir: OutputDirectory
@@ -33,7 +38,7 @@ extension ExtractCommand {
         do {
             outDir = try OutputDirectory(command.out!)
             if let d = command.debug { debugDir = try OutputDirectory(d) }
-            pool = try FaceDetectorPool(model: model, options: command.detectionOptions)
+            pool = try FaceDetectorPool(model: model, cnnModel: cnnModel, options: command.detectionOptions)
         } catch {
             printError("\(tool): \(error)")
             throw ExitCode(1)

@@ -19,6 +19,9 @@ enum ToolRunner {
     /// The five consecutive video frames of the fixtures.
     static var videoFrames: URL { Bundle.module.url(forResource: "Fixtures/video_frames", withExtension: nil)! }
 
+    /// The poetry-jam frames (2 frames/s) and their expected face counts.
+    static var poetryJam: URL { Bundle.module.url(forResource: "Fixtures/poetry_jam", withExtension: nil)! }
+
     static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> ToolRun {
         let r = try ToolProcess.run("dfl-extract", arguments, stdin: stdin, environment: environment)
         return ToolRun(status: r.status, stdout: r.stdout, stderr: r.stderr)

@@ -143,8 +143,10 @@ final class FaceDetectTests: XCTestCase {
         XCTAssertThrowsError(try hog.detect(in: Image(width: 8, height: 8, channels: 1), upsample: -1))
     }
 
-    // MARK: - helpers
+}
 
+// Shared with CNNDetectorTests.
+extension XCTestCase {
     /// Eye corners, nose tip and mouth corners inside the detector box (grown by 10 %, since dlib's boxes
     /// are tight), in the order a frontal face has them.
     func assertPlausibleLandmarks(_ face: DetectedFace, _ label: String, file: StaticString = #filePath, line: UInt = #line) {

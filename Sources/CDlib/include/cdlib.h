@@ -1,4 +1,5 @@
-// A small C API over dlib's HOG frontal face detector and 68-point shape predictor.
+// A small C API over dlib's HOG frontal face detector, its CNN (MMOD) face detector and 68-point shape
+// predictor.
 // Images are 8-bit grayscale, row-major, top row first, with a row stride in bytes.
 // Every function catches C++ exceptions and reports them through its return value and `error`
 // (a caller-provided buffer of `error_capacity` bytes, always NUL-terminated when capacity > 0).
@@ -18,7 +19,7 @@ enum {
     CDLIB_ERROR = -1,          ///< a dlib or std exception; the message says which
     CDLIB_BAD_ARGUMENT = -2,   ///< null pointer, negative size, stride too small, bad rectangle
     CDLIB_MODEL_OPEN = -3,     ///< the model file cannot be opened
-    CDLIB_MODEL_FORMAT = -4,   ///< the model file is not a 68-point shape predictor
+    CDLIB_MODEL_FORMAT = -4,   ///< the model file is not of the expected kind
 };
 
 /// A detection box in pixel coordinates (dlib's inclusive rectangle) and the detector's confidence.
@@ -53,6 +54,25 @@ void cdlib_predictor_destroy(cdlib_predictor *predictor);
 /// `xy` as 68 (x, y) pairs. Safe to call from several threads at once on one predictor.
 int cdlib_predict(const cdlib_predictor *predictor, const uint8_t *gray, int width, int height, int stride,
                   cdlib_rect box, double *xy, char *error, size_t error_capacity);
+
+/// Opaque CNN face detector: dlib's MMOD network (the one of dlib's dnn_mmod_face_detection_ex.cpp, read from
+/// mmod_human_face_detector.dat). Not thread-safe: clone one per thread.
+typedef struct cdlib_cnn cdlib_cnn;
+
+/// Loads the network from `path`; on failure returns NULL and sets `*status` (CDLIB_MODEL_OPEN,
+/// CDLIB_MODEL_FORMAT or CDLIB_ERROR) and the message. (In cdlib_cnn.cpp, its own translation unit, because
+/// dlib's dnn templates take long to compile.)
+cdlib_cnn *cdlib_cnn_load(const char *path, int *status, char *error, size_t error_capacity);
+/// A copy of a loaded network with its own working buffers, for another thread; NULL on failure.
+cdlib_cnn *cdlib_cnn_clone(const cdlib_cnn *cnn, char *error, size_t error_capacity);
+void cdlib_cnn_destroy(cdlib_cnn *cnn);
+
+/// Runs the CNN on an 8-bit RGB image (3 bytes a pixel, rows `stride` bytes apart) after `upsample` 2×
+/// upsamplings (0…2); boxes in the input image's pixels. `threshold` is dlib's adjust_threshold (0 is the
+/// usual value). Writes at most `capacity` boxes, highest score first, and returns the total number found,
+/// or a negative status.
+int cdlib_cnn_detect(cdlib_cnn *cnn, const uint8_t *rgb, int width, int height, int stride, int upsample,
+                     double threshold, cdlib_rect *boxes, int capacity, char *error, size_t error_capacity);
 
 #ifdef __cplusplus
 }
