@@ -71,11 +71,7 @@ public final class LossLog {
     /// Appends the pending rows to the file and syncs it.
     public func flush() throws {
         guard !pending.isEmpty else { return }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainerError.io("\(path): cannot open") }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(pending.utf8))
-        try handle.synchronize()
+        try appendSynced(pending, to: path)
         pending = ""
     }
 
@@ -86,4 +82,13 @@ public final class LossLog {
     static func format(_ r: LossRecord) -> String {
         String(format: "%d,%.6f,%.6f,%.3f\n", r.iteration, r.src, r.dst, r.seconds)
     }
+}
+
+/// Appends `text` to the existing file at `path` and syncs it (the row logs: loss.csv, quality.csv).
+func appendSynced(_ text: String, to path: String) throws {
+    guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainerError.io("\(path): cannot open") }
+    defer { try? handle.close() }
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(text.utf8))
+    try handle.synchronize()
 }

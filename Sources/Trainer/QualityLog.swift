@@ -51,11 +51,7 @@ public final class QualityLog {
     /// Appends a row and syncs the file (evaluations are rare, so each one is durable at once).
     public func append(_ record: QualityRecord) throws {
         records.append(record)
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainerError.io("\(path): cannot open") }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(Self.format(record).utf8))
-        try handle.synchronize()
+        try appendSynced(Self.format(record), to: path)
     }
 
     static func format(_ r: QualityRecord) -> String {
