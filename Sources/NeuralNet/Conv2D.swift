@@ -1,5 +1,6 @@
-/// 2-D convolution, NHWC, with DFL's symmetric zero padding (`pad = (k-1)/2` each side, then VALID; spec
-/// §1.0), a bias, and an optional fused output activation.
+/// 2-D convolution, NHWC, with leras's symmetric zero padding (`pad = k/2` each side, then VALID; spec
+/// §1.0; for even kernels such as the code discriminator's k=4 this is not TF's SAME), a bias, and an
+/// optional fused output activation.
 ///
 /// Weights are HWIO `(k, k, in, out)` as DFL stores them, which is also the `(k·k·in) × out` matrix the
 /// GEMM needs. The algorithm sits behind this interface: im2col + sgemm, or Winograd for 3×3 stride-1 passes,
@@ -18,6 +19,9 @@ public final class Conv2D: Layer {
     public let bias: Parameter
     /// When false, `backward` skips the input gradient (first layer of a network) and returns an empty tensor.
     public var needsInputGradient = true
+    /// When false, `backward` leaves the weight and bias gradients alone (a discriminator passing a gradient
+    /// through to the generator, whose own weights are not trained in that pass).
+    public var needsWeightGradient = true
     public var parameters: [Parameter] { [weight, bias] }
 
     private let workspace: Workspace
@@ -26,7 +30,7 @@ public final class Conv2D: Layer {
     private static let emptyTensor = Tensor(shape: [0])
 
     /// A convolution `inChannels → outChannels`, `kernel`×`kernel`, with zero bias and Glorot-uniform weights
-    /// (fan_in = k·k·in, fan_out = k·k·out).
+    /// (fan_in = k·k·in, fan_out = k·k·out), padded by `kernel / 2` on each side.
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1,
                 activation: Activation = .identity, pixelShuffle: Bool = false, workspace: Workspace,
                 rng: inout SeededRNG) {
@@ -37,7 +41,7 @@ public final class Conv2D: Layer {
         self.outChannels = outChannels
         self.kernel = kernel
         self.stride = stride
-        padding = (kernel - 1) / 2
+        padding = kernel / 2
         self.activation = activation
         self.workspace = workspace
         weight = Parameter(name: name + ".weight", shape: [kernel, kernel, inChannels, outChannels])
@@ -128,7 +132,7 @@ public final class Conv2D: Layer {
                 act.backward(y: ys + r.lowerBound, dy: dys + r.lowerBound, dx: dPre + r.lowerBound, r.count)
             }
         }
-        addColumnSums(dPre, rows: y.count / outChannels, cols: outChannels, into: bias.grad.data)
+        if needsWeightGradient { addColumnSums(dPre, rows: y.count / outChannels, cols: outChannels, into: bias.grad.data) }
         var dx: Tensor? = nil
         if needsInputGradient {
             dx = GradientPool.take(x.shape)
@@ -151,20 +155,21 @@ public final class Conv2D: Layer {
         }
         inputGradientAlgorithm = needsInputGradient ? ConvolutionSelection.algorithm(for: pg.inputGradientGeometry) : .dense
         weightGradientAlgorithm = ConvolutionSelection.weightGradientAlgorithm(for: pg)
-        if let tile = weightGradientAlgorithm.winogradTile {
+        let denseWeightGradient = needsWeightGradient && weightGradientAlgorithm == .dense
+        if needsWeightGradient, let tile = weightGradientAlgorithm.winogradTile {
             WinogradConvolution.weightGradient(pg, tile: tile, x: px, dPre: dPre, dWeight: pdW, workspace: workspace)
         }
         if let pdx, let tile = inputGradientAlgorithm.winogradTile {
-            if weightGradientAlgorithm == .dense {
+            if denseWeightGradient {
                 Im2colConvolution.weightGradient(pg, x: px, dPre: dPre, dWeight: pdW, workspace: workspace)
             }
             WinogradConvolution.inputGradient(pg, tile: tile, weight: pw, dPre: dPre, dx: pdx, workspace: workspace)
         } else {
             Im2colConvolution.backward(pg, x: px, weight: pw, dPre: dPre,
-                                       dWeight: weightGradientAlgorithm == .dense ? pdW : nil, dx: pdx, workspace: workspace)
+                                       dWeight: denseWeightGradient ? pdW : nil, dx: pdx, workspace: workspace)
         }
         if phase != nil {
-            PolyphaseConvolution.addWeightGradient(g, phaseGradient: pdW, dWeight: weight.grad.data)
+            if needsWeightGradient { PolyphaseConvolution.addWeightGradient(g, phaseGradient: pdW, dWeight: weight.grad.data) }
             if let dx, let pdx { PolyphaseConvolution.depthToSpace(g, dz: pdx, dx: dx.data) }
         }
         return dx ?? Conv2D.emptyTensor

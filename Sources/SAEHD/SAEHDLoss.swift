@@ -12,15 +12,31 @@ public struct LossOptions: Sendable {
     public var faceStylePower: Float = 0
     /// bg_style_power in 0...100 (DFL default 0): DSSIM + MSE of the swap's background against the dst target.
     public var backgroundStylePower: Float = 0
+    /// gan_power in 0...5 (DFL default 0): the UNet patch discriminator's term on the src→src prediction.
+    public var ganPower: Float = 0
+    /// gan_patch_size in 3...640; 0 means DFL's default, resolution / 8.
+    public var ganPatchSize = 0
+    /// gan_dims in 4...512 (DFL default 16): the discriminator's top-level channels.
+    public var ganDims = 16
+    /// true_face_power in 0...1 (DFL default 0; df only): the code discriminator's term on the src code.
+    public var trueFacePower: Float = 0
 
     public init(maskedTraining: Bool = true, eyesMouthPriority: Bool = false, blurOutMask: Bool = false,
-                faceStylePower: Float = 0, backgroundStylePower: Float = 0) {
+                faceStylePower: Float = 0, backgroundStylePower: Float = 0, ganPower: Float = 0, ganPatchSize: Int = 0,
+                ganDims: Int = 16, trueFacePower: Float = 0) {
         self.maskedTraining = maskedTraining
         self.eyesMouthPriority = eyesMouthPriority
         self.blurOutMask = blurOutMask
         self.faceStylePower = faceStylePower
         self.backgroundStylePower = backgroundStylePower
+        self.ganPower = ganPower
+        self.ganPatchSize = ganPatchSize
+        self.ganDims = ganDims
+        self.trueFacePower = trueFacePower
     }
+
+    /// The GAN patch size for a model of `resolution` (the default is resolution / 8).
+    public func ganPatchSize(resolution: Int) -> Int { ganPatchSize > 0 ? ganPatchSize : resolution / 8 }
 
     /// Whether a step must evaluate the swap prediction pred_src_dst (either style power is on).
     public var needsSwapPrediction: Bool { faceStylePower > 0 || backgroundStylePower > 0 }
@@ -34,7 +50,8 @@ final class SideLoss {
     let options: LossOptions
     let softMask: SoftDilatedMask
     let dssims: [(DSSIM, Float)]
-    private var blurredMask: Tensor?
+    /// m_blur of the last `evaluate` (masked training only): the GAN terms weight by it too.
+    private(set) var blurredMask: Tensor?
     private var maskedTarget: Tensor?
     private var maskedPrediction: Tensor?
     private var dMasked: Tensor?

@@ -35,8 +35,18 @@ public final class TrainingBatch {
 
 /// Per-sample losses of one step (printed figures are their means).
 public struct StepLosses: Sendable {
+    /// The generator's src loss, with every term on the src side (style, GAN, true face).
     public var src: [Double]
     public var dst: [Double]
+    /// The GAN and true-face terms inside `src`, by name (`gan`, `tv`, `antimask`, `true_face`).
+    public var adversarialTerms: [String: [Double]] = [:]
+    /// The GAN discriminator's and the true-face discriminator's own losses (`trainStep`, when on).
+    public var ganDiscriminator: [Double]?
+    public var trueFaceDiscriminator: [Double]?
+    public init(src: [Double], dst: [Double]) { self.src = src; self.dst = dst }
+    static func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(1, v.count)) }
+    public var ganDiscriminatorMean: Double? { ganDiscriminator.map(Self.mean) }
+    public var trueFaceDiscriminatorMean: Double? { trueFaceDiscriminator.map(Self.mean) }
     public var srcMean: Double { src.reduce(0, +) / Double(max(1, src.count)) }
     public var dstMean: Double { dst.reduce(0, +) / Double(max(1, dst.count)) }
 }
@@ -61,6 +71,10 @@ public final class SAEHDModel {
     let swapStyle: SwapStyleLoss?
     /// blur_out_mask (nil when off).
     let blurOutMask: BlurOutMask?
+    /// GAN and true-face power (nil when both are off: no discriminator is built or run).
+    let adversarial: AdversarialTerms?
+    /// The true-face term's src-code gradient, added into the code gradient during the backward pass.
+    private var pendingCodeGradient: Tensor?
     /// Every parameter, by network in DFL's order (encoder, inter / inter_AB, inter_B, decoders).
     public let parameters: [Parameter]
     public private(set) var optimizer: Optimizer
@@ -104,7 +118,15 @@ public final class SAEHDModel {
         parameters = encoder.parameters + [inter, interAB, interB].compactMap { $0?.parameters }.flatMap { $0 }
             + decoders.flatMap(\.parameters)
         optimizer = Optimizer(kind: kind, parameters: parameters, settings: settings)
+        adversarial = AdversarialTerms(config: config, options: lossOptions, seed: seed, kind: kind, settings: settings,
+                                       workspace: workspace)
     }
+
+    /// The discriminators that are on (GAN, then true face's code discriminator), each with its optimizer.
+    public var discriminators: [DiscriminatorNetwork] { adversarial?.networks ?? [] }
+    /// The discriminators a load left at their initial weights (not in the save, or saved with another
+    /// patch size or dims); the trainer says so.
+    public var freshDiscriminators: [String] = []
 
     /// Parameter count per network, by name prefix.
     public var parameterCounts: [String: Int] {
@@ -134,12 +156,7 @@ public final class SAEHDModel {
     /// its decoder backward runs on its own and its code gradient is dropped.
     public func computeGradients(_ batch: TrainingBatch) -> StepLosses {
         let b = batch.batch
-        var target = batch.target
-        if let blurOutMask {
-            let t = Tensor.reuse(blurredOutTarget, shape: target.shape); blurredOutTarget = t
-            blurOutMask.apply(target: batch.target, mask: batch.targetMask, into: t)
-            target = t
-        }
+        let target = lossTarget(batch)
         let swap = swapStyle != nil
         let features = encoder.forward(batch.warped)
         let image: Tensor, mask: Tensor
@@ -163,21 +180,7 @@ public final class SAEHDModel {
         } else {
             // src_code = [AB(src), AB(src)], dst_code = [B(dst), AB(dst)] along channels
             // (and with a style power, src_dst_code = [AB(dst), AB(dst)]).
-            let ab = interAB!.forward(features)
-            let bOut = interB!.forward(Tensor(viewOf: features, batch: b..<(2 * b)))
-            let (_, h, w, c) = (ab.shape[0], ab.shape[1], ab.shape[2], ab.shape[3])
-            let z = Tensor.reuse(code, shape: [(swap ? 3 : 2) * b, h, w, 2 * c]); code = z
-            let pixels = b * h * w
-            for p in 0..<pixels {
-                let src = ab.data + p * c, dst = z.data + p * 2 * c
-                dst.update(from: src, count: c); (dst + c).update(from: src, count: c)
-                let dz = z.data + (pixels + p) * 2 * c
-                dz.update(from: bOut.data + p * c, count: c); (dz + c).update(from: ab.data + (pixels + p) * c, count: c)
-                if swap {
-                    let ds = z.data + (2 * pixels + p) * 2 * c
-                    ds.update(from: ab.data + (pixels + p) * c, count: c); (ds + c).update(from: ab.data + (pixels + p) * c, count: c)
-                }
-            }
+            let z = liaeCode(features: features, b: b, swap: swap)
             codeOut = z
             let out = decoders[0].forward(z)
             if swap {
@@ -210,6 +213,15 @@ public final class SAEHDModel {
                                        srcMask: batch.half(batch.targetMask, 0))
             for i in losses.src.indices { losses.src[i] += v[i] }
         }
+        if let adversarial {
+            var terms: [String: [Double]] = [:]
+            pendingCodeGradient = adversarial.addGeneratorTerms(
+                prediction: batch.half(image, 0), target: batch.half(target, 0),
+                mask: lossOptions.maskedTraining ? srcLoss.blurredMask : nil, dPrediction: batch.half(diLoss, 0),
+                srcCode: Tensor(viewOf: codeOut, batch: 0..<b), into: &terms)
+            for v in terms.values { for i in losses.src.indices { losses.src[i] += v[i] } }
+            losses.adversarialTerms = terms
+        }
         if !swap {
             backwardWithoutSwap(b: b, codeOut: codeOut, di: di, dm: dm)
         } else {
@@ -229,6 +241,7 @@ public final class SAEHDModel {
             let gd = decoders[1].backward(image: Tensor(viewOf: di, batch: b..<(2 * b)), mask: Tensor(viewOf: dm, batch: b..<(2 * b)))
             (dz.data + half).update(from: gd.data, count: half)
             GradientPool.give(gd)
+            addPendingCodeGradient(into: dz)
             let de = inter.backward(dz)
             encoder.backward(de)
             GradientPool.give(de)
@@ -270,6 +283,7 @@ public final class SAEHDModel {
                 dsm.zero()
                 GradientPool.give(decoders[0].backward(image: ds, mask: dsm))
             }
+            addPendingCodeGradient(into: dz)
             let de = inter.backward(dz)
             encoder.backward(de)
             GradientPool.give(de)
@@ -320,12 +334,78 @@ public final class SAEHDModel {
         GradientPool.give(de)
     }
 
-    /// One full training step: forward, backward and the optimizer update.
+    /// Adds the true-face term's src-code gradient (if any) into the first half of df's code gradient `dz`.
+    private func addPendingCodeGradient(into dz: Tensor) {
+        guard let g = pendingCodeGradient else { return }
+        let d = dz.data, s = g.data
+        for i in 0..<g.count { d[i] += s[i] }
+        GradientPool.give(g)
+        pendingCodeGradient = nil
+    }
+
+    /// One full training step: forward, backward and the optimizer update; with GAN or true-face power, then
+    /// one step of each discriminator on the same batch (spec saehd-gan-and-model-files.md §6).
     @discardableResult
     public func trainStep(_ batch: TrainingBatch) -> StepLosses {
-        let losses = computeGradients(batch)
+        var losses = computeGradients(batch)
         optimizer.step()
+        if let adversarial {
+            (losses.trueFaceDiscriminator, losses.ganDiscriminator) = computeDiscriminatorGradients(batch)
+            adversarial.step()
+        }
         return losses
+    }
+
+    /// The discriminators' gradients and per-sample losses for `batch` (nil for one that is off): the
+    /// generator runs forward again with its current weights (DFL's D steps evaluate the graph after the
+    /// generator's update), only as far as they need: the codes for true face, pred_src_src for GAN.
+    public func computeDiscriminatorGradients(_ batch: TrainingBatch) -> (trueFace: [Double]?, gan: [Double]?) {
+        guard let adversarial else { return (nil, nil) }
+        let b = batch.batch
+        let target = lossTarget(batch)
+        let features = encoder.forward(batch.warped)
+        var prediction: Tensor?
+        var codes: Tensor?
+        if let inter {
+            let z = inter.forward(features)
+            codes = z
+            if adversarial.patch != nil { prediction = decoders[0].forwardImage(Tensor(viewOf: z, batch: 0..<b)) }
+        } else if adversarial.patch != nil {
+            let z = liaeCode(features: features, b: b, swap: false)
+            prediction = Tensor(viewOf: decoders[0].forwardImage(z), batch: 0..<b)
+        }
+        return adversarial.discriminatorGradients(
+            prediction: prediction, target: batch.half(target, 0), targetMask: batch.half(batch.targetMask, 0),
+            srcCode: codes.map { Tensor(viewOf: $0, batch: 0..<b) }, dstCode: codes.map { Tensor(viewOf: $0, batch: b..<(2 * b)) })
+    }
+
+    /// The targets the losses compare with: the batch's, or with blur_out_mask its blurred-out copy.
+    private func lossTarget(_ batch: TrainingBatch) -> Tensor {
+        guard let blurOutMask else { return batch.target }
+        let t = Tensor.reuse(blurredOutTarget, shape: batch.target.shape); blurredOutTarget = t
+        blurOutMask.apply(target: batch.target, mask: batch.targetMask, into: t)
+        return t
+    }
+
+    /// liae's decoder input: src_code = [AB(src), AB(src)], dst_code = [B(dst), AB(dst)] along channels (and
+    /// with `swap`, src_dst_code = [AB(dst), AB(dst)]), from the encoder features of [src; dst].
+    private func liaeCode(features: Tensor, b: Int, swap: Bool) -> Tensor {
+        let ab = interAB!.forward(features)
+        let bOut = interB!.forward(Tensor(viewOf: features, batch: b..<(2 * b)))
+        let (h, w, c) = (ab.shape[1], ab.shape[2], ab.shape[3])
+        let z = Tensor.reuse(code, shape: [(swap ? 3 : 2) * b, h, w, 2 * c]); code = z
+        let pixels = b * h * w
+        for p in 0..<pixels {
+            let src = ab.data + p * c, dst = z.data + p * 2 * c
+            dst.update(from: src, count: c); (dst + c).update(from: src, count: c)
+            let dz = z.data + (pixels + p) * 2 * c
+            dz.update(from: bOut.data + p * c, count: c); (dz + c).update(from: ab.data + (pixels + p) * c, count: c)
+            if swap {
+                let ds = z.data + (2 * pixels + p) * 2 * c
+                ds.update(from: ab.data + (pixels + p) * c, count: c); (ds + c).update(from: ab.data + (pixels + p) * c, count: c)
+            }
+        }
+        return z
     }
 
     /// src→src and dst→dst predictions joined into one 2B tensor (df runs two decoders).

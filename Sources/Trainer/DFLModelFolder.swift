@@ -72,11 +72,25 @@ public enum DFLFiles {
         archi == .df ? ["encoder", "inter", "decoder_src", "decoder_dst"] : ["encoder", "inter_AB", "inter_B", "decoder"]
     }
 
-    /// Optimizer files and the networks whose weights each holds slots for. The GAN and true-face
-    /// discriminators, when built, add ("GAN_opt", ["GAN"]) and ("D_code_opt", ["code_discriminator"]) here
-    /// and their networks ("GAN", "code_discriminator") to `networks`.
+    /// Optimizer files and the networks whose weights each holds slots for.
     public static func optimizers(_ archi: ModelConfig.Archi) -> [(file: String, networks: [String])] {
         [("src_dst_opt", networks(archi))]
+    }
+
+    /// The discriminators' files: the GAN's `GAN.npy` with `GAN_opt.npy`, true face's
+    /// `code_discriminator.npy` with `D_code_opt.npy` (spec §7).
+    public static func optimizerFile(discriminator network: String) -> String {
+        network == "GAN" ? "GAN_opt" : "D_code_opt"
+    }
+
+    /// The TF scope of a network's weights in optimizer keys: the file name, except `D_src` for GAN.npy
+    /// and `dis` for code_discriminator.npy.
+    public static func scope(of network: String) -> String {
+        switch network {
+        case "GAN": return "D_src"
+        case "code_discriminator": return "dis"
+        default: return network
+        }
     }
 
     /// DFL's class name for a channel count (spec §6.2): SAEHDBW for 1-channel models.
@@ -86,7 +100,9 @@ public enum DFLFiles {
     /// The optimizer-slot key of a weight: `ms_encoder/down1/conv1/weight_0:0` for slot `ms` of
     /// `encoder.down1.conv1.weight`.
     public static func slotKey(_ prefix: String, parameter name: String) -> String {
-        prefix + "_" + name.split(separator: ".").joined(separator: "/") + "_0:0"
+        var parts = name.split(separator: ".").map(String.init)
+        parts[0] = scope(of: parts[0])
+        return prefix + "_" + parts.joined(separator: "/") + "_0:0"
     }
 
     /// Largest weight file read (DFL models at 640 px with large dims stay well below).
@@ -146,9 +162,8 @@ public struct DFLModelFolder: Sendable, Equatable {
     // MARK: Reading
 
     /// data.dat: the state (options mapped to ours, the iteration), the loss history as loss.csv rows and the
-    /// raw options dict. `forTraining`: options this engine cannot train with (GAN, true face) are errors;
-    /// otherwise (merge, info) they are only carried along.
-    public func readData(forTraining: Bool) throws -> (state: ModelState, losses: [LossRecord], options: PickleValue) {
+    /// raw options dict.
+    public func readData() throws -> (state: ModelState, losses: [LossRecord], options: PickleValue) {
         let path = dataPath
         let root = try Self.readPickle(path, limit: DFLFiles.maxDataFileBytes)
         guard case .dict = root else { throw TrainerError.corruptModel("\(path): not a DeepFaceLab data.dat (the pickle is not a dict)") }
@@ -159,7 +174,7 @@ public struct DFLModelFolder: Sendable, Equatable {
             throw TrainerError.corruptModel("\(path): no options dict")
         }
         let mapped: TrainingOptions
-        do { mapped = try DFLOptionMapping.trainingOptions(pairs, channels: channels, forTraining: forTraining) } catch let e as TrainerError {
+        do { mapped = try DFLOptionMapping.trainingOptions(pairs, channels: channels) } catch let e as TrainerError {
             throw TrainerError.invalidOption("\(path): \(e)")
         } catch {
             throw TrainerError.invalidOption("\(path): \(error)")
@@ -180,8 +195,8 @@ public struct DFLModelFolder: Sendable, Equatable {
 
     /// Builds the model data.dat describes and loads every network file (and, with `includeOptimizer`, the
     /// optimizer's slots and iteration count). Every weight must be present with its exact shape.
-    public func loadModel(includeOptimizer: Bool, forTraining: Bool) throws -> (model: SAEHDModel, state: ModelState, losses: [LossRecord]) {
-        let (state, losses, _) = try readData(forTraining: forTraining)
+    public func loadModel(includeOptimizer: Bool) throws -> (model: SAEHDModel, state: ModelState, losses: [LossRecord]) {
+        let (state, losses, _) = try readData()
         let model = try makeModel(state.options)
         let config = model.config
         for network in DFLFiles.networks(config.archi) {
@@ -193,13 +208,31 @@ public struct DFLModelFolder: Sendable, Equatable {
                 try Self.copy(a, into: p.value, what: "weight \(key)", path: path)
             }
         }
+        // A discriminator whose file is missing starts from its initial weights and zeroed slots, as in DFL
+        // (which saves GAN.npy only once the GAN has been on).
+        let discriminators = model.discriminators.filter { FileManager.default.fileExists(atPath: file($0.network + ".npy")) }
+        model.freshDiscriminators = model.discriminators.map(\.network).filter { !FileManager.default.fileExists(atPath: file($0 + ".npy")) }
+        for d in discriminators {
+            let path = file(d.network + ".npy")
+            let dict = try Self.readArrays(path)
+            for p in d.parameters {
+                let key = SAEHDModel.dflKey(for: p.name).key
+                guard let a = dict[key] else { throw TrainerError.corruptModel("\(path): weight \(key) is missing") }
+                try Self.copy(a, into: p.value, what: "weight \(key)", path: path)
+            }
+        }
         if includeOptimizer {
-            let optimizer = model.optimizer
-            let index = Dictionary(uniqueKeysWithValues: model.parameters.enumerated().map { ($1.name, $0) })
-            for (fileName, networks) in DFLFiles.optimizers(config.archi) {
+            var groups: [(file: String, parameters: [Parameter], optimizer: Optimizer)] = DFLFiles.optimizers(config.archi).map { f in
+                (f.file, model.parameters.filter { f.networks.contains(String($0.name.prefix { $0 != "." })) }, model.optimizer)
+            }
+            for d in discriminators where FileManager.default.fileExists(atPath: file(DFLFiles.optimizerFile(discriminator: d.network) + ".npy")) {
+                groups.append((DFLFiles.optimizerFile(discriminator: d.network), d.parameters, d.optimizer))
+            }
+            for (fileName, parameters, optimizer) in groups {
+                let index = Dictionary(uniqueKeysWithValues: optimizer.parameters.enumerated().map { ($1.name, $0) })
                 let path = file(fileName + ".npy")
                 let dict = try Self.readArrays(path, allowIntegers: true)
-                for p in model.parameters where networks.contains(String(p.name.prefix { $0 != "." })) {
+                for p in parameters {
                     for (j, prefix) in optimizer.slotPrefixes.enumerated() {
                         let key = DFLFiles.slotKey(prefix, parameter: p.name)
                         guard let a = dict[key] else {
@@ -296,8 +329,10 @@ public struct DFLModelFolder: Sendable, Equatable {
         let config = model.config
         let target = DFLModelFolder(directory: directory, name: name, className: DFLFiles.className(channels: config.channels))
         let existing = models(in: directory).filter { $0.name == name }
-        let networkFiles = DFLFiles.networks(config.archi).map { $0 + ".npy" }
-        let optimizerFiles = DFLFiles.optimizers(config.archi).map { $0.file + ".npy" }
+        let discriminators = model.discriminators
+        let networkFiles = (DFLFiles.networks(config.archi) + discriminators.map(\.network)).map { $0 + ".npy" }
+        let optimizerFiles = (DFLFiles.optimizers(config.archi).map(\.file)
+                              + discriminators.map { DFLFiles.optimizerFile(discriminator: $0.network) }).map { $0 + ".npy" }
         let present = (networkFiles + optimizerFiles + ["data.dat"]).map(target.file).filter { FileManager.default.fileExists(atPath: $0) }
         if !force, let first = existing.first.map(\.dataPath) ?? present.first {
             throw TrainerError.invalidOption("\(first): a DeepFaceLab model '\(name)' is already there (give --force to replace it)")
@@ -314,19 +349,21 @@ public struct DFLModelFolder: Sendable, Equatable {
             }
             written.append(path)
         }
-        for network in DFLFiles.networks(config.archi) {
+        let allParameters = model.parameters + discriminators.flatMap(\.parameters)
+        for network in DFLFiles.networks(config.archi) + discriminators.map(\.network) {
             var pairs: [PicklePair] = []
-            for p in model.parameters where p.name.hasPrefix(network + ".") {
+            for p in allParameters where p.name.hasPrefix(network + ".") {
                 pairs.append(PicklePair(.string(SAEHDModel.dflKey(for: p.name).key), .ndarray(try NDArray(floats: p.value.array, shape: p.value.shape))))
             }
             try write(.dict(pairs), network + ".npy")
         }
-        let optimizer = model.optimizer
-        for (fileName, networks) in DFLFiles.optimizers(config.archi) {
+        var groups = DFLFiles.optimizers(config.archi).map { ($0.file, $0.networks, model.optimizer) }
+        for d in discriminators { groups.append((DFLFiles.optimizerFile(discriminator: d.network), [d.network], d.optimizer)) }
+        for (fileName, networks, optimizer) in groups {
             // DFL's order: iters, then every weight's first slot, then every weight's second slot.
             var pairs = [PicklePair(.string("iters:0"), .ndarray(try NDArray(int64s: [optimizer.iterations], shape: [])))]
             for (j, prefix) in optimizer.slotPrefixes.enumerated() {
-                for (i, p) in model.parameters.enumerated() where networks.contains(String(p.name.prefix { $0 != "." })) {
+                for (i, p) in optimizer.parameters.enumerated() where networks.contains(String(p.name.prefix { $0 != "." })) {
                     let slot = optimizer.slots[i][j]
                     pairs.append(PicklePair(.string(DFLFiles.slotKey(prefix, parameter: p.name)),
                                             .ndarray(try NDArray(floats: slot.array, shape: slot.shape))))
@@ -359,7 +396,7 @@ enum DFLOptionMapping {
                                       "face_type", "archi", "ae_dims", "e_dims", "d_dims", "d_mask_dims", "masked_training",
                                       "eyes_mouth_prio", "uniform_yaw", "blur_out_mask", "adabelief", "lr_dropout",
                                       "random_warp", "random_hsv_power", "face_style_power", "bg_style_power", "ct_mode",
-                                      "clipgrad", "pretrain"]
+                                      "clipgrad", "pretrain", "gan_power", "gan_patch_size", "gan_dims", "true_face_power"]
 
     /// DFL's defaults of the extras, for models that never came from DFL.
     static func defaultExtra(_ key: String, resolution: Int) -> DFLOptionValue? {
@@ -367,14 +404,11 @@ enum DFLOptionMapping {
         case "autobackup_hour": return .int(0)
         case "write_preview_history": return .bool(false)
         case "models_opt_on_gpu": return .bool(true)
-        case "true_face_power", "gan_power": return .float(0)
-        case "gan_patch_size": return .int(resolution / 8)
-        case "gan_dims": return .int(16)
         default: return nil
         }
     }
 
-    static func trainingOptions(_ pairs: [PicklePair], channels: Int, forTraining: Bool) throws -> TrainingOptions {
+    static func trainingOptions(_ pairs: [PicklePair], channels: Int) throws -> TrainingOptions {
         var dict: [String: PickleValue] = [:]
         var extras: [String: DFLOptionValue] = [:]
         for p in pairs {
@@ -447,15 +481,11 @@ enum DFLOptionMapping {
         o.faceStylePower = try double("face_style_power", 0)
         o.bgStylePower = try double("bg_style_power", 0)
         o.pretrain = try bool("pretrain", false)
+        o.ganPower = try double("gan_power", 0)
+        o.ganPatchSize = try int("gan_patch_size", sizes[0] / 8)
+        o.ganDims = try int("gan_dims", 16)
+        o.trueFacePower = try double("true_face_power", 0)
         o.dflExtras = extras
-        if forTraining {
-            for key in ["gan_power", "true_face_power"] {
-                let power = try double(key, 0)
-                if power != 0 {
-                    throw TrainerError.invalidOption("\(key) \(power) is not supported (GAN and true-face power are not implemented); set it to 0.0 in DeepFaceLab, or merge with this model as it is")
-                }
-            }
-        }
         try o.validate()
         return o
     }
@@ -477,6 +507,8 @@ enum DFLOptionMapping {
             "random_warp": .bool(o.randomWarp), "random_hsv_power": .float(o.randomHSVPower),
             "face_style_power": .float(o.faceStylePower ?? 0), "bg_style_power": .float(o.bgStylePower ?? 0),
             "ct_mode": .string(o.ctMode), "clipgrad": .bool(o.clipGradient), "pretrain": .bool(o.isPretraining),
+            "gan_power": .float(o.ganPower ?? 0), "gan_patch_size": .int(o.ganPatchSize ?? c.resolution / 8),
+            "gan_dims": .int(o.ganDims ?? 16), "true_face_power": .float(o.trueFacePower ?? 0),
         ]
         let extras = o.dflExtras ?? [:]
         var out: [PicklePair] = []
@@ -502,10 +534,8 @@ public struct OpenedModel {
 }
 
 /// Opens the model at `path`: our model directory (model.json …) or, when it holds none, a DeepFaceLab
-/// model folder (`dflName` picks one of several). DFL folders are only read. `forTraining`: DFL options this
-/// engine cannot train with are errors (merging and inspecting accept them).
-public func openModel(_ path: String, dflName: String? = nil, includeOptimizer: Bool = true,
-                      forTraining: Bool = false) throws -> OpenedModel {
+/// model folder (`dflName` picks one of several). DFL folders are only read.
+public func openModel(_ path: String, dflName: String? = nil, includeOptimizer: Bool = true) throws -> OpenedModel {
     let directory = ModelDirectory(path)
     if directory.hasModel {
         let (model, state) = try directory.loadModel()
@@ -519,7 +549,7 @@ public func openModel(_ path: String, dflName: String? = nil, includeOptimizer: 
         throw TrainerError.corruptModel("\(path): no model (neither dfl-train's model.json nor a DeepFaceLab NAME_SAEHD_data.dat)")
     }
     let folder = try DFLModelFolder.open(path, name: dflName)
-    let (model, state, losses) = try folder.loadModel(includeOptimizer: includeOptimizer, forTraining: forTraining)
+    let (model, state, losses) = try folder.loadModel(includeOptimizer: includeOptimizer)
     return OpenedModel(model: model, state: state, losses: losses, dfl: folder)
 }
 
@@ -532,7 +562,7 @@ public func importDFLModel(from dflDirectory: String, name: String?, into modelD
         throw TrainerError.invalidOption("\(modelDirectory): already holds a model; import into a new directory")
     }
     let folder = try DFLModelFolder.open(dflDirectory, name: name)
-    let (model, state, losses) = try folder.loadModel(includeOptimizer: true, forTraining: true)
+    let (model, state, losses) = try folder.loadModel(includeOptimizer: true)
     try directory.save(model: model, state: state)
     try LossLog.write(losses.filter { $0.iteration <= state.iteration }, to: directory.lossLogPath)
     return state

@@ -130,6 +130,21 @@ public struct ModelDirectory: Sendable {
             throw TrainerError.corruptModel("\(gen): optimizer iteration count missing")
         }
         optimizer.iterations = it
+        model.freshDiscriminators = []
+        for d in model.discriminators {
+            // A discriminator saved with other shape options (or never saved) starts again, as DFL does.
+            let sameShape = d.shapeOptions.allSatisfy { weights.metadata[d.network + "." + $0.key] == "\($0.value)" }
+            let present = d.parameters.allSatisfy { weights.tensors[$0.name]?.shape == $0.value.shape }
+            guard sameShape && present else { model.freshDiscriminators.append(d.network); continue }
+            for (i, p) in d.parameters.enumerated() {
+                try copy(weights.tensors[p.name], p.name, into: p.value)
+                for (j, prefix) in d.optimizer.slotPrefixes.enumerated() {
+                    let name = prefix + "." + p.name
+                    try copy(opt.tensors[name], name, into: d.optimizer.slots[i][j])
+                }
+            }
+            d.optimizer.iterations = opt.metadata["iterations." + d.network].flatMap(Int.init) ?? 0
+        }
     }
 
     // MARK: Saving
@@ -145,18 +160,23 @@ public struct ModelDirectory: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeDurably([UInt8](try encoder.encode(state)) + [10], to: gen + "/model.json")
-        let weights = model.parameters.map { (name: $0.name, tensor: $0.value) }
-        try writeDurably(try SafeTensors.encode(weights, metadata: ["config": model.config.description,
-                                                                    "channels": "\(model.config.channels)"]),
-                         to: gen + "/weights.safetensors")
-        let optimizer = model.optimizer
-        var slots: [(name: String, tensor: Tensor)] = []
-        for (i, p) in model.parameters.enumerated() {
-            for (j, prefix) in optimizer.slotPrefixes.enumerated() { slots.append((prefix + "." + p.name, optimizer.slots[i][j])) }
+        // The discriminators (when on) go into the same two files, under their network names.
+        let discriminators = model.discriminators
+        let weights = (model.parameters + discriminators.flatMap(\.parameters)).map { (name: $0.name, tensor: $0.value) }
+        var weightInfo = ["config": model.config.description, "channels": "\(model.config.channels)"]
+        var optimizerInfo = ["optimizer": model.optimizer.kind.rawValue, "iterations": "\(model.optimizer.iterations)"]
+        for d in discriminators {
+            for (key, value) in d.shapeOptions { weightInfo[d.network + "." + key] = "\(value)" }
+            optimizerInfo["iterations." + d.network] = "\(d.optimizer.iterations)"
         }
-        try writeDurably(try SafeTensors.encode(slots, metadata: ["optimizer": optimizer.kind.rawValue,
-                                                                  "iterations": "\(optimizer.iterations)"]),
-                         to: gen + "/optimizer.safetensors")
+        try writeDurably(try SafeTensors.encode(weights, metadata: weightInfo), to: gen + "/weights.safetensors")
+        var slots: [(name: String, tensor: Tensor)] = []
+        for optimizer in [model.optimizer] + discriminators.map(\.optimizer) {
+            for (i, p) in optimizer.parameters.enumerated() {
+                for (j, prefix) in optimizer.slotPrefixes.enumerated() { slots.append((prefix + "." + p.name, optimizer.slots[i][j])) }
+            }
+        }
+        try writeDurably(try SafeTensors.encode(slots, metadata: optimizerInfo), to: gen + "/optimizer.safetensors")
         AtomicFile.syncDirectory(gen)
         AtomicFile.syncDirectory(savesDirectory)
 

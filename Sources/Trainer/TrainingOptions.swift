@@ -45,6 +45,14 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var bgStylePower: Double? = nil
     /// Pretraining on one faceset that is both src and dst (spec §3.4); nil (older model.json files) is off.
     public var pretrain: Bool? = nil
+    /// gan_power, 0...5 (nil: 0): the UNet patch discriminator's term.
+    public var ganPower: Double? = nil
+    /// gan_patch_size, 3...640 (nil: resolution / 8).
+    public var ganPatchSize: Int? = nil
+    /// gan_dims, 4...512 (nil: 16).
+    public var ganDims: Int? = nil
+    /// true_face_power, 0...1 (nil: 0; df archis only).
+    public var trueFacePower: Double? = nil
     /// DeepFaceLab options this engine does not use (autobackup_hour, gan_dims, …), kept from an imported
     /// DFL model so that exporting it gives them back unchanged (DFLModelFolder.swift); nil for our models.
     public var dflExtras: [String: DFLOptionValue]? = nil
@@ -67,6 +75,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         o.ctMode = "none"
         o.faceStylePower = nil
         o.bgStylePower = nil
+        o.ganPower = nil
+        o.trueFacePower = nil
         return o
     }
 
@@ -83,7 +93,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var lossOptions: LossOptions {
         LossOptions(maskedTraining: maskedTraining, eyesMouthPriority: eyesMouthPriority,
                     blurOutMask: blurOutMask ?? false, faceStylePower: Float(faceStylePower ?? 0),
-                    backgroundStylePower: Float(bgStylePower ?? 0))
+                    backgroundStylePower: Float(bgStylePower ?? 0), ganPower: Float(ganPower ?? 0),
+                    ganPatchSize: ganPatchSize ?? 0, ganDims: ganDims ?? 16, trueFacePower: Float(trueFacePower ?? 0))
     }
 
     /// The parsed model configuration.
@@ -117,6 +128,19 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         guard (0...0.3).contains(randomHSVPower) else { throw TrainerError.invalidOption("random HSV power must be in 0...0.3") }
         for (name, v) in [("face style power", faceStylePower), ("background style power", bgStylePower)] {
             if let v, !(0...100).contains(v) { throw TrainerError.invalidOption("\(name) \(v) is not in 0...100") }
+        }
+        if let v = ganPower, !(0...5).contains(v) { throw TrainerError.invalidOption("GAN power \(v) is not in 0...5") }
+        if let v = ganPatchSize, !(3...640).contains(v) { throw TrainerError.invalidOption("GAN patch size \(v) is not in 3...640") }
+        if let v = ganDims, !(4...512).contains(v) { throw TrainerError.invalidOption("GAN dims \(v) is not in 4...512") }
+        if let v = trueFacePower, !(0...1).contains(v) { throw TrainerError.invalidOption("true-face power \(v) is not in 0...1") }
+        let config = try modelConfig()
+        if (trueFacePower ?? 0) > 0 && config.archi != .df {
+            throw TrainerError.invalidOption("true-face power needs a df archi (\(config.archi.rawValue) has no code to judge; DeepFaceLab builds it for df only)")
+        }
+        if (ganPower ?? 0) > 0,
+           let reason = UNetPatchDiscriminator.unsupportedReason(resolution: config.resolution,
+                                                                 patchSize: lossOptions.ganPatchSize(resolution: config.resolution)) {
+            throw TrainerError.invalidOption(reason)
         }
         guard ["none", "rct", "lct", "mkl", "idt", "sot"].contains(ctMode) else {
             throw TrainerError.invalidOption("ct-mode '\(ctMode)' is not none, rct, lct, mkl, idt or sot")

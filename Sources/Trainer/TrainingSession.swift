@@ -38,6 +38,9 @@ public struct IterationReport: Sendable {
     public var iteration: Int
     public var srcLoss: Double
     public var dstLoss: Double
+    /// The GAN and true-face discriminators' losses (nil when off).
+    public var ganDiscriminatorLoss: Double? = nil
+    public var trueFaceDiscriminatorLoss: Double? = nil
     /// Time of the optimizer step alone.
     public var stepMilliseconds: Double
     /// Wall time of the whole iteration (waiting for the batch, step, bookkeeping).
@@ -261,9 +264,12 @@ public final class TrainingSession {
             state.trainingSeconds += iterSeconds
             done += 1
             lossLog.append(LossRecord(iteration: state.iteration, src: losses.srcMean, dst: losses.dstMean,
-                                      seconds: state.trainingSeconds))
+                                      seconds: state.trainingSeconds, ganDiscriminator: losses.ganDiscriminatorMean,
+                                      trueFaceDiscriminator: losses.trueFaceDiscriminatorMean))
             sinceSave.src += losses.srcMean; sinceSave.dst += losses.dstMean; sinceSave.n += 1
             events(.iteration(IterationReport(iteration: state.iteration, srcLoss: losses.srcMean, dstLoss: losses.dstMean,
+                                              ganDiscriminatorLoss: losses.ganDiscriminatorMean,
+                                              trueFaceDiscriminatorLoss: losses.trueFaceDiscriminatorMean,
                                               stepMilliseconds: stepSeconds * 1000, iterationMilliseconds: iterSeconds * 1000)))
             if settings.previewEvery > 0 && state.iteration % settings.previewEvery == 0 {
                 events(.preview(path: try writePreview(history: settings.previewHistory)))

@@ -126,8 +126,14 @@ func trainCommand(_ args: [String]) throws {
     if args.contains("--no-polyphase") { ConvolutionSelection.polyphase = false }
     Threads.set(threads)
     let config = try ModelConfig(name, channels: channels)
-    // DFL defaults (AdaBelief, masked training) plus the eyes/mouth term, as the PyTorch peer step computes it.
-    let model = SAEHDModel(config: config, seed: 1, lossOptions: LossOptions(maskedTraining: true, eyesMouthPriority: true))
+    // DFL defaults (AdaBelief, masked training) plus the eyes/mouth term, as the PyTorch peer step computes it;
+    // --gan-power / --true-face-power add the discriminators and their steps.
+    let ganPower = option(args, "--gan-power").flatMap(Float.init) ?? 0
+    let trueFacePower = option(args, "--true-face-power").flatMap(Float.init) ?? 0
+    let lossOptions = LossOptions(maskedTraining: true, eyesMouthPriority: true, ganPower: ganPower,
+                                  ganPatchSize: intOption(args, "--gan-patch-size", 0), ganDims: intOption(args, "--gan-dims", 16),
+                                  trueFacePower: trueFacePower)
+    let model = SAEHDModel(config: config, seed: 1, lossOptions: lossOptions)
     let data = TrainingBatch(batch: batch, resolution: config.resolution, channels: channels)
     data.fillRandom(seed: 2)
     for _ in 0..<warmup { model.trainStep(data) }
@@ -193,6 +199,7 @@ func trainCommand(_ args: [String]) throws {
     if let sgemm { line += String(format: " fraction_of_sgemm_at_start=%.3f sgemm_gflops_at_start=%.1f", gflops / sgemm, sgemm) }
     line += String(format: " iter_gmacs=%.2f params=%d peak_rss_mb=%.0f iterations=%d", 3 * Double(macs) / 1e9,
                    model.parameterCount, peakRSSMegabytes(), iterations)
+    if ganPower > 0 || trueFacePower > 0 { line += String(format: " gan_power=%g true_face_power=%g", ganPower, trueFacePower) }
     print(line)
 }
 

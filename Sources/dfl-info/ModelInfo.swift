@@ -18,7 +18,7 @@ func modelInfoJSON(path: String, dflName: String?) throws -> String {
         dflOptions = try DFLModelFolder.dflOptions(for: state.options)
     } else {
         let folder = try DFLModelFolder.open(path, name: dflName)
-        let data = try folder.readData(forTraining: false)
+        let data = try folder.readData()
         state = data.state
         losses = data.losses.count
         format = "deepfacelab"

@@ -27,7 +27,8 @@ struct DFLTrain: ParsableCommand {
         An existing model directory resumes at its saved iteration with its saved options. Options that \
         can change on resume: --batch-size, --target-iter, --learning-rate, --lr-dropout, --clipgrad, --random-warp, \
         --random-src-flip, --random-dst-flip, --masked-training, --eyes-mouth-prio, --uniform-yaw, \
-        --random-hsv-power, --ct-mode, --blur-out-mask, --face-style-power, --bg-style-power, --pretrain, and \
+        --random-hsv-power, --ct-mode, --blur-out-mask, --face-style-power, --bg-style-power, --gan-power, \
+        --gan-patch-size, --gan-dims, --true-face-power, --pretrain, and \
         everything about saving, previews and threads. Fixed at creation \
         (giving a different value is an error): the architecture and dims, --resolution, --channels, \
         --face-type, --optimizer, --seed.
@@ -56,7 +57,15 @@ struct DFLTrain: ParsableCommand {
         --model NEW --from DIR/backups/<date> (alone, or with --src/--dst to train on at once); NEW resumes \
         at the backup's iteration with its weights, and the original directory is not touched.
 
-        Not implemented yet: GAN (gan_power), true-face power.
+        GAN and true face: --gan-power P (typically 0.1, once the face is trained) adds DeepFaceLab's UNet patch \
+        discriminator, which judges the src->src prediction against the src target for fine detail; \
+        --true-face-power P (df archis only, typically 0.01) adds the code discriminator, which pulls the \
+        src code toward the dst codes' distribution so the swapped face looks more like src. Each trains one \
+        step after each generator step on the same batch, with its own optimizer (the generator's kind, \
+        learning rate, lr dropout and clipgrad). Both may change on resume; a changed --gan-patch-size or \
+        --gan-dims starts the GAN discriminator again (the trainer says so). Pretraining turns both off. \
+        Their losses end the progress lines ([gan d ...][tf d ...]) and fill loss.csv's gan_d_loss and \
+        true_face_d_loss columns.
 
         DeepFaceLab models: --model DIR --import-dfl DFLDIR makes the new model directory DIR from the DFL \
         SAEHD or SAEHDBW model in DFLDIR (NAME_SAEHD_*.npy, NAME_SAEHD_data.dat; --dfl-name NAME picks one \
@@ -158,6 +167,14 @@ struct DFLTrain: ParsableCommand {
     var faceStylePower: Double?
     @Option(help: "Background style power, 0...100: DSSIM + MSE of the swap's background against dst. (default: 0)")
     var bgStylePower: Double?
+    @Option(help: "GAN power, 0...5: the patch discriminator's weight in the src loss; DeepFaceLab's users turn it on at 0.1 once the face is trained. (default: 0)")
+    var ganPower: Double?
+    @Option(help: "GAN patch size, 3...640: the discriminator's receptive field. (default: resolution / 8)")
+    var ganPatchSize: Int?
+    @Option(help: "GAN dims, 4...512: the discriminator's top-level channels. (default: 16)")
+    var ganDims: Int?
+    @Option(help: "True-face power, 0...1 (df archis only): the code discriminator's weight in the src loss. (default: 0)")
+    var trueFacePower: Double?
 
     // Loop.
     @Option(help: "Train this many iterations in this run, then save and exit (0 = no limit).")
@@ -325,6 +342,10 @@ struct DFLTrain: ParsableCommand {
         if let v = blurOutMask { o.blurOutMask = v }
         if let v = faceStylePower { o.faceStylePower = v }
         if let v = bgStylePower { o.bgStylePower = v }
+        if let v = ganPower { o.ganPower = v }
+        if let v = ganPatchSize { o.ganPatchSize = v }
+        if let v = ganDims { o.ganDims = v }
+        if let v = trueFacePower { o.trueFacePower = v }
         o.pretrain = pretrain != nil ? true : (saved?.pretrain == nil ? nil : false)
         try o.validate()
         return o
@@ -409,6 +430,18 @@ struct DFLTrain: ParsableCommand {
                        + "\(srcStore.count) src and \(dstStore.count) dst faces"
                        + (heldOut.map { ", \($0.count) held out" } ?? "") + ", batch \(options.batchSize)")
         }
+        if !quiet {
+            let m = session.model
+            for d in m.discriminators {
+                let what = d.network == "GAN"
+                    ? String(format: "GAN power %g, patch size %d, dims %d", options.ganPower ?? 0, d.shapeOptions["gan_patch_size"] ?? 0,
+                             d.shapeOptions["gan_dims"] ?? 0)
+                    : String(format: "true-face power %g", options.trueFacePower ?? 0)
+                let fresh = saved != nil && m.freshDiscriminators.contains(d.network)
+                    ? " (its discriminator starts from fresh weights: it was off, or its patch size or dims changed)" : ""
+                printError("dfl-train: \(what), \(d.parameters.reduce(0) { $0 + $1.value.count }) discriminator parameters\(fresh)")
+            }
+        }
         StopRequest.install()
         let progress = ProgressLines(quiet: quiet)
         progress.heldOutSSIM = session.qualityRecords.last?.ssim   // on resume, the last saved figure
@@ -492,10 +525,12 @@ final class ProgressLines {
         return f
     }()
 
-    func line(_ iteration: Int, _ ms: Double, _ src: Double, _ dst: Double) -> String {
+    func line(_ iteration: Int, _ ms: Double, _ src: Double, _ dst: Double, gan: Double? = nil, trueFace: Double? = nil) -> String {
         let f = clock
         let time = ms >= 10_000 ? String(format: "%5.2fs", ms / 1000) : String(format: "%04dms", Int(ms.rounded()))
         return String(format: "[%@][#%06d][%@][%.4f][%.4f]", f.string(from: Date()), iteration, time, src, dst)
+            + (gan.map { String(format: "[gan d %.4f]", $0) } ?? "")
+            + (trueFace.map { String(format: "[tf d %.4f]", $0) } ?? "")
             + (heldOutSSIM.map { String(format: "[held-out ssim %.4f]", $0) } ?? "")
     }
 
@@ -507,7 +542,8 @@ final class ProgressLines {
         guard !quiet else { return }
         switch event {
         case .iteration(let r):
-            let text = line(r.iteration, r.iterationMilliseconds, r.srcLoss, r.dstLoss)
+            let text = line(r.iteration, r.iterationMilliseconds, r.srcLoss, r.dstLoss, gan: r.ganDiscriminatorLoss,
+                            trueFace: r.trueFaceDiscriminatorLoss)
             if terminal {
                 FileHandle.standardError.write(Data(("\r" + text).utf8)); pendingNewline = true
             } else if Date().timeIntervalSince(lastLine) >= 10 {
