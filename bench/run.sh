@@ -6,7 +6,8 @@
 #   QUICK=1    fewer iterations (smoke check)
 #   THREADS=N  threads for the training step and the sgemm reference (default 2)
 #   PEERS=1    also time the PyTorch port (../shared/peers/torch_saehd_step.py, or PEER_SCRIPT=path) with
-#              PYTHON (default python3) when torch imports there; never a dependency of the project.
+#              PYTHON (default python3) when torch imports there, and with GAN / true face through
+#              bench/torch_gan_step.py (which imports that script); never a dependency of the project.
 #
 # Output: one `bench <name> key=value ...` line per measurement.
 set -euo pipefail
@@ -70,6 +71,32 @@ echo "bench holdout liae-ud-96-32-32-32-16 ch=1 batch=8 faces=8 threads=$THREADS
   "eval_in_iterations=$(awk -v e="$eval_s" -v m="$ms" 'BEGIN { printf "%.1f", e * 1000 / m }')" \
   "share_at_default_autosave_pct=$(awk -v e="$eval_s" 'BEGIN { printf "%.3f", 100 * e / (25 * 60) }')"
 
+# GAN power and true-face power: the engine's step with DeepFaceLab's patch discriminator (and, df only, the
+# code discriminator on the inter's output; liae builds none) next to the same step without, alternately ROUNDS
+# times, medians compared. A run that fails or prints no figure (an engine without the flags) counts as `?`; a
+# GAN figure counts only from a line that reports gan_power. Lines: name, channels, batch, the extra flags.
+gan_configs='liae-ud-96-32-32-32-16 1 8 --gan-power 0.1
+df-ud-96-256-64-64-22 3 8 --gan-power 0.1 --true-face-power 0.01'
+# Median of the numbers on stdin, `?` when there are none; a / b with 3 (or $3) decimals, `?` unless both are numbers.
+median_or_q() { local v; v=$(awk '/^[0-9]+(\.[0-9]*)?$/'); if [ -n "$v" ]; then median <<<"$v"; else echo "?"; fi; }
+ratio() { awk -v a="$1" -v b="$2" -v p="${3:-3}" 'BEGIN { n = "^[0-9]+(\\.[0-9]*)?$"; if (a ~ n && b ~ n && b > 0) printf("%." p "f", a / b); else printf "?" }'; }
+# The flag's value in a flag list (0 when absent).
+flag() { awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) v = $(i + 1) } END { print (v == "") ? 0 : v }' <<<"$2"; }
+declare -A gan_ms=()
+while read -r config ch b gan_flags; do
+  read -ra gan_args <<<"$gan_flags"
+  plain=(); gan=()
+  for _ in $(seq "$rounds"); do
+    plain+=("$("$BIN/dfl-bench" train "$config" --channels "$ch" --batch "$b" --threads "$THREADS" --iterations "$engine_iters" \
+      --warmup 1 | sed -n 's/^bench train .* ms_per_iter=\([0-9.]*\).*/\1/p' || true)")
+    gan+=("$("$BIN/dfl-bench" train "$config" --channels "$ch" --batch "$b" --threads "$THREADS" --iterations "$engine_iters" \
+      --warmup 1 "${gan_args[@]}" | sed -n 's/^bench train .* ms_per_iter=\([0-9.]*\).* gan_power=.*/\1/p' || true)")
+  done
+  p=$(printf '%s\n' "${plain[@]}" | median_or_q); g=$(printf '%s\n' "${gan[@]}" | median_or_q); gan_ms[$config]=$g
+  echo "bench gan $config ch=$ch batch=$b threads=$THREADS rounds=$rounds gan_power=$(flag --gan-power "$gan_flags")" \
+    "true_face_power=$(flag --true-face-power "$gan_flags") plain_ms_per_iter=$p gan_ms_per_iter=$g gan_over_plain=$(ratio "$g" "$p")"
+done <<<"$gan_configs"
+
 # Extraction frames/s at 640x360 and 1280x720, HOG upsample 0 and 1, on the example stills.
 "$BIN/dfl-extract" --bench examples/data
 
@@ -94,6 +121,24 @@ if [ "${PEERS:-0}" = 1 ]; then
     if [ -n "$ours" ] && [ -n "$ms" ]; then speedup=$(awk -v p="$ms" -v o="$ours" 'BEGIN { printf "%.2f", p / o }'); fi
     echo "bench peer torch $config ch=$ch batch=$b threads=$THREADS ms_per_iter=${ms:-?} peak_rss_mb=${rss:-?} fast_ms_per_iter=${ours:-?} fast_speedup=$speedup"
   done <<<"$configs"
+  # The peer with GAN / true face: bench/torch_gan_step.py imports the peer script and adds DeepFaceLab's
+  # discriminators and their steps (spec saehd-gan-and-model-files.md §1-6). It and the plain peer run
+  # alternately ROUNDS times, as the engine's pair above; speedup = the peer's GAN step over ours.
+  while read -r config ch b gan_flags; do
+    read -r archi res ae e d dm <<<"$(sed 's/-\([0-9]*\)-\([0-9]*\)-\([0-9]*\)-\([0-9]*\)-\([0-9]*\)$/ \1 \2 \3 \4 \5/' <<<"$config")"
+    read -ra gan_args <<<"$gan_flags"
+    plain=(); gan=()
+    for _ in $(seq "$rounds"); do
+      plain+=("$("$PYTHON" "$PEER_SCRIPT" "$archi" "$res" "$ae" "$e" "$d" "$dm" "$ch" "$b" "$THREADS" "$iters" 2>&1 | tail -1 \
+        | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' || true)")
+      gan+=("$("$PYTHON" bench/torch_gan_step.py --peer "$PEER_SCRIPT" "$archi" "$res" "$ae" "$e" "$d" "$dm" "$ch" "$b" "$THREADS" \
+        "$iters" "${gan_args[@]}" 2>&1 | tail -1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' || true)")
+    done
+    p=$(printf '%s\n' "${plain[@]}" | median_or_q); g=$(printf '%s\n' "${gan[@]}" | median_or_q); ours="${gan_ms[$config]:-?}"
+    echo "bench peer torch-gan $config ch=$ch batch=$b threads=$THREADS rounds=$rounds gan_power=$(flag --gan-power "$gan_flags")" \
+      "true_face_power=$(flag --true-face-power "$gan_flags") ms_per_iter=$g plain_ms_per_iter=$p gan_over_plain=$(ratio "$g" "$p")" \
+      "ours_gan_ms_per_iter=$ours speedup=$(ratio "$g" "$ours" 2)"
+  done <<<"$gan_configs"
 fi
 
 # Merge frames/s at 1280x720 with an (untrained) df-udt-192-128-48-32-16 1-channel model: the dst frames of
