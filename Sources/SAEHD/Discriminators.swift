@@ -164,12 +164,14 @@ public final class CodeDiscriminator {
     let outConv: Conv2D
     public let parameters: [Parameter]
 
-    public init(name: String, inChannels: Int, codeResolution: Int, workspace ws: Workspace, rng: inout SeededRNG) {
+    /// `baseChannels` is DFL's 256 (smaller only in tests).
+    public init(name: String, inChannels: Int, codeResolution: Int, baseChannels: Int = 256, workspace ws: Workspace,
+                rng: inout SeededRNG) {
         let p = name + "."
         var previous = inChannels
         var layers: [Conv2D] = []
         for i in 0..<(1 + codeResolution / 8) {
-            let out = 256 * min(1 << i, 8)
+            let out = baseChannels * min(1 << i, 8)
             layers.append(Conv2D(name: p + "convs_\(i)", inChannels: previous, outChannels: out, kernel: i == 0 ? 4 : 3,
                                  stride: 2, activation: .leakyReLU(0.1), workspace: ws, rng: &rng))
             previous = out

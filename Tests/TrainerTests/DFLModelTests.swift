@@ -133,8 +133,9 @@ final class DFLModelTests: XCTestCase {
         XCTAssertTrue(o.maskedTraining && o.randomWarp && o.randomDstFlip)
         XCTAssertFalse(o.randomSrcFlip || o.lrDropout || o.clipGradient || o.isPretraining)
         XCTAssertEqual(o.ctMode, "none")
-        XCTAssertEqual(o.dflExtras?["gan_patch_size"], .int(8))
-        XCTAssertEqual(o.dflExtras?["gan_power"], .float(0))
+        XCTAssertEqual(o.ganPatchSize, 8)
+        XCTAssertEqual(o.ganPower, 0)
+        XCTAssertEqual(o.ganDims, 16)
         let rows = LossLog.read(path: dir + "/m/loss.csv", upTo: 100)
         XCTAssertEqual(rows.map(\.iteration), Array(1...20))
         XCTAssertTrue(rows.allSatisfy { $0.src == 0.5 && $0.dst == 0.5 })
@@ -190,7 +191,7 @@ final class DFLModelTests: XCTestCase {
             let slot = optimizer == "rmsprop" ? "acc" : "ms"
             XCTAssertNotNil(opt[DFLFiles.slotKey(slot, parameter: "encoder." + (config.contains("t") ? "down1" : "down1.downs_0") + ".conv1.weight")], config)
             XCTAssertEqual(opt["vs_encoder/down1/downs_0/conv1/weight_0:0"] != nil, optimizer == "adabelief", config)
-            let back = try openModel(dir + "/a", includeOptimizer: true, forTraining: true)
+            let back = try openModel(dir + "/a", includeOptimizer: true)
             XCTAssertEqual(back.state.options.config, config)
             XCTAssertEqual(back.state.options.optimizer, optimizer)
             XCTAssertTrue(back.state.options.lrDropout && back.state.options.randomSrcFlip)
@@ -283,7 +284,7 @@ final class DFLModelTests: XCTestCase {
         assertImportFails(f, naming: "new_SAEHD_inter.npy", "shape")
 
         for (key, value, reason) in [("archi", PickleValue.string("df-udc"), "c option"), ("ct_mode", .string("fancy"), "ct-mode"),
-                                     ("gan_power", .float(0.1), "gan_power"), ("face_type", .string("xx"), "face type"),
+                                     ("gan_power", .float(9), "GAN power"), ("face_type", .string("xx"), "face type"),
                                      ("resolution", .int(100), "resolution")] {
             f = try fresh("option-" + key)
             guard case var .dict(data) = try DFLFixture.pickle(f + "/new_SAEHD_data.dat"), case var .dict(options) = data[1].value else { return XCTFail() }
@@ -299,16 +300,43 @@ final class DFLModelTests: XCTestCase {
         assertImportFails(empty, naming: empty, "no DeepFaceLab model")
     }
 
-    func testGANPowerModelsStillMerge() throws {
+    /// A DFL model with GAN power on opens with its GAN discriminator (fresh: the fixture has no GAN.npy, as
+    /// DFL itself starts one), exports it under DFL's file and scope names, and reads them back bit for bit.
+    func testGANPowerModelsOpenAndExportTheirDiscriminators() throws {
         let dir = temporaryDirectory(self)
-        let f = try DFLFixture.copy("liae-64", to: dir)
+        let f = try DFLFixture.copy("df-ud-64", to: dir)
         guard case var .dict(data) = try DFLFixture.pickle(f + "/new_SAEHD_data.dat"), case var .dict(options) = data[1].value else { return XCTFail() }
         options[try XCTUnwrap(options.firstIndex { $0.key == .string("gan_power") })].value = .float(0.1)
+        options[try XCTUnwrap(options.firstIndex { $0.key == .string("true_face_power") })].value = .float(0.01)
         data[1].value = .dict(options)
         try DFLFixture.writePickle(.dict(data), to: f + "/new_SAEHD_data.dat")
-        let opened = try openModel(f, includeOptimizer: false)
-        XCTAssertEqual(opened.state.options.dflExtras?["gan_power"], .float(0.1))
-        XCTAssertThrowsError(try openModel(f, forTraining: true))
+        let opened = try openModel(f, includeOptimizer: true)
+        XCTAssertEqual(opened.state.options.ganPower, 0.1)
+        XCTAssertEqual(opened.model.discriminators.map(\.network), ["GAN", "code_discriminator"])
+        XCTAssertEqual(Set(opened.model.freshDiscriminators), ["GAN", "code_discriminator"])
+        // Train the discriminators one step so that their weights and slots are not the initial ones.
+        let batch = TrainingBatch(batch: 2, resolution: 64, channels: 3)
+        batch.fillRandom(seed: 1)
+        opened.model.trainStep(batch)
+        let written = try DFLModelFolder.export(model: opened.model, state: opened.state, losses: [], to: dir + "/out", name: "g", force: false)
+        for suffix in ["GAN.npy", "GAN_opt.npy", "code_discriminator.npy", "D_code_opt.npy"] {
+            XCTAssertTrue(written.contains(dir + "/out/g_SAEHD_" + suffix), suffix)
+        }
+        guard case let .dict(gan) = try DFLFixture.pickle(dir + "/out/g_SAEHD_GAN.npy"),
+              case let .dict(ganOpt) = try DFLFixture.pickle(dir + "/out/g_SAEHD_GAN_opt.npy"),
+              case let .dict(codeOpt) = try DFLFixture.pickle(dir + "/out/g_SAEHD_D_code_opt.npy") else { return XCTFail() }
+        XCTAssertTrue(gan.contains { $0.key == .string("in_conv/weight:0") })
+        XCTAssertTrue(gan.contains { $0.key == .string("upconvs_0/weight:0") })
+        XCTAssertTrue(ganOpt.contains { $0.key == .string("ms_D_src/in_conv/weight_0:0") })
+        XCTAssertTrue(codeOpt.contains { $0.key == .string("vs_dis/convs_0/weight_0:0") })
+        let back = try openModel(dir + "/out", includeOptimizer: true)
+        XCTAssertTrue(back.model.freshDiscriminators.isEmpty)
+        for (a, b) in zip(opened.model.discriminators, back.model.discriminators) {
+            XCTAssertEqual(a.optimizer.iterations, 1)
+            XCTAssertEqual(b.optimizer.iterations, 1)
+            for (p, q) in zip(a.parameters, b.parameters) { XCTAssertEqual(p.value.array, q.value.array, p.name) }
+            for (s, t) in zip(a.optimizer.slots, b.optimizer.slots) { for (x, y) in zip(s, t) { XCTAssertEqual(x.array, y.array) } }
+        }
     }
 
     func testSeveralModelsNeedAName() throws {

@@ -1,0 +1,200 @@
+import XCTest
+import NeuralNet
+@testable import SAEHD
+
+/// GAN power and true-face power against the independent float64 PyTorch reference written from the spec
+/// (tools/fixtures/neuralnet/make_gan_crosscheck.py): the two discriminators' forward and backward passes
+/// for layer plans that differ, and the full generator + discriminator step.
+final class GANTests: XCTestCase {
+    func fixture(_ name: String) throws -> (tensors: [String: SafeTensors.Entry], metadata: [String: String]) {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: "safetensors"), name)
+        return try SafeTensors.read(path: url.path)
+    }
+
+    /// max |a − b| relative to max |b|.
+    func relativeError(_ a: [Float], _ b: [Float]) -> Double {
+        XCTAssertEqual(a.count, b.count)
+        var num = 0.0, den = 1e-30
+        for i in a.indices { num = max(num, Double(abs(a[i] - b[i]))); den = max(den, Double(abs(b[i]))) }
+        return num / den
+    }
+
+    func tensor(_ e: SafeTensors.Entry) -> Tensor { Tensor(shape: e.shape, values: e.values) }
+
+    func load(_ parameters: [Parameter], from f: [String: SafeTensors.Entry], prefix: String,
+              file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(parameters.count, f.keys.filter { $0.hasPrefix(prefix) }.count, "parameter count", file: file, line: line)
+        for p in parameters {
+            let e = try XCTUnwrap(f[prefix + p.name], p.name, file: file, line: line)
+            XCTAssertEqual(e.shape, p.value.shape, p.name, file: file, line: line)
+            p.value.copy(from: tensor(e))
+        }
+    }
+
+    // MARK: Layer plans and the transposed convolution
+
+    func testLayerPlansAreTheSpecTable() {
+        let table: [(Int, [Int])] = [(4, [2]), (8, [2, 2]), (12, [2, 1, 2]), (16, [2, 2, 2]), (20, [2, 1, 2, 2]),
+                                     (24, [2, 2, 1, 2]), (32, [2, 2, 2, 2]), (48, [2, 2, 2, 1, 2]), (64, [2, 2, 2, 2, 2])]
+        for (patch, strides) in table { XCTAssertEqual(UNetPatchDiscriminator.layerStrides(patchSize: patch), strides, "patch \(patch)") }
+        XCTAssertNil(UNetPatchDiscriminator.unsupportedReason(resolution: 96, patchSize: 12))
+        XCTAssertNil(UNetPatchDiscriminator.unsupportedReason(resolution: 96, patchSize: 64))   // 96 → 3 after 5 halvings
+        // 96 = 3·32: the 128-patch plan would halve the odd size 3 a sixth time.
+        XCTAssertEqual(UNetPatchDiscriminator.layerStrides(patchSize: 128), [2, 2, 2, 2, 2, 2])
+        XCTAssertNotNil(UNetPatchDiscriminator.unsupportedReason(resolution: 96, patchSize: 128))
+    }
+
+    /// The transposed convolution against the spec's index formula, written as a plain loop:
+    /// out[i] = Σ_{o, k : o·s + k − before = i} in[o]·w[k], before = 1 (stride 1) or 0 (stride 2).
+    func testTransposedConvolutionIsTheSpecFormula() {
+        for stride in [1, 2] {
+            var rng = SeededRNG(seed: UInt64(10 + stride))
+            let (n, h, w, cin, cout) = (2, 5, 4, 3, 2)
+            let layer = Conv2DTranspose(name: "t", inChannels: cin, outChannels: cout, stride: stride, workspace: Workspace(), rng: &rng)
+            for i in 0..<cout { layer.bias.value.data[i] = rng.nextUnitFloat() - 0.5 }
+            let x = Tensor(shape: [n, h, w, cin])
+            for i in 0..<x.count { x.data[i] = rng.nextUnitFloat() * 2 - 1 }
+            let y = layer.forward(x)
+            let (oh, ow) = (h * stride, w * stride), before = stride == 1 ? 1 : 0
+            XCTAssertEqual(y.shape, [n, oh, ow, cout])
+            var want = [Double](repeating: 0, count: n * oh * ow * cout)
+            for b in 0..<n { for oy in 0..<h { for ox in 0..<w { for ky in 0..<3 { for kx in 0..<3 {
+                let iy = oy * stride + ky - before, ix = ox * stride + kx - before
+                guard iy >= 0, iy < oh, ix >= 0, ix < ow else { continue }
+                for co in 0..<cout { for ci in 0..<cin {
+                    want[((b * oh + iy) * ow + ix) * cout + co] += Double(x.data[((b * h + oy) * w + ox) * cin + ci])
+                        * Double(layer.weight.value.data[((ky * 3 + kx) * cout + co) * cin + ci])
+                } }
+            } } } } }
+            for i in want.indices { want[i] += Double(layer.bias.value.data[i % cout]) }
+            XCTAssertLessThan(relativeError(y.array, want.map(Float.init)), 1e-6, "stride \(stride)")
+        }
+    }
+
+    // MARK: Discriminators
+
+    func testUNetPatchDiscriminatorMatchesReference() throws {
+        for name in ["gan-unet-p4-c3", "gan-unet-p12-c1", "gan-unet-p16-c3", "gan-unet-p24-c1"] {
+            let (f, meta) = try fixture(name)
+            let patch = Int(meta["patch_size"]!)!, inCh = Int(meta["in_ch"]!)!, base = Int(meta["base_ch"]!)!
+            var rng = SeededRNG(seed: 1)
+            let d = UNetPatchDiscriminator(name: "GAN", inChannels: inCh, patchSize: patch, baseChannels: base,
+                                           workspace: Workspace(), rng: &rng)
+            XCTAssertEqual(d.strides.map(String.init).joined(separator: ","), meta["strides"], name)
+            try load(d.parameters, from: f, prefix: "param.")
+            let (center, full) = d.forward(tensor(f["input"]!))
+            XCTAssertEqual(center.shape, f["out.center"]!.shape, name)
+            XCTAssertLessThan(relativeError(center.array, f["out.center"]!.values), 1e-5, "\(name) center")
+            XCTAssertLessThan(relativeError(full.array, f["out.full"]!.values), 1e-5, "\(name) full")
+            let dx = d.backward(center: tensor(f["dout.center"]!), full: tensor(f["dout.full"]!))
+            XCTAssertLessThan(relativeError(dx.array, f["grad.input"]!.values), 1e-4, "\(name) input gradient")
+            for p in d.parameters {
+                XCTAssertLessThan(relativeError(p.grad.array, f["grad." + p.name]!.values), 1e-4, "\(name) \(p.name)")
+            }
+        }
+    }
+
+    func testCodeDiscriminatorMatchesReference() throws {
+        for name in ["gan-code-r6", "gan-code-r8", "gan-code-r16"] {
+            let (f, meta) = try fixture(name)
+            var rng = SeededRNG(seed: 1)
+            let d = CodeDiscriminator(name: "code_discriminator", inChannels: Int(meta["in_ch"]!)!, codeResolution: Int(meta["code_res"]!)!,
+                                      baseChannels: Int(meta["base_ch"] ?? "256")!, workspace: Workspace(), rng: &rng)
+            try load(d.parameters, from: f, prefix: "param.")
+            let y = d.forward(tensor(f["input"]!))
+            XCTAssertEqual(y.shape, f["out"]!.shape, name)
+            XCTAssertLessThan(relativeError(y.array, f["out"]!.values), 1e-5, "\(name) out")
+            let dx = d.backward(tensor(f["dout"]!))
+            XCTAssertLessThan(relativeError(dx.array, f["grad.input"]!.values), 1e-4, "\(name) input gradient")
+            for p in d.parameters {
+                XCTAssertLessThan(relativeError(p.grad.array, f["grad." + p.name]!.values), 1e-4, "\(name) \(p.name)")
+            }
+        }
+    }
+
+    // MARK: The full step
+
+    func checkStep(_ name: String, config: String, channels: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (f, meta) = try fixture("crosscheck-gan-" + name)
+        let options = LossOptions(maskedTraining: meta["masked_training"] == "true", eyesMouthPriority: meta["eyes_mouth_prio"] == "true",
+                                  ganPower: Float(meta["gan_power"]!)!, ganPatchSize: Int(meta["gan_patch_size"]!)!,
+                                  ganDims: Int(meta["gan_dims"]!)!, trueFacePower: Float(meta["true_face_power"]!)!)
+        let model = SAEHDModel(config: try ModelConfig(config, channels: channels), lossOptions: options)
+        try load(model.parameters, from: f, prefix: "param.", file: file, line: line)
+        let dParameters = model.discriminators.flatMap(\.parameters)
+        try load(dParameters, from: f, prefix: "dparam.", file: file, line: line)
+        let warped = try XCTUnwrap(f["batch.warped"])
+        let batch = TrainingBatch(batch: warped.shape[0] / 2, resolution: warped.shape[1], channels: channels)
+        for (t, key) in [(batch.warped, "warped"), (batch.target, "target"), (batch.targetMask, "target_mask"),
+                         (batch.targetEyesMouth, "target_em")] {
+            t.copy(from: tensor(try XCTUnwrap(f["batch." + key])))
+        }
+        // 1. The generator step with the GAN / true-face terms in the src loss.
+        let losses = model.computeGradients(batch)
+        for term in ["gan", "tv", "antimask", "true_face"] {
+            let want = f["gterm." + term]!.values
+            let got = losses.adversarialTerms[term] ?? want.map { _ in 0 }
+            for (a, b) in zip(got, want) {
+                XCTAssertEqual(a, Double(b), accuracy: 1e-4 * abs(Double(b)) + 1e-9, "\(name) term \(term)", file: file, line: line)
+            }
+        }
+        for (got, key) in [(losses.src, "loss.src"), (losses.dst, "loss.dst")] {
+            for (a, b) in zip(got, f[key]!.values) { XCTAssertEqual(a, Double(b), accuracy: 1e-4 * abs(Double(b)), "\(name) \(key)", file: file, line: line) }
+        }
+        for p in model.parameters {
+            XCTAssertLessThan(relativeError(p.grad.array, f["grad." + p.name]!.values), 1e-4, "\(name) grad \(p.name)", file: file, line: line)
+        }
+        for p in dParameters { XCTAssertTrue(p.grad.array.allSatisfy { $0 == 0 }, "the generator step trains no discriminator weight", file: file, line: line) }
+        model.optimizer.step()
+        for p in model.parameters {
+            let worst = zip(p.value.array, f["updated." + p.name]!.values).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-6, "\(name) updated \(p.name)", file: file, line: line)
+        }
+        // 2–3. The discriminator steps on the same batch, with the updated generator.
+        let d = model.computeDiscriminatorGradients(batch)
+        for (got, key) in [(d.gan, "dloss.gan"), (d.trueFace, "dloss.true_face")] {
+            guard let want = f[key]?.values else { XCTAssertNil(got, "\(name): \(key) is off", file: file, line: line); continue }
+            let values = try XCTUnwrap(got, key, file: file, line: line)
+            for (a, b) in zip(values, want) { XCTAssertEqual(a, Double(b), accuracy: 1e-4 * abs(Double(b)), "\(name) \(key)", file: file, line: line) }
+        }
+        for p in dParameters {
+            XCTAssertLessThan(relativeError(p.grad.array, f["dgrad." + p.name]!.values), 1e-3, "\(name) dgrad \(p.name)", file: file, line: line)
+        }
+        for n in model.discriminators { n.optimizer.step() }
+        for p in dParameters {
+            let worst = zip(p.value.array, f["dupdated." + p.name]!.values).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-6, "\(name) dupdated \(p.name)", file: file, line: line)
+        }
+    }
+
+    func testDFGANAndTrueFaceStepMatchesReference() throws {
+        try checkStep("df-ud-64-8-2-2-2-c3", config: "df-ud-64-8-2-2-2", channels: 3)
+    }
+
+    func testLIAEGANStepMatchesReference() throws {
+        try checkStep("liae-ud-64-8-2-2-2-c1", config: "liae-ud-64-8-2-2-2", channels: 1)
+    }
+
+    func testUnmaskedGANStepMatchesReference() throws {
+        try checkStep("df-ud-64-8-2-2-2-c1", config: "df-ud-64-8-2-2-2", channels: 1)
+    }
+
+    /// With both powers at 0 nothing of the discriminators exists; liae never builds the code discriminator.
+    func testDiscriminatorsExistOnlyWhenOn() throws {
+        let df = try ModelConfig("df-ud-64-8-2-2-2", channels: 3), liae = try ModelConfig("liae-ud-64-8-2-2-2", channels: 3)
+        XCTAssertTrue(SAEHDModel(config: df).discriminators.isEmpty)
+        XCTAssertEqual(SAEHDModel(config: df, lossOptions: LossOptions(trueFacePower: 0.01)).discriminators.map(\.network), ["code_discriminator"])
+        XCTAssertEqual(SAEHDModel(config: liae, lossOptions: LossOptions(ganPower: 0.1, trueFacePower: 0.01)).discriminators.map(\.network), ["GAN"])
+        // The generator's initial weights do not depend on the discriminators (their own random streams).
+        let plain = SAEHDModel(config: df, seed: 3), gan = SAEHDModel(config: df, seed: 3, lossOptions: LossOptions(ganPower: 0.1, trueFacePower: 0.01))
+        for (a, b) in zip(plain.parameters, gan.parameters) { XCTAssertEqual(a.value.array, b.value.array, a.name) }
+        let batch = TrainingBatch(batch: 2, resolution: 64, channels: 3)
+        batch.fillRandom(seed: 4)
+        let losses = gan.trainStep(batch)
+        XCTAssertNotNil(losses.ganDiscriminator)
+        XCTAssertNotNil(losses.trueFaceDiscriminator)
+        // Untrained discriminators output about 0: each D loss starts near 2·ln 2 (GAN) or ln 2 (true face).
+        XCTAssertEqual(losses.ganDiscriminatorMean!, 2 * log(2), accuracy: 0.3)
+        XCTAssertEqual(losses.trueFaceDiscriminatorMean!, log(2), accuracy: 0.3)
+    }
+}
