@@ -150,9 +150,4 @@ final class Decoder {
         GradientPool.give(dzMask)
         return dzImage
     }
-
-    private func add(_ g: Tensor, into sum: Tensor) {
-        let a = g.data, s = sum.data
-        parallelRanges(sum.count) { r in for j in r { s[j] += a[j] } }
-    }
 }

@@ -337,8 +337,7 @@ public final class SAEHDModel {
     /// Adds the true-face term's src-code gradient (if any) into the first half of df's code gradient `dz`.
     private func addPendingCodeGradient(into dz: Tensor) {
         guard let g = pendingCodeGradient else { return }
-        let d = dz.data, s = g.data
-        for i in 0..<g.count { d[i] += s[i] }
+        add(g, into: Tensor(viewOf: dz, batch: 0..<g.shape[0]))
         GradientPool.give(g)
         pendingCodeGradient = nil
     }
