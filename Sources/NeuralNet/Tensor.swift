@@ -75,6 +75,23 @@ public final class Tensor {
     /// Sets every element to zero.
     public func zero() { data.update(repeating: 0, count: count) }
 
+    /// Reverses the order of the elements along `axis` in place (e.g. the channel axis of an HWIO kernel:
+    /// RGB ↔ BGR).
+    public func reverse(axis: Int) {
+        precondition(shape.indices.contains(axis), "axis \(axis) of shape \(shape)")
+        let n = shape[axis]
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        let outer = shape[..<axis].reduce(1, *)
+        guard n > 1, inner > 0 else { return }
+        for o in 0..<outer {
+            let block = data + o * n * inner
+            for i in 0..<(n / 2) {
+                let a = block + i * inner, b = block + (n - 1 - i) * inner
+                for k in 0..<inner { let t = a[k]; a[k] = b[k]; b[k] = t }
+            }
+        }
+    }
+
     /// Copies all elements of `other` (same count) into this tensor.
     public func copy(from other: Tensor) {
         precondition(other.count == count)

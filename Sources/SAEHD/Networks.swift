@@ -5,6 +5,8 @@ import NeuralNet
 final class Encoder {
     let body: Sequential
     let head: Sequential
+    /// The first convolution, the only encoder layer that reads the image's channels.
+    let inputConv: Conv2D
     var parameters: [Parameter] { body.parameters }
 
     init(_ c: ModelConfig, workspace ws: Workspace, rng: inout SeededRNG) {
@@ -26,7 +28,8 @@ final class Encoder {
                 inCh = out
             }
         }
-        (layers[0] as? Conv2D)?.needsInputGradient = false
+        inputConv = layers[0] as! Conv2D
+        inputConv.needsInputGradient = false
         body = Sequential(layers)
         head = Sequential(c.pixelNorm ? [FlattenCHW(), PixelNorm()] : [FlattenCHW()])
     }

@@ -247,6 +247,8 @@ public struct DFLModelFolder: Sendable, Equatable {
                 optimizer.iterations = n[0]
             }
         }
+        // DFL's networks see BGR images, ours RGB: convert the image-facing weights once, here.
+        model.reverseImageChannelOrder(includingOptimizerSlots: includeOptimizer)
         return (model, state, losses)
     }
 
@@ -326,6 +328,17 @@ public struct DFLModelFolder: Sendable, Equatable {
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), name.utf8.count <= 200 else {
             throw TrainerError.invalidOption("DFL model name '\(name)' must be a plain file-name part")
         }
+        // DFL lists the models of a folder by the part of the file names before the first '_'.
+        guard !name.contains("_") else {
+            throw TrainerError.invalidOption("DFL model name '\(name)' has a '_': DeepFaceLab names a model by the part "
+                                             + "before the first '_' and would list it as '\(name.prefix { $0 != "_" })' and start a new model; "
+                                             + "use a name without '_' (say '\(name.replacingOccurrences(of: "_", with: "-"))')")
+        }
+        // DFL takes a model at iteration 0 for a new one: it asks for every option and initialises the weights.
+        guard state.iteration > 0 else {
+            throw TrainerError.invalidOption("the model is at iteration 0, which DeepFaceLab takes for a new model (it would "
+                                             + "ask for its options and start from fresh weights); train it at least one iteration first")
+        }
         let config = model.config
         let target = DFLModelFolder(directory: directory, name: name, className: DFLFiles.className(channels: config.channels))
         let existing = models(in: directory).filter { $0.name == name }
@@ -350,10 +363,18 @@ public struct DFLModelFolder: Sendable, Equatable {
             written.append(path)
         }
         let allParameters = model.parameters + discriminators.flatMap(\.parameters)
+        // Our weights are for RGB images; DFL's networks see BGR (docs/dfl-model-folder.md, "Channel order").
+        let channelAxis = Dictionary(uniqueKeysWithValues: model.imageChannelAxes.map { ($0.parameter.name, $0.axis) })
+        func dflArray(_ t: Tensor, of name: String) throws -> NDArray {
+            guard let axis = channelAxis[name] else { return try NDArray(floats: t.array, shape: t.shape) }
+            let reversed = Tensor(shape: t.shape, values: t.array)
+            reversed.reverse(axis: axis)
+            return try NDArray(floats: reversed.array, shape: t.shape)
+        }
         for network in DFLFiles.networks(config.archi) + discriminators.map(\.network) {
             var pairs: [PicklePair] = []
             for p in allParameters where p.name.hasPrefix(network + ".") {
-                pairs.append(PicklePair(.string(SAEHDModel.dflKey(for: p.name).key), .ndarray(try NDArray(floats: p.value.array, shape: p.value.shape))))
+                pairs.append(PicklePair(.string(SAEHDModel.dflKey(for: p.name).key), .ndarray(try dflArray(p.value, of: p.name))))
             }
             try write(.dict(pairs), network + ".npy")
         }
@@ -364,9 +385,8 @@ public struct DFLModelFolder: Sendable, Equatable {
             var pairs = [PicklePair(.string("iters:0"), .ndarray(try NDArray(int64s: [optimizer.iterations], shape: [])))]
             for (j, prefix) in optimizer.slotPrefixes.enumerated() {
                 for (i, p) in optimizer.parameters.enumerated() where networks.contains(String(p.name.prefix { $0 != "." })) {
-                    let slot = optimizer.slots[i][j]
                     pairs.append(PicklePair(.string(DFLFiles.slotKey(prefix, parameter: p.name)),
-                                            .ndarray(try NDArray(floats: slot.array, shape: slot.shape))))
+                                            .ndarray(try dflArray(optimizer.slots[i][j], of: p.name))))
                 }
             }
             try write(.dict(pairs), fileName + ".npy")
@@ -462,12 +482,9 @@ enum DFLOptionMapping {
         o.optimizer = try bool("adabelief", true) ? "adabelief" : "rmsprop"
         o.batchSize = try int("batch_size", 8)
         o.targetIteration = try int("target_iter", 0)
-        switch dict["lr_dropout"] ?? .string("n") {
-        case let .string(s) where ["y", "cpu"].contains(s.lowercased()): o.lrDropout = true
-        case let .string(s) where ["n", "0", "1"].contains(s.lowercased()): o.lrDropout = false  // SAEHDBW's '1'/'0' are off
-        case let .bool(b): o.lrDropout = b
-        default: throw TrainerError.invalidOption("lr_dropout \(dict["lr_dropout"]!) is not n, y or cpu")
-        }
+        // DFL's stored value is kept (extras) so that 'cpu' (or SAEHDBW's '1'/'0') is written back as it was.
+        if let v = dict["lr_dropout"], let kept = DFLOptionValue(v) { extras["lr_dropout"] = kept }
+        o.lrDropout = try lrDropoutIsOn(dict["lr_dropout"] ?? .string("n"))
         o.clipGradient = try bool("clipgrad", false)
         o.randomWarp = try bool("random_warp", true)
         o.randomSrcFlip = try bool("random_src_flip", false)
@@ -490,6 +507,24 @@ enum DFLOptionMapping {
         return o
     }
 
+    /// DFL's `lr_dropout`: the value the model was imported with while it still means what the option says
+    /// ('cpu' is on, placed on the CPU by DFL), else 'y' or 'n'.
+    static func lrDropoutValue(_ o: TrainingOptions) -> PickleValue {
+        if let kept = o.dflExtras?["lr_dropout"], (try? lrDropoutIsOn(kept.pickle)) == o.lrDropout { return kept.pickle }
+        return .string(o.lrDropout ? "y" : "n")
+    }
+
+    /// Whether a stored `lr_dropout` value turns lr_dropout on: 'y'/'cpu' (or true) on; 'n', SAEHDBW's
+    /// '1'/'0' (or false) off.
+    static func lrDropoutIsOn(_ v: PickleValue) throws -> Bool {
+        switch v {
+        case let .string(s) where ["y", "cpu"].contains(s.lowercased()): return true
+        case let .string(s) where ["n", "0", "1"].contains(s.lowercased()): return false
+        case let .bool(b): return b
+        default: throw TrainerError.invalidOption("lr_dropout \(v) is not n, y or cpu")
+        }
+    }
+
     /// TrainingOptions as DFL's options dict, in DFL's key order (extras after, sorted).
     static func dflOptions(_ o: TrainingOptions) throws -> [PicklePair] {
         let c = try o.modelConfig()
@@ -503,7 +538,7 @@ enum DFLOptionMapping {
             "ae_dims": .int(c.aeDims), "e_dims": .int(c.eDims), "d_dims": .int(c.dDims), "d_mask_dims": .int(c.dMaskDims),
             "masked_training": .bool(o.maskedTraining), "eyes_mouth_prio": .bool(o.eyesMouthPriority),
             "uniform_yaw": .bool(o.uniformYaw), "blur_out_mask": .bool(o.blurOutMask ?? false),
-            "adabelief": .bool(adabelief), "lr_dropout": .string(o.lrDropout ? "y" : "n"),
+            "adabelief": .bool(adabelief), "lr_dropout": lrDropoutValue(o),
             "random_warp": .bool(o.randomWarp), "random_hsv_power": .float(o.randomHSVPower),
             "face_style_power": .float(o.faceStylePower ?? 0), "bg_style_power": .float(o.bgStylePower ?? 0),
             "ct_mode": .string(o.ctMode), "clipgrad": .bool(o.clipGradient), "pretrain": .bool(o.isPretraining),

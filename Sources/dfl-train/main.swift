@@ -209,7 +209,7 @@ struct DFLTrain: ParsableCommand {
     var importDFL: String?
     @Option(name: .customLong("export-dfl"), help: ArgumentHelp("Write the model as a DeepFaceLab model folder (NAME_SAEHD_* or NAME_SAEHDBW_*) in this folder.", valueName: "dfl-dir"))
     var exportDFL: String?
-    @Option(name: .customLong("dfl-name"), help: "The DeepFaceLab model's name (NAME_SAEHD_*): which one to import, or the name to export under. (default: the only model there; new for export)")
+    @Option(name: .customLong("dfl-name"), help: "The DeepFaceLab model's name (NAME_SAEHD_*): which one to import or reconstruct with, or the name to export under, without '_' (DFL names a model by the part before the first '_'). (default: the only model there; new for export)")
     var dflName: String?
     @Flag(help: "With --export-dfl: replace a DeepFaceLab model of the same name.")
     var force = false
@@ -226,7 +226,10 @@ struct DFLTrain: ParsableCommand {
             if force && exportDFL == nil { throw ValidationError("--force goes with --export-dfl") }
             return
         }
-        if dflName != nil || force { throw ValidationError("--dfl-name and --force go with --import-dfl or --export-dfl") }
+        if force { throw ValidationError("--force goes with --export-dfl") }
+        if dflName != nil && reconstruct == nil {
+            throw ValidationError("--dfl-name goes with --import-dfl, --export-dfl or --reconstruct (of a DeepFaceLab folder)")
+        }
         if reconstruct != nil {
             guard out != nil else { throw ValidationError("--reconstruct needs --out DIR") }
             guard PredictionPath(rawValue: side) != nil else { throw ValidationError("--side must be src, dst or swap") }
@@ -451,7 +454,9 @@ struct DFLTrain: ParsableCommand {
     }
 
     func evaluate() throws {
-        let (net, state) = try ModelDirectory.openSaved(model)
+        // Our model directory (or a backup or save of one) or a DeepFaceLab model folder, only read.
+        let opened = try openModel(model, dflName: dflName, includeOptimizer: false)
+        let (net, state) = (opened.model, opened.state)
         let r = net.config.resolution, c = net.config.channels
         let source = try FaceSetSource.resolve(reconstruct!, stdinList: { [UInt8](FileHandle.standardInput.readDataToEndOfFile()) })
         let store = try loadFaceStore(source, side: "evaluation", resolution: r, faceType: try state.options.parsedFaceType())

@@ -27,16 +27,27 @@ enum DFLFixture {
     }
 }
 
+/// `values` (NHWC) with each pixel's channels in reverse order: BGR ↔ RGB (1-channel data unchanged).
+func reversedChannels(_ values: [Float], channels c: Int) -> [Float] {
+    guard c > 1 else { return values }
+    var out = values
+    for p in stride(from: 0, to: values.count, by: c) { for k in 0..<c { out[p + k] = values[p + c - 1 - k] } }
+    return out
+}
+
 final class DFLModelTests: XCTestCase {
     // MARK: Forward pass
 
-    /// Our forward pass on the imported weights equals DFL's recorded outputs, fed DFL's (BGR) input as is.
+    /// Our forward pass on the opened weights equals DFL's recorded outputs. DFL's tensors are BGR and an
+    /// opened model takes RGB, so the input's channels are reversed on the way in and the images' on the way
+    /// out (the tests through image files, below, need no such step).
     func checkForward(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let reference = try SafeTensors.read(path: DFLFixture.root + "/" + name + "/reference.safetensors").tensors
         let opened = try openModel(DFLFixture.root + "/" + name, includeOptimizer: false)
         let model = opened.model
         XCTAssertEqual(model.config.description, name.replacingOccurrences(of: "-64", with: "-64-16-8-8-4"), file: file, line: line)
-        let input = try XCTUnwrap(reference["input"])
+        let bgrInput = try XCTUnwrap(reference["input"])
+        let input = (shape: bgrInput.shape, values: reversedChannels(bgrInput.values, channels: bgrInput.shape[3]))
         let n = input.shape[0], r = model.config.resolution, c = model.config.channels
         XCTAssertEqual(input.shape, [n, r, r, c])
         // The training pass gives src→src (first half) and dst→dst (second half) with their masks.
@@ -57,7 +68,8 @@ final class DFLModelTests: XCTestCase {
             ("pred_dst_dstm", swap.destinationMask!.array),
         ]
         for (key, got) in outputs {
-            let want = try XCTUnwrap(reference[key], key).values
+            let stored = try XCTUnwrap(reference[key], key)
+            let want = reversedChannels(stored.values, channels: stored.shape[3])
             XCTAssertEqual(got.count, want.count, key, file: file, line: line)
             let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
             XCTAssertLessThan(worst, 1e-4, "\(name) \(key)", file: file, line: line)
@@ -225,9 +237,14 @@ final class DFLModelTests: XCTestCase {
         }
         try DFLFixture.writePickle(.dict(converted), to: path)
         let model = try openModel(folder, includeOptimizer: false).model
+        // The image heads were turned from DFL's BGR to RGB on opening; compare them in DFL's order.
+        let axes = Dictionary(uniqueKeysWithValues: model.imageChannelAxes.map { ($0.parameter.name, $0.axis) })
+        XCTAssertEqual(axes.keys.filter { $0.hasPrefix("decoder_src.") }.count, 8, "out_conv, out_conv1..3: weight and bias")
         var checked = 0
         for p in model.parameters where p.name.hasPrefix("decoder_src.") {
-            XCTAssertEqual(p.value.array, halves[SAEHDModel.dflKey(for: p.name).key], p.name)
+            let dflOrder = Tensor(shape: p.value.shape, values: p.value.array)
+            if let axis = axes[p.name] { dflOrder.reverse(axis: axis) }
+            XCTAssertEqual(dflOrder.array, halves[SAEHDModel.dflKey(for: p.name).key], p.name)
             checked += 1
         }
         XCTAssertEqual(checked, pairs.count)
@@ -351,6 +368,62 @@ final class DFLModelTests: XCTestCase {
         XCTAssertEqual(try importDFLModel(from: f, name: "other", into: dir + "/m").iteration, 20)
         // A model directory that already holds a model is not imported into.
         XCTAssertThrowsError(try importDFLModel(from: f, name: "new", into: dir + "/m"))
+    }
+
+    // MARK: What DFL would not take back
+
+    /// `--dfl-name` with a '_' (DFL would list the model by the part before it) and a model at iteration 0
+    /// (DFL would take it for a new model) are refused through the tool, and nothing is written.
+    func testExportRefusesNamesAndModelsDFLWouldNotTakeBack() throws {
+        let dir = temporaryDirectory(self)
+        let model = dir + "/m"
+        var r = try runTrainer(["--model", model, "--import-dfl", DFLFixture.root + "/df-ud-64", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try runTrainer(["--model", model, "--export-dfl", dir + "/out", "--dfl-name", "my_model", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("'_'") && r.stderr.contains("'my'"), r.stderr)
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: dir + "/out")) ?? [], [])
+        r = try runTrainer(["--model", model, "--export-dfl", dir + "/out", "--dfl-name", "my-model", "--quiet"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/my-model_SAEHD_data.dat"))
+
+        let opened = try openModel(model)
+        var fresh = opened.state
+        fresh.iteration = 0
+        XCTAssertThrowsError(try DFLModelFolder.export(model: opened.model, state: fresh, losses: [], to: dir + "/zero",
+                                                       name: "new", force: false)) { error in
+            XCTAssertTrue("\(error)".contains("iteration 0"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/zero"))
+    }
+
+    /// DFL's own `lr_dropout` value comes back as it was ('cpu' is on, run on the CPU by DFL), and follows
+    /// the option when it is changed.
+    func testLRDropoutKeepsDFLsValue() throws {
+        let dir = temporaryDirectory(self)
+        let folder = try DFLFixture.copy("df-ud-64", to: dir)
+        let dataPath = folder + "/new_SAEHD_data.dat"
+        guard case var .dict(root) = try DFLFixture.pickle(dataPath),
+              let i = root.firstIndex(where: { $0.key == .string("options") }), case var .dict(options) = root[i].value,
+              let j = options.firstIndex(where: { $0.key == .string("lr_dropout") }) else { return XCTFail("fixture layout") }
+        options[j] = PicklePair(.string("lr_dropout"), .string("cpu"))
+        root[i] = PicklePair(.string("options"), .dict(options))
+        try DFLFixture.writePickle(.dict(root), to: dataPath)
+
+        let model = dir + "/m"
+        try importDFLModel(from: folder, name: nil, into: model)
+        var opened = try openModel(model)
+        XCTAssertTrue(opened.state.options.lrDropout)
+        try DFLModelFolder.export(model: opened.model, state: opened.state, losses: opened.losses, to: dir + "/back",
+                                  name: "new", force: false)
+        XCTAssertEqual(try DFLFixture.pickle(dir + "/back/new_SAEHD_data.dat")["options"]?["lr_dropout"], .string("cpu"))
+        // Turned off here, it is written as DFL's 'n'.
+        var state = opened.state
+        state.options.lrDropout = false
+        opened = OpenedModel(model: opened.model, state: state, losses: opened.losses, dfl: nil)
+        try DFLModelFolder.export(model: opened.model, state: opened.state, losses: opened.losses, to: dir + "/off",
+                                  name: "new", force: false)
+        XCTAssertEqual(try DFLFixture.pickle(dir + "/off/new_SAEHD_data.dat")["options"]?["lr_dropout"], .string("n"))
     }
 
     // MARK: dfl-info --model
