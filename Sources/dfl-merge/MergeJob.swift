@@ -23,13 +23,13 @@ struct MergeJob {
 
     func run() {
         let start = Date()
-        // Faces by frame stem, in the order they were read; faces of frames not given are errors.
+        // Faces by frame stem, in the order they were read. Faces of frames not given are left out, as DFL's
+        // merger does: merging one frame against the whole aligned folder is the usual preview (and the
+        // per-frame recipe of the README); the summary line counts them.
         var byStem: [String: [AlignedFace]] = [:]
         for face in faces { byStem[face.frameStem, default: []].append(face) }
         let frameStems = Set(frames.map(fileStem))
-        for face in faces where !frameStems.contains(face.frameStem) {
-            diagnostics.fail(face.origin, "its source frame '\(face.frameStem)' is not among the input frames")
-        }
+        let otherFrames = faces.count(where: { !frameStems.contains($0.frameStem) })
         let progress = Progress(label: "dfl-merge", total: frames.count, quiet: quiet)
         var merged = 0, facesMerged = 0, withoutFace = 0, failed = 0
         OrderedParallel.run(count: frames.count, work: { i -> FrameResult in
@@ -58,8 +58,9 @@ struct MergeJob {
         fflush(stdout)
         let seconds = Date().timeIntervalSince(start)
         if !quiet {
-            printError(String(format: "dfl-merge: %d frames merged, %d faces, %d frames without a face, %d failed, %.1f s (%.2f frames/s)",
-                              merged, facesMerged, withoutFace, failed, seconds, Double(merged) / max(seconds, 1e-9)))
+            printError(String(format: "dfl-merge: %d frames merged, %d faces, %d frames without a face, %d failed, "
+                              + "%d faces of other frames left out, %.1f s (%.2f frames/s)",
+                              merged, facesMerged, withoutFace, failed, otherFrames, seconds, Double(merged) / max(seconds, 1e-9)))
         }
     }
 
