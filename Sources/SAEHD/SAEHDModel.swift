@@ -35,11 +35,19 @@ public final class TrainingBatch {
 
 /// Per-sample losses of one step (printed figures are their means).
 public struct StepLosses: Sendable {
-    /// The generator's src loss, with every term on the src side (style, GAN, true face).
+    /// The src loss as DeepFaceLab records it: the reconstruction terms and the style terms, without the
+    /// GAN and true-face terms (those go into the generator's objective only, `generatorSrc`).
     public var src: [Double]
     public var dst: [Double]
-    /// The GAN and true-face terms inside `src`, by name (`gan`, `tv`, `antimask`, `true_face`).
+    /// The GAN and true-face terms the generator step adds on the src side, by name (`gan`, `tv`,
+    /// `antimask`, `true_face`).
     public var adversarialTerms: [String: [Double]] = [:]
+    /// What the generator step minimises on the src side: `src` plus every adversarial term.
+    public var generatorSrc: [Double] {
+        var out = src
+        for v in adversarialTerms.values { for i in out.indices { out[i] += v[i] } }
+        return out
+    }
     /// The GAN discriminator's and the true-face discriminator's own losses (`trainStep`, when on).
     public var ganDiscriminator: [Double]?
     public var trueFaceDiscriminator: [Double]?
@@ -219,7 +227,6 @@ public final class SAEHDModel {
                 prediction: batch.half(image, 0), target: batch.half(target, 0),
                 mask: lossOptions.maskedTraining ? srcLoss.blurredMask : nil, dPrediction: batch.half(diLoss, 0),
                 srcCode: Tensor(viewOf: codeOut, batch: 0..<b), into: &terms)
-            for v in terms.values { for i in losses.src.indices { losses.src[i] += v[i] } }
             losses.adversarialTerms = terms
         }
         if !swap {

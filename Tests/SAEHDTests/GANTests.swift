@@ -138,8 +138,17 @@ final class GANTests: XCTestCase {
                 XCTAssertEqual(a, Double(b), accuracy: 1e-4 * abs(Double(b)) + 1e-9, "\(name) term \(term)", file: file, line: line)
             }
         }
-        for (got, key) in [(losses.src, "loss.src"), (losses.dst, "loss.dst")] {
+        // The fixture's loss.src is the generator's src objective (with the G terms); the logged src excludes them.
+        for (got, key) in [(losses.generatorSrc, "loss.src"), (losses.dst, "loss.dst")] {
             for (a, b) in zip(got, f[key]!.values) { XCTAssertEqual(a, Double(b), accuracy: 1e-4 * abs(Double(b)), "\(name) \(key)", file: file, line: line) }
+        }
+        // The src loss as DFL logs it (loss history, loss.csv): the objective without the G terms.
+        let fixtureSrc = f["loss.src"]!.values
+        XCTAssertEqual(losses.src.count, fixtureSrc.count, file: file, line: line)
+        for i in fixtureSrc.indices {
+            let terms = ["gan", "tv", "antimask", "true_face"].reduce(0.0) { $0 + Double(f["gterm." + $1]!.values[i]) }
+            XCTAssertEqual(losses.src[i], Double(fixtureSrc[i]) - terms, accuracy: 1e-4 * abs(Double(fixtureSrc[i])),
+                           "\(name) logged src loss", file: file, line: line)
         }
         for p in model.parameters {
             XCTAssertLessThan(relativeError(p.grad.array, f["grad." + p.name]!.values), 1e-4, "\(name) grad \(p.name)", file: file, line: line)
