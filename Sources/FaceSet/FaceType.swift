@@ -45,12 +45,16 @@ public enum FaceType: Int, Sendable, CaseIterable, Comparable, Codable {
         self = t
     }
 
-    /// Parses a command-line name: the short form, the DFL string, or `half` for `h`.
+    /// The face types faces are extracted, resized and trained at (DFL's choices: h, mf, f, wf, head).
+    public static let userChoices: [FaceType] = [.half, .midFull, .full, .wholeFace, .head]
+
+    /// Parses one of `userChoices` by its short form, its DFL string, or `half` for `h` (command lines,
+    /// model.json, DFL's options).
     public init?(argument: String) {
         let s = argument.lowercased()
         if s == "half" { self = .half; return }
-        if let t = FaceType.allCases.first(where: { $0.shortName == s || $0.dflName == s }) { self = t; return }
-        return nil
+        guard let t = FaceType.userChoices.first(where: { $0.shortName == s || $0.dflName == s }) else { return nil }
+        self = t
     }
 
     public static func < (a: FaceType, b: FaceType) -> Bool { a.rawValue < b.rawValue }

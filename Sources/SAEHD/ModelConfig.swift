@@ -38,6 +38,20 @@ public struct ModelConfig: Equatable, Sendable, CustomStringConvertible {
         guard channels == 1 || channels == 3 else { throw ParseError(description: "channels must be 1 or 3") }
     }
 
+    /// Parses an archi with its options as DFL writes it (`df`, `liae-ud`, `df-udt`).
+    public static func parseArchi(_ string: String) throws -> (archi: Archi, options: Set<Character>) {
+        let parts = string.lowercased().split(separator: "-", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let archi = Archi(rawValue: String(parts[0])) else {
+            throw ParseError(description: "archi '\(string)' is not supported (df or liae with options u, d, t)")
+        }
+        let options = parts.count == 2 ? Set(parts[1]) : []
+        if options.contains("c") { throw ParseError(description: "archi '\(string)': the c option is not supported") }
+        guard options.isSubset(of: ["u", "d", "t"]) else {
+            throw ParseError(description: "archi '\(string)': options must be among u, d, t")
+        }
+        return (archi, options)
+    }
+
     /// Parses `archi-res-ae-e-d-dm`, e.g. `df-ud-96-256-64-64-22` or `liae-ud-96-32-32-32-16`.
     public init(_ string: String, channels: Int) throws {
         let parts = string.lowercased().split(separator: "-").map(String.init)
@@ -49,6 +63,19 @@ public struct ModelConfig: Equatable, Sendable, CustomStringConvertible {
         guard nums.allSatisfy({ $0 != nil }) else { throw ParseError(description: "config '\(string)' has non-numeric sizes") }
         try self.init(archi: archi, options: opts, resolution: nums[0]!, aeDims: nums[1]!, eDims: nums[2]!,
                       dDims: nums[3]!, dMaskDims: nums[4]!, channels: channels)
+    }
+
+    /// The same architecture for images with `channels` channels.
+    public func withChannels(_ channels: Int) -> ModelConfig {
+        var c = self
+        c.channels = channels
+        return c
+    }
+
+    /// The archi with its options as DFL writes it: `df`, `liae-ud`, …
+    public var archiName: String {
+        let o = ["u", "d", "t"].filter { options.contains(Character($0)) }.joined()
+        return archi.rawValue + (o.isEmpty ? "" : "-" + o)
     }
 
     public var pixelNorm: Bool { options.contains("u") }
@@ -65,8 +92,9 @@ public struct ModelConfig: Equatable, Sendable, CustomStringConvertible {
     /// Channels of the decoder input (df: ae; liae: 4·ae).
     public var decoderInChannels: Int { archi == .df ? aeDims : 4 * aeDims }
 
-    public var description: String {
-        let o = ["u", "d", "t"].filter { options.contains(Character($0)) }.joined()
-        return "\(archi.rawValue)\(o.isEmpty ? "" : "-" + o)-\(resolution)-\(aeDims)-\(eDims)-\(dDims)-\(dMaskDims)"
-    }
+    public var description: String { "\(archiName)-\(resolution)-\(aeDims)-\(eDims)-\(dDims)-\(dMaskDims)" }
+
+    /// DFL's default decoder mask dims for decoder dims `d`: d/3, rounded up to an even number
+    /// (docs/saehd-model.md §6.1).
+    public static func defaultMaskDims(decoderDims d: Int) -> Int { max(2, d / 3 + (d / 3) % 2) }
 }

@@ -6,6 +6,7 @@ import FaceAlign
 import FaceSet
 import Foundation
 import Imaging
+import ModelStore
 import Samples
 
 /// Where a faceset comes from.

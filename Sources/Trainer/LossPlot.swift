@@ -4,6 +4,7 @@
 // Ticks are 1-2-5 steps; the axis ranges adapt to the data.
 import Foundation
 import Imaging
+import ModelStore
 
 /// Where things go on the loss chart; public so tests can check the ticks against their own arithmetic.
 public struct LossPlotLayout: Sendable {

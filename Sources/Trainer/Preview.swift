@@ -2,6 +2,7 @@
 // header row naming the columns, and the loss chart (LossPlot.swift; spec §6.4).
 import Foundation
 import Imaging
+import ModelStore
 
 public enum Preview {
     /// Names of the grid's columns, drawn in its header row.

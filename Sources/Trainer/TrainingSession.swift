@@ -4,6 +4,7 @@ import AtomicIO
 import ColorTransfer
 import Foundation
 import Imaging
+import ModelStore
 import NeuralNet
 import SAEHD
 import Samples
@@ -88,10 +89,10 @@ public final class TrainingSession {
     /// save, except that loss.csv is cut back to the saved iteration on resume.
     public init(directory: ModelDirectory, options: TrainingOptions, src: FaceStore, dst: FaceStore) throws {
         try options.validate()
-        let config = try options.modelConfig()
+        let config = options.architecture
         for (store, side) in [(src, "src"), (dst, "dst")] {
             guard store.count > 0 else { throw TrainerError.badFaceSet("the \(side) faceset has no faces") }
-            guard store.resolution == config.resolution, store.faceType == (try options.parsedFaceType()) else {
+            guard store.resolution == config.resolution, store.faceType == options.faceType else {
                 throw TrainerError.invalidOption("the \(side) faces were not prepared for this model")
             }
         }
@@ -115,7 +116,7 @@ public final class TrainingSession {
                 try Self.reinitializeInters(of: m, options: options)
             }
         } else {
-            try Self.checkUsableForNewModel(directory.path)
+            try directory.checkUsableForNewModel()
             model = try makeModel(options)
             state = ModelState(iteration: 0, trainingSeconds: 0, options: options)
         }
@@ -148,20 +149,6 @@ public final class TrainingSession {
         _ = try generator(o, src, dst)
     }
 
-    /// A new model may only go into a missing or empty directory (so no user file is ever overwritten).
-    static func checkUsableForNewModel(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
-        guard isDirectory.boolValue else { throw TrainerError.invalidOption("\(path) exists and is not a directory") }
-        // What a first save killed half-way leaves (no `current` yet) is ours and may be reused.
-        let ours: Set<String> = ["saves", "loss.csv", "quality.csv", "preview", "backups"]
-        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
-            .filter { !ours.contains($0) && !$0.hasPrefix(".") }
-        if !entries.isEmpty {
-            throw TrainerError.incompatibleModel("\(path) is not empty and holds no dfl-train model; use an empty or new directory")
-        }
-    }
-
     /// The sample generator of the current options.
     func makeGenerator() throws -> BatchGenerator { try Self.generator(state.options, src, dst) }
 
@@ -172,7 +159,7 @@ public final class TrainingSession {
         srcOptions.randomWarp = o.randomWarp; dstOptions.randomWarp = o.randomWarp
         srcOptions.randomFlip = o.randomSrcFlip; dstOptions.randomFlip = o.randomDstFlip
         if o.channels == 3 { srcOptions.randomHSVPower = o.randomHSVPower }
-        let ct = o.ctMode == "none" ? nil : ColorTransferMode(rawValue: o.ctMode)
+        let ct = o.ctMode
         do {
             return try BatchGenerator(src: src, dst: dst, batchSize: o.batchSize, srcOptions: srcOptions,
                                       dstOptions: dstOptions, colorTransfer: ct, uniformYaw: o.uniformYaw, seed: o.seed)
@@ -185,7 +172,7 @@ public final class TrainingSession {
     /// training and appends the figures to quality.csv, which is cut back to the saved iteration here.
     public func setHeldOut(_ faces: FaceStore, path: PredictionPath = .dst) throws {
         guard faces.count > 0 else { throw TrainerError.badFaceSet("the held-out faceset has no faces") }
-        guard faces.resolution == model.config.resolution, faces.faceType == (try state.options.parsedFaceType()) else {
+        guard faces.resolution == model.config.resolution, faces.faceType == state.options.faceType else {
             throw TrainerError.invalidOption("the held-out faces were not prepared for this model")
         }
         heldOut = (faces, path, try QualityLog(path: directory.qualityLogPath, upTo: state.iteration))

@@ -8,8 +8,8 @@ import FaceSet
 import Imaging
 import Merge
 import NeuralNet
+import ModelStore
 import SAEHD
-import Trainer
 
 struct ModelLoadError: Error, CustomStringConvertible {
     let description: String
@@ -57,15 +57,11 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
     }
 }
 
-/// The model in `modelDirectory` as a predictor, only read (Trainer's `openModel`): a dfl-train model
+/// The model in `modelDirectory` as a predictor, only read (`ModelStore.open`): a dfl-train model
 /// directory, a backup or a saves/ folder of one, or a DeepFaceLab model folder. Throws when it holds no
 /// loadable model, or when the weights do not have the shapes its description gives (another resolution or
 /// channel count).
 func loadPredictor(modelDirectory: String, dflName: String? = nil) throws -> FacePredictor {
-    let opened = try openModel(modelDirectory, dflName: dflName, includeOptimizer: false)
-    let state = opened.state
-    guard let faceType = FaceType(argument: state.options.faceType) else {
-        throw ModelLoadError(description: "unknown face type '\(state.options.faceType)' in the model's options")
-    }
-    return SAEHDPredictor(model: opened.model, faceType: faceType)
+    let opened = try ModelStore.open(modelDirectory, dflName: dflName, includeOptimizer: false)
+    return SAEHDPredictor(model: opened.model, faceType: opened.state.options.faceType)
 }

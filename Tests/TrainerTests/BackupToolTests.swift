@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNet
+@testable import ModelStore
 import Trainer
 import XCTest
 
@@ -64,7 +65,7 @@ final class TrainerBackupToolTests: XCTestCase {
         r = try runTrainer(["--model", restored, "--from", backup], in: work)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("at iteration 2"), r.stderr)
-        let (a, sa) = try ModelDirectory.openSaved(backup), (b, sb) = try ModelDirectory.openSaved(restored)
+        let (a, sa) = try ModelDirectory(backup).loadModel(), (b, sb) = try ModelDirectory(restored).loadModel()
         XCTAssertEqual(sa, sb)
         XCTAssertEqual(sb.iteration, 2)
         XCTAssertEqual(b.optimizer.iterations, 2)

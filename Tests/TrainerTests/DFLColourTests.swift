@@ -9,6 +9,7 @@ import Foundation
 import Imaging
 import NeuralNet
 import SAEHD
+@testable import ModelStore
 @testable import Trainer
 import XCTest
 
@@ -152,10 +153,10 @@ final class DFLColourTests: XCTestCase {
         let config = try ModelConfig("df-ud-64-16-8-8-4", channels: 3)
         let dfl = SAEHDModel(config: config)
         for network in DFLFiles.networks(config.archi) {
-            let arrays = try DFLModelFolder.readArrays(dir + "/dfl/new_SAEHD_" + network + ".npy")
+            let arrays = try DFLFiles.readArrays(dir + "/dfl/new_SAEHD_" + network + ".npy")
             for p in dfl.parameters where p.name.hasPrefix(network + ".") {
                 let a = try XCTUnwrap(arrays[SAEHDModel.dflKey(for: p.name).key], p.name)
-                try DFLModelFolder.copy(a, into: p.value, what: p.name, path: network)
+                try DFLFiles.copy(a, into: p.value, what: p.name, path: network)
             }
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.faces64).filter { $0.hasSuffix(".jpg") }.sorted()

@@ -4,6 +4,7 @@ import FaceSet
 import Foundation
 import NeuralNet
 import SAEHD
+@testable import ModelStore
 @testable import Trainer
 import XCTest
 
@@ -43,7 +44,7 @@ final class DFLModelTests: XCTestCase {
     /// out (the tests through image files, below, need no such step).
     func checkForward(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let reference = try SafeTensors.read(path: DFLFixture.root + "/" + name + "/reference.safetensors").tensors
-        let opened = try openModel(DFLFixture.root + "/" + name, includeOptimizer: false)
+        let opened = try ModelStore.open(DFLFixture.root + "/" + name, includeOptimizer: false)
         let model = opened.model
         XCTAssertEqual(model.config.description, name.replacingOccurrences(of: "-64", with: "-64-16-8-8-4"), file: file, line: line)
         let bgrInput = try XCTUnwrap(reference["input"])
@@ -109,9 +110,9 @@ final class DFLModelTests: XCTestCase {
         for name in DFLFixture.all {
             let dir = temporaryDirectory(self)
             let source = DFLFixture.root + "/" + name
-            let state = try importDFLModel(from: source, name: nil, into: dir + "/ours")
+            let state = try ModelStore.importDFL(from: source, name: nil, into: dir + "/ours")
             XCTAssertEqual(state.iteration, 20)
-            let opened = try openModel(dir + "/ours")
+            let opened = try ModelStore.open(dir + "/ours", includeOptimizer: true)
             XCTAssertEqual(opened.model.optimizer.iterations, 20)
             XCTAssertEqual(opened.losses.count, 20)
             let written = try DFLModelFolder.export(model: opened.model, state: opened.state, losses: opened.losses,
@@ -122,8 +123,8 @@ final class DFLModelTests: XCTestCase {
                 assertSameDict(try DFLFixture.pickle(source + "/" + f), try DFLFixture.pickle(dir + "/back/" + f), "\(name) \(f)")
             }
             // export → import → export: identical bytes.
-            try importDFLModel(from: dir + "/back", name: "new", into: dir + "/ours2")
-            let again = try openModel(dir + "/ours2")
+            try ModelStore.importDFL(from: dir + "/back", name: "new", into: dir + "/ours2")
+            let again = try ModelStore.open(dir + "/ours2", includeOptimizer: true)
             try DFLModelFolder.export(model: again.model, state: again.state, losses: again.losses, to: dir + "/back2",
                                       name: "new", force: false)
             for f in try modelFiles(dir + "/back") {
@@ -135,16 +136,16 @@ final class DFLModelTests: XCTestCase {
 
     func testImportedOptionsAreDFLs() throws {
         let dir = temporaryDirectory(self)
-        let state = try importDFLModel(from: DFLFixture.root + "/df-ud-64", name: "new", into: dir + "/m")
+        let state = try ModelStore.importDFL(from: DFLFixture.root + "/df-ud-64", name: "new", into: dir + "/m")
         let o = state.options
         XCTAssertEqual(o.config, "df-ud-64-16-8-8-4")
         XCTAssertEqual(o.channels, 3)
-        XCTAssertEqual(o.faceType, "wf")
-        XCTAssertEqual(o.optimizer, "adabelief")
+        XCTAssertEqual(o.faceType, .wholeFace)
+        XCTAssertEqual(o.optimizer, .adabelief)
         XCTAssertEqual(o.batchSize, 8)
         XCTAssertTrue(o.maskedTraining && o.randomWarp && o.randomDstFlip)
         XCTAssertFalse(o.randomSrcFlip || o.lrDropout || o.clipGradient || o.isPretraining)
-        XCTAssertEqual(o.ctMode, "none")
+        XCTAssertNil(o.ctMode)
         XCTAssertEqual(o.ganPatchSize, 8)
         XCTAssertEqual(o.ganPower, 0)
         XCTAssertEqual(o.ganDims, 16)
@@ -156,7 +157,7 @@ final class DFLModelTests: XCTestCase {
     func testOneChannelModelsExportAsSAEHDBWAndImportBack() throws {
         let dir = temporaryDirectory(self)
         var o = tinyOptions(channels: 1, config: "liae-ud-64-16-8-8-4")
-        o.ctMode = "lct"
+        o.ctMode = .lct
         let model = try makeModel(o)
         model.optimizer.iterations = 3
         let state = ModelState(iteration: 3, trainingSeconds: 1, options: o)
@@ -170,8 +171,9 @@ final class DFLModelTests: XCTestCase {
         XCTAssertEqual(data["options"]?["archi"], .string("liae-ud"))
         XCTAssertEqual(data["options"]?["ct_mode"], .string("lct"))
         XCTAssertEqual(data["loss_history"], .list(losses.map { .list([.float($0.src), .float($0.dst)]) }))
-        let back = try openModel(dir + "/dfl")
-        XCTAssertEqual(back.dfl?.className, "SAEHDBW")
+        let back = try ModelStore.open(dir + "/dfl", includeOptimizer: true)
+        guard case .deepFaceLab(let folder) = back.location else { return XCTFail("not opened as a DFL folder") }
+        XCTAssertEqual(folder.className, "SAEHDBW")
         XCTAssertEqual(back.state.options.channels, 1)
         XCTAssertEqual(back.state.options.config, o.config)
         XCTAssertEqual(back.losses, losses)
@@ -186,7 +188,7 @@ final class DFLModelTests: XCTestCase {
     /// Other archis, resolutions and RMSprop: weights, `acc_` slots and the iteration survive export → import,
     /// and a second export is byte-identical.
     func testOtherArchisAndRMSpropRoundTrip() throws {
-        for (config, optimizer) in [("df-udt-96-16-8-8-4", "rmsprop"), ("liae-d-64-16-8-8-4", "adabelief"), ("df-32-8-8-8-2", "rmsprop")] {
+        for (config, optimizer) in [("df-udt-96-16-8-8-4", Optimizer.Kind.rmsprop), ("liae-d-64-16-8-8-4", .adabelief), ("df-32-8-8-8-2", .rmsprop)] {
             let dir = temporaryDirectory(self)
             var o = tinyOptions(channels: 3, config: config, batch: 2)
             o.optimizer = optimizer
@@ -200,10 +202,10 @@ final class DFLModelTests: XCTestCase {
             let losses = [LossRecord(iteration: 1, src: 0.75, dst: 0.5, seconds: 0)]
             try DFLModelFolder.export(model: model, state: state, losses: losses, to: dir + "/a", name: "x", force: false)
             let opt = try DFLFixture.pickle(dir + "/a/x_SAEHD_src_dst_opt.npy")
-            let slot = optimizer == "rmsprop" ? "acc" : "ms"
+            let slot = optimizer == .rmsprop ? "acc" : "ms"
             XCTAssertNotNil(opt[DFLFiles.slotKey(slot, parameter: "encoder." + (config.contains("t") ? "down1" : "down1.downs_0") + ".conv1.weight")], config)
-            XCTAssertEqual(opt["vs_encoder/down1/downs_0/conv1/weight_0:0"] != nil, optimizer == "adabelief", config)
-            let back = try openModel(dir + "/a", includeOptimizer: true)
+            XCTAssertEqual(opt["vs_encoder/down1/downs_0/conv1/weight_0:0"] != nil, optimizer == .adabelief, config)
+            let back = try ModelStore.open(dir + "/a", includeOptimizer: true)
             XCTAssertEqual(back.state.options.config, config)
             XCTAssertEqual(back.state.options.optimizer, optimizer)
             XCTAssertTrue(back.state.options.lrDropout && back.state.options.randomSrcFlip)
@@ -236,7 +238,7 @@ final class DFLModelTests: XCTestCase {
             return PicklePair(p.key, .ndarray(try NDArray(typeString: "f2", byteOrder: "<", shape: a.shape, data: bytes)))
         }
         try DFLFixture.writePickle(.dict(converted), to: path)
-        let model = try openModel(folder, includeOptimizer: false).model
+        let model = try ModelStore.open(folder, includeOptimizer: false).model
         // The image heads were turned from DFL's BGR to RGB on opening; compare them in DFL's order.
         let axes = Dictionary(uniqueKeysWithValues: model.imageChannelAxes.map { ($0.parameter.name, $0.axis) })
         XCTAssertEqual(axes.keys.filter { $0.hasPrefix("decoder_src.") }.count, 8, "out_conv, out_conv1..3: weight and bias")
@@ -256,7 +258,7 @@ final class DFLModelTests: XCTestCase {
     func assertImportFails(_ folder: String, naming file: String, _ reason: String, name: String? = nil,
                            line: UInt = #line) {
         let target = temporaryDirectory(self) + "/m"
-        XCTAssertThrowsError(try importDFLModel(from: folder, name: name, into: target), line: line) { error in
+        XCTAssertThrowsError(try ModelStore.importDFL(from: folder, name: name, into: target), line: line) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains(file), "\(text) does not name \(file)", line: line)
             XCTAssertTrue(text.contains(reason), "\(text) does not say \(reason)", line: line)
@@ -327,7 +329,7 @@ final class DFLModelTests: XCTestCase {
         options[try XCTUnwrap(options.firstIndex { $0.key == .string("true_face_power") })].value = .float(0.01)
         data[1].value = .dict(options)
         try DFLFixture.writePickle(.dict(data), to: f + "/new_SAEHD_data.dat")
-        let opened = try openModel(f, includeOptimizer: true)
+        let opened = try ModelStore.open(f, includeOptimizer: true)
         XCTAssertEqual(opened.state.options.ganPower, 0.1)
         XCTAssertEqual(opened.model.discriminators.map(\.network), ["GAN", "code_discriminator"])
         XCTAssertEqual(Set(opened.model.freshDiscriminators), ["GAN", "code_discriminator"])
@@ -346,7 +348,7 @@ final class DFLModelTests: XCTestCase {
         XCTAssertTrue(gan.contains { $0.key == .string("upconvs_0/weight:0") })
         XCTAssertTrue(ganOpt.contains { $0.key == .string("ms_D_src/in_conv/weight_0:0") })
         XCTAssertTrue(codeOpt.contains { $0.key == .string("vs_dis/convs_0/weight_0:0") })
-        let back = try openModel(dir + "/out", includeOptimizer: true)
+        let back = try ModelStore.open(dir + "/out", includeOptimizer: true)
         XCTAssertTrue(back.model.freshDiscriminators.isEmpty)
         for (a, b) in zip(opened.model.discriminators, back.model.discriminators) {
             XCTAssertEqual(a.optimizer.iterations, 1)
@@ -362,12 +364,12 @@ final class DFLModelTests: XCTestCase {
         for file in try FileManager.default.contentsOfDirectory(atPath: f) where file.hasPrefix("new_") {
             try FileManager.default.copyItem(atPath: f + "/" + file, toPath: f + "/" + file.replacingOccurrences(of: "new_", with: "other_"))
         }
-        XCTAssertThrowsError(try importDFLModel(from: f, name: nil, into: dir + "/m")) { error in
+        XCTAssertThrowsError(try ModelStore.importDFL(from: f, name: nil, into: dir + "/m")) { error in
             XCTAssertTrue("\(error)".contains("new (SAEHD), other (SAEHD)"), "\(error)")
         }
-        XCTAssertEqual(try importDFLModel(from: f, name: "other", into: dir + "/m").iteration, 20)
+        XCTAssertEqual(try ModelStore.importDFL(from: f, name: "other", into: dir + "/m").iteration, 20)
         // A model directory that already holds a model is not imported into.
-        XCTAssertThrowsError(try importDFLModel(from: f, name: "new", into: dir + "/m"))
+        XCTAssertThrowsError(try ModelStore.importDFL(from: f, name: "new", into: dir + "/m"))
     }
 
     // MARK: What DFL would not take back
@@ -387,7 +389,7 @@ final class DFLModelTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/my-model_SAEHD_data.dat"))
 
-        let opened = try openModel(model)
+        let opened = try ModelStore.open(model, includeOptimizer: true)
         var fresh = opened.state
         fresh.iteration = 0
         XCTAssertThrowsError(try DFLModelFolder.export(model: opened.model, state: fresh, losses: [], to: dir + "/zero",
@@ -411,8 +413,8 @@ final class DFLModelTests: XCTestCase {
         try DFLFixture.writePickle(.dict(root), to: dataPath)
 
         let model = dir + "/m"
-        try importDFLModel(from: folder, name: nil, into: model)
-        var opened = try openModel(model)
+        try ModelStore.importDFL(from: folder, name: nil, into: model)
+        var opened = try ModelStore.open(model, includeOptimizer: true)
         XCTAssertTrue(opened.state.options.lrDropout)
         try DFLModelFolder.export(model: opened.model, state: opened.state, losses: opened.losses, to: dir + "/back",
                                   name: "new", force: false)
@@ -420,7 +422,7 @@ final class DFLModelTests: XCTestCase {
         // Turned off here, it is written as DFL's 'n'.
         var state = opened.state
         state.options.lrDropout = false
-        opened = OpenedModel(model: opened.model, state: state, losses: opened.losses, dfl: nil)
+        opened = OpenedModel(location: opened.location, model: opened.model, state: state, losses: opened.losses)
         try DFLModelFolder.export(model: opened.model, state: opened.state, losses: opened.losses, to: dir + "/off",
                                   name: "new", force: false)
         XCTAssertEqual(try DFLFixture.pickle(dir + "/off/new_SAEHD_data.dat")["options"]?["lr_dropout"], .string("n"))
@@ -453,7 +455,7 @@ final class DFLModelTests: XCTestCase {
         XCTAssertEqual(t["iteration"] as? Int, 20)
         XCTAssertEqual(t["loss_rows"] as? Int, 20)
         XCTAssertEqual((t["dfl_options"] as? [String: Any])?["archi"] as? String, "liae-udt")
-        try importDFLModel(from: source, name: nil, into: dir + "/m")
+        try ModelStore.importDFL(from: source, name: nil, into: dir + "/m")
         let ours = try info(["--model", dir + "/m"])
         XCTAssertEqual(ours.status, 0, ours.stderr)
         let o = try XCTUnwrap(ours.json)

@@ -2,6 +2,7 @@ import FaceSet
 import Foundation
 import NeuralNet
 import Samples
+@testable import ModelStore
 import Trainer
 import XCTest
 
@@ -31,7 +32,7 @@ final class HeldOutTests: XCTestCase {
         XCTAssertEqual(session.qualityRecords, events)
 
         // The last row against the saved model, loaded afresh and evaluated as --reconstruct does.
-        let (model, state) = try ModelDirectory.openSaved(dir)
+        let (model, state) = try ModelDirectory(dir).loadModel()
         XCTAssertEqual(state.iteration, 3)
         let again = ReconstructionResult(predictor: Predictor(model: model, batch: state.options.batchSize),
                                          faces: try Fixture.store("dst", "heldout", options: o), path: .dst)

@@ -1,6 +1,7 @@
 import Foundation
 import NeuralNet
 import SAEHD
+@testable import ModelStore
 import Trainer
 import XCTest
 

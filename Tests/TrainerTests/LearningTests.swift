@@ -2,6 +2,7 @@ import FaceSet
 import Imaging
 import NeuralNet
 import Samples
+@testable import ModelStore
 import Trainer
 import XCTest
 

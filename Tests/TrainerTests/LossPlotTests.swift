@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+@testable import ModelStore
 import Trainer
 import XCTest
 

@@ -1,6 +1,7 @@
 import Foundation
 import NeuralNet
 import SAEHD
+@testable import ModelStore
 @testable import Trainer
 import XCTest
 
@@ -10,7 +11,7 @@ final class PretrainTests: XCTestCase {
 
     func testPretrainingForcesItsSettingsWithoutChangingTheSavedOnes() throws {
         var o = tinyOptions()
-        o.ctMode = "lct"
+        o.ctMode = .lct
         o.lrDropout = true
         o.faceStylePower = 20
         o.bgStylePower = 10
@@ -37,7 +38,7 @@ final class PretrainTests: XCTestCase {
         let saved = try ModelDirectory(dir).loadState().options
         XCTAssertEqual(saved, o)
         XCTAssertTrue(saved.randomWarp)
-        XCTAssertEqual(saved.ctMode, "lct")
+        XCTAssertEqual(saved.ctMode, .lct)
         XCTAssertEqual(saved.faceStylePower, 20)
     }
 

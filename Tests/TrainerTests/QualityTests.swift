@@ -1,4 +1,5 @@
 import Imaging
+@testable import ModelStore
 import Trainer
 import XCTest
 

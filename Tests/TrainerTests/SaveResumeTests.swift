@@ -1,5 +1,6 @@
 import NeuralNet
 import SAEHD
+@testable import ModelStore
 import Trainer
 import XCTest
 
@@ -8,7 +9,7 @@ final class SaveResumeTests: XCTestCase {
     override func tearDown() { Threads.set(ProcessInfo.processInfo.activeProcessorCount) }
 
     func testSaveThenLoadReproducesEveryWeightAndOptimizerSlot() throws {
-        for optimizer in ["adabelief", "rmsprop"] {
+        for optimizer in [Optimizer.Kind.adabelief, .rmsprop] {
             let dir = temporaryDirectory(self)
             var o = tinyOptions(config: "df-ud-64-32-16-16-16")
             o.optimizer = optimizer
@@ -34,7 +35,7 @@ final class SaveResumeTests: XCTestCase {
                     slotsCompared += 1
                 }
             }
-            XCTAssertEqual(slotsCompared, loaded.parameters.count * (optimizer == "rmsprop" ? 1 : 2))
+            XCTAssertEqual(slotsCompared, loaded.parameters.count * (optimizer == .rmsprop ? 1 : 2))
             // Training changed the weights (the comparison above is not between two untrained models).
             let fresh = try makeModel(o)
             XCTAssertNotEqual(fresh.parameters[0].value.array, loaded.parameters[0].value.array)
@@ -113,7 +114,7 @@ final class SaveResumeTests: XCTestCase {
         try TrainingSession(directory: ModelDirectory(dir), options: o, src: src,
                             dst: Fixture.store("dst", "train", options: o)).run(settings: settings)
         o.batchSize = 2
-        o.ctMode = "lct"
+        o.ctMode = .lct
         o.randomWarp = false       // liae: inter_AB frozen from now on
         o.eyesMouthPriority = true
         let resumed = try TrainingSession(directory: ModelDirectory(dir), options: o, src: src,

@@ -1,7 +1,9 @@
 // Shared helpers of the trainer tests: fixture faces, temporary directories, running dfl-train.
 import FaceSet
 import Foundation
+import SAEHD
 import Samples
+@testable import ModelStore
 import Trainer
 import XCTest
 
@@ -12,7 +14,7 @@ enum Fixture {
 
     static func store(_ side: String, _ split: String, options: TrainingOptions, keepColorReference: Bool = false) throws -> FaceStore {
         try loadFaceStore(.files(FaceList.expand([folder(side, split)])), side: side,
-                          resolution: try options.modelConfig().resolution, faceType: try options.parsedFaceType(),
+                          resolution: options.architecture.resolution, faceType: options.faceType,
                           keepColorReference: keepColorReference)
     }
 }
@@ -27,7 +29,7 @@ func temporaryDirectory(_ test: XCTestCase) -> String {
 
 /// Small options that train fast: resolution 64, tiny dims.
 func tinyOptions(channels: Int = 3, config: String = "liae-ud-64-32-16-16-16", batch: Int = 4) -> TrainingOptions {
-    var o = TrainingOptions(config: config, channels: channels, faceType: "wf")
+    var o = TrainingOptions(architecture: try! ModelConfig(config, channels: channels), faceType: .wholeFace)
     o.batchSize = batch
     o.seed = 7
     return o

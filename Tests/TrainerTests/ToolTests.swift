@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+@testable import ModelStore
 import Trainer
 import XCTest
 
@@ -99,9 +100,9 @@ final class TrainerToolTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("mixes face sizes"), r.stderr)
 
-        // A resolution the archi cannot take.
+        // A resolution the archi cannot take: a usage error that says why.
         r = try runTrainer(trainArgs(work + "/m4") + ["--config", "df-ud-80-16-16-16-16"], in: work)
-        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("multiple of 32"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m4"))
 
@@ -177,7 +178,7 @@ final class TrainerToolTests: XCTestCase {
         XCTAssertEqual([preview.width, preview.height, preview.channels], [5 * 64, Preview.headerHeight + 2 * 64, 1])
         r = try runTrainer(trainArgs(work + "/full") + tiny + ["--face-type", "f", "--iterations", "2"], in: work)
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try ModelDirectory(work + "/full").loadState().options.faceType, "f")
+        XCTAssertEqual(try ModelDirectory(work + "/full").loadState().options.faceType, .full)
     }
 }
 

@@ -21,15 +21,6 @@ extension ModelDirectory {
         return isSingleSave ? [path] : []
     }
 
-    /// Opens any saved model folder for reading (dfl-train --reconstruct and --from, dfl-merge --model).
-    public static func openSaved(_ path: String) throws -> (SAEHDModel, ModelState) {
-        let directory = ModelDirectory(path)
-        guard directory.hasModel else {
-            throw TrainerError.corruptModel("\(path): no saved model (not a model directory, a backup or a saves/ folder)")
-        }
-        return try directory.loadModel()
-    }
-
     /// The model directory a saved folder belongs to: the folder itself when it is a model directory,
     /// `M` for `M/backups/<date>` and `M/saves/<generation>`; nil when there is none.
     static func owner(of source: String) -> String? {
@@ -48,8 +39,12 @@ extension ModelDirectory {
     @discardableResult
     public func restore(from source: String) throws -> ModelState {
         if hasModel { throw TrainerError.invalidOption("\(path) already holds a model; --from needs a new or empty directory") }
-        try TrainingSession.checkUsableForNewModel(path)
-        let (model, state) = try Self.openSaved(source)
+        try checkUsableForNewModel()
+        let saved = ModelDirectory(source)
+        guard saved.hasModel else {
+            throw TrainerError.corruptModel("\(source): no saved model (not a model directory, a backup or a saves/ folder)")
+        }
+        let (model, state) = try saved.loadModel()
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw TrainerError.io("\(path): cannot create directory (\(error.localizedDescription))")
         }

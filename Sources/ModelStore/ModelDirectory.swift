@@ -1,4 +1,4 @@
-// The model directory (DESIGN.md): model.json, weights.safetensors, optimizer.safetensors, loss.csv and
+// The model directory (docs/ARCHITECTURE.md, "The model directory"): model.json, weights.safetensors, optimizer.safetensors, loss.csv and
 // preview/. Saves are crash-safe by construction:
 //
 //   DIR/saves/<generation>/{model.json, weights.safetensors, optimizer.safetensors}   (never modified)
@@ -52,6 +52,20 @@ public struct ModelDirectory: Sendable {
     /// Whether the folder holds a saved model (a `current` or `previous` generation, or is one save itself).
     public var hasModel: Bool { !loadableGenerations.isEmpty }
 
+    /// Throws unless the folder is missing, empty or holds only what a first save killed half-way leaves
+    /// (no `current` yet): the only places a new model is created.
+    public func checkUsableForNewModel() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw TrainerError.invalidOption("\(path) exists and is not a directory") }
+        let ours: Set<String> = ["saves", "loss.csv", "quality.csv", "preview", "backups"]
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+            .filter { !ours.contains($0) && !$0.hasPrefix(".") }
+        if !entries.isEmpty {
+            throw TrainerError.incompatibleModel("\(path) is not empty and holds no dfl-train model; use an empty or new directory")
+        }
+    }
+
     /// The generation directory a link points to, if the link exists.
     func generationPath(_ link: String) -> String? {
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path + "/" + link) else { return nil }
@@ -66,15 +80,15 @@ public struct ModelDirectory: Sendable {
     }
 
     /// Builds the model of the saved options (or of `options`, the saved ones with changes allowed on
-    /// resume) and loads its weights and optimizer state.
-    public func loadModel(options: TrainingOptions? = nil) throws -> (SAEHDModel, ModelState) {
+    /// resume) and loads its weights and, with `includeOptimizer`, its optimizer state (inference needs none).
+    public func loadModel(options: TrainingOptions? = nil, includeOptimizer: Bool = true) throws -> (SAEHDModel, ModelState) {
         try withLoadableGeneration { gen in
             let state = try Self.readState(gen)
             if let options, !state.options.fixedDifferences(from: options).isEmpty {
                 throw TrainerError.incompatibleModel("\(path): " + state.options.fixedDifferences(from: options).joined(separator: ", "))
             }
             let model = try makeModel(options ?? state.options)
-            try Self.readWeights(into: model, generation: gen)
+            try Self.readWeights(into: model, generation: gen, includeOptimizer: includeOptimizer)
             return (model, state)
         }
     }
@@ -106,10 +120,20 @@ public struct ModelDirectory: Sendable {
         return state
     }
 
-    static func readWeights(into model: SAEHDModel, generation gen: String) throws {
+    static func readWeights(into model: SAEHDModel, generation gen: String, includeOptimizer: Bool) throws {
         let weights = try SafeTensors.read(path: gen + "/weights.safetensors")
-        let opt = try SafeTensors.read(path: gen + "/optimizer.safetensors")
         let optimizer = model.optimizer
+        guard includeOptimizer else {
+            for p in model.parameters + model.discriminators.flatMap(\.parameters) {
+                guard let e = weights.tensors[p.name], e.shape == p.value.shape else {
+                    if p.name.hasPrefix("GAN.") || p.name.hasPrefix("code_discriminator.") { continue }
+                    throw TrainerError.corruptModel("\(gen): tensor \(p.name) missing or of the wrong shape")
+                }
+                e.values.withUnsafeBufferPointer { p.value.data.update(from: $0.baseAddress!, count: p.value.count) }
+            }
+            return
+        }
+        let opt = try SafeTensors.read(path: gen + "/optimizer.safetensors")
         guard opt.metadata["optimizer"] == optimizer.kind.rawValue else {
             throw TrainerError.corruptModel("\(gen): optimizer state is not \(optimizer.kind.rawValue)")
         }
@@ -274,14 +298,14 @@ public struct ModelDirectory: Sendable {
 /// Builds an untrained model for `options` (weights from the options' seed).
 public func makeModel(_ saved: TrainingOptions) throws -> SAEHDModel {
     let options = saved.effective
-    let config = try options.modelConfig()
+    let config = options.architecture
     let loss = options.lossOptions
     var settings = Optimizer.Settings.dfl(lrDropout: options.lrDropout, clipGradient: options.clipGradient)
     settings.seed = options.seed
     if let lr = options.learningRate { settings.learningRate = Float(lr) }
-    let model = SAEHDModel(config: config, seed: options.seed, lossOptions: loss, optimizer: try options.optimizerKind(),
+    let model = SAEHDModel(config: config, seed: options.seed, lossOptions: loss, optimizer: options.optimizer,
                            settings: settings)
-    // DFL trains liae's inter_AB only with random warp on (spec §1.5).
+    // DFL trains liae's inter_AB only with random warp on (docs/saehd-model.md §1.5).
     if config.archi == .liae && !options.randomWarp { model.trainsInterAB = false }
     return model
 }
