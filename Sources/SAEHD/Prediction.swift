@@ -1,7 +1,24 @@
 import NeuralNet
 
-/// The merge/preview outputs for a batch of dst faces (spec §1.5): the swapped face (src identity in the
-/// dst pose), the src decoder's mask for it, and the dst decoder's mask.
+/// What an inference pass computes besides nothing: the decoder's image, its mask, or both.
+public struct DecoderOutputs: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let image = DecoderOutputs(rawValue: 1)
+    public static let mask = DecoderOutputs(rawValue: 2)
+    public static let both: DecoderOutputs = [.image, .mask]
+}
+
+/// The outputs of `SAEHDModel.forward(_:path:outputs:)`: copies, so later passes do not change them.
+public struct PathOutput {
+    /// n × r × r × C, sigmoid output (nil when not asked for).
+    public let image: Tensor?
+    /// n × r × r × 1 (nil when not asked for).
+    public let mask: Tensor?
+}
+
+/// The merge outputs for a batch of dst faces (docs/saehd-model.md §1.5): the swapped face (src identity in
+/// the dst pose), the src decoder's mask for it, and the dst decoder's mask.
 public struct Prediction {
     /// n × r × r × C, sigmoid output.
     public let image: Tensor
@@ -24,37 +41,29 @@ public struct PredictionMasks: OptionSet, Sendable {
 }
 
 extension SAEHDModel {
-    /// Forward-only inference on `faces` (n × r × r × C): df → dec_src(code) image and mask, dec_dst(code)
-    /// mask; liae → dec([AB, AB]) image and mask, dec([B, AB]) mask. Only the masks in `masks` are
-    /// computed. The returned tensors are copies, so later calls (and training steps) do not change them.
-    /// Layers keep forward state, so do not call this between `computeGradients` and the optimizer step.
+    /// Inference on `faces` (n × r × r × C) through `path`: encoder, the coder's codes for the path, and the
+    /// path's decoder (docs/saehd-model.md §1.5). No backward pass and no gradient buffer is involved; the
+    /// layers keep their forward state, so do not call this between `computeGradients` and the optimizer step.
+    /// Previews, held-out evaluation, `--reconstruct` and merging all predict through here.
+    public func forward(_ faces: Tensor, path: PredictionPath, outputs: DecoderOutputs = .image) -> PathOutput {
+        decode(encoder.forward(faces), path: path, outputs: outputs)
+    }
+
+    /// The merge's pass: the swap (image, and the src decoder's mask with `.source`) and, with
+    /// `.destination`, the dst path's mask, from one encoder pass.
     public func predict(_ faces: Tensor, masks: PredictionMasks = .all) -> Prediction {
-        let n = faces.shape[0]
-        let features = encoder.forward(faces)
+        let features = encoder.forward(faces)                                   // [n, E]
+        let swap = decode(features, path: .swap, outputs: masks.contains(.source) ? .both : .image)
+        let dstMask = masks.contains(.destination) ? decode(features, path: .dst, outputs: .mask).mask : nil
+        return Prediction(image: swap.image!, sourceMask: swap.mask, destinationMask: dstMask)
+    }
+
+    /// The decoder outputs of encoder `features` along `path`, copied out of the layers' buffers.
+    private func decode(_ features: Tensor, path: PredictionPath, outputs: DecoderOutputs) -> PathOutput {
         func copy(_ t: Tensor) -> Tensor { let c = Tensor(shape: t.shape); c.copy(from: t); return c }
-        if let inter {
-            let code = inter.forward(features)
-            let image = copy(decoders[0].forwardImage(code))
-            let sourceMask = masks.contains(.source) ? copy(decoders[0].forwardMask(code)) : nil
-            let dstMask = masks.contains(.destination) ? copy(decoders[1].forwardMask(code)) : nil
-            return Prediction(image: image, sourceMask: sourceMask, destinationMask: dstMask)
-        }
-        let ab = interAB!.forward(features)
-        let (h, w, c) = (ab.shape[1], ab.shape[2], ab.shape[3])
-        let abCopy = copy(ab)
-        let b = masks.contains(.destination) ? copy(interB!.forward(features)) : nil
-        let z = Tensor(shape: [n, h, w, 2 * c])
-        let pixels = n * h * w
-        // src_dst_code = [AB, AB]
-        for p in 0..<pixels {
-            (z.data + p * 2 * c).update(from: abCopy.data + p * c, count: c)
-            (z.data + p * 2 * c + c).update(from: abCopy.data + p * c, count: c)
-        }
-        let image = copy(decoders[0].forwardImage(z))
-        let sourceMask = masks.contains(.source) ? copy(decoders[0].forwardMask(z)) : nil
-        guard let b else { return Prediction(image: image, sourceMask: sourceMask, destinationMask: nil) }
-        // dst_code = [B, AB]
-        for p in 0..<pixels { (z.data + p * 2 * c).update(from: b.data + p * c, count: c) }
-        return Prediction(image: image, sourceMask: sourceMask, destinationMask: copy(decoders[0].forwardMask(z)))
+        let code = coder.codes(features, path: path)                            // [n, low, low, ae or 4·ae]
+        let decoder = decoders[coder.decoderIndex(for: path)]
+        return PathOutput(image: outputs.contains(.image) ? copy(decoder.forwardImage(code)) : nil,
+                          mask: outputs.contains(.mask) ? copy(decoder.forwardMask(code)) : nil)
     }
 }

@@ -69,10 +69,11 @@ public final class SAEHDModel {
     public let lossOptions: LossOptions
     public let workspace = Workspace()
     let encoder: Encoder
-    let inter: Inter?            // df
-    let interAB: Inter?          // liae
-    let interB: Inter?           // liae
+    /// df's or liae's middle part (features → codes); `dfCoder` / `liaeCoder` give the one this model has.
+    let coder: Coder
     let decoders: [Decoder]      // df: [src, dst]; liae: [decoder]
+    var dfCoder: DFCoder? { coder as? DFCoder }
+    var liaeCoder: LIAECoder? { coder as? LIAECoder }
     let srcLoss: SideLoss
     let dstLoss: SideLoss
     /// The style terms on the swap prediction (nil unless a style power is on).
@@ -87,16 +88,14 @@ public final class SAEHDModel {
     public let parameters: [Parameter]
     public private(set) var optimizer: Optimizer
 
-    // Buffers reused from step to step.
-    private var code: Tensor?
-    private var dCode: Tensor?
-    private var dImage: Tensor?
-    private var dMask: Tensor?
-    private var dInterAB: Tensor?
-    private var dSwapImage: Tensor?
-    private var dSwapMask: Tensor?
-    private var blurredOutTarget: Tensor?
-    /// Predictions of the last forward pass (2B: src→src then dst→dst).
+    // Buffers reused from step to step (B = batch per side, r = resolution, C = image channels).
+    private var dCode: Tensor?             // df: [2B, low, low, ae] code gradient (both decoders' halves)
+    private var dImage: Tensor?            // [2B, r, r, C] image loss gradient ([3B, …] for liae with a swap pass)
+    private var dMask: Tensor?             // [2B, r, r, 1] mask loss gradient ([3B, …] likewise)
+    private var dSwapImage: Tensor?        // df with a swap pass: [2B, r, r, C] decoder_src's [src; swap] gradient
+    private var dSwapMask: Tensor?         // df with a swap pass: [2B, r, r, 1]
+    private var blurredOutTarget: Tensor?  // blur_out_mask: [2B, r, r, C] targets blurred outside their masks
+    /// Predictions of the last training pass (2B: src→src then dst→dst).
     public private(set) var predictedImage: Tensor?
     public private(set) var predictedMask: Tensor?
 
@@ -108,14 +107,11 @@ public final class SAEHDModel {
         var rng = SeededRNG(seed: seed)
         encoder = Encoder(config, workspace: workspace, rng: &rng)
         if config.archi == .df {
-            inter = Inter(config, name: "inter", workspace: workspace, rng: &rng)
-            interAB = nil; interB = nil
+            coder = DFCoder(config, workspace: workspace, rng: &rng)
             decoders = [Decoder(config, name: "decoder_src", workspace: workspace, rng: &rng),
                         Decoder(config, name: "decoder_dst", workspace: workspace, rng: &rng)]
         } else {
-            inter = nil
-            interAB = Inter(config, name: "inter_AB", workspace: workspace, rng: &rng)
-            interB = Inter(config, name: "inter_B", workspace: workspace, rng: &rng)
+            coder = LIAECoder(config, workspace: workspace, rng: &rng)
             decoders = [Decoder(config, name: "decoder", workspace: workspace, rng: &rng)]
         }
         srcLoss = SideLoss(resolution: config.resolution, options: lossOptions)
@@ -123,8 +119,7 @@ public final class SAEHDModel {
         swapStyle = SwapStyleLoss(resolution: config.resolution, faceStylePower: lossOptions.faceStylePower,
                                   backgroundStylePower: lossOptions.backgroundStylePower)
         blurOutMask = lossOptions.blurOutMask ? BlurOutMask(resolution: config.resolution) : nil
-        parameters = encoder.parameters + [inter, interAB, interB].compactMap { $0?.parameters }.flatMap { $0 }
-            + decoders.flatMap(\.parameters)
+        parameters = encoder.parameters + coder.parameters + decoders.flatMap(\.parameters)
         optimizer = Optimizer(kind: kind, parameters: parameters, settings: settings)
         adversarial = AdversarialTerms(config: config, options: lossOptions, seed: seed, kind: kind, settings: settings,
                                        workspace: workspace)
@@ -170,8 +165,8 @@ public final class SAEHDModel {
         let image: Tensor, mask: Tensor
         var swapImage: Tensor?, swapMask: Tensor?
         var codeOut: Tensor
-        if let inter {
-            codeOut = inter.forward(features)
+        if let df = dfCoder {
+            codeOut = df.forward(features)
             if swap {
                 let s = decoders[0].forward(codeOut)
                 let d = decoders[1].forward(Tensor(viewOf: codeOut, batch: b..<(2 * b)))
@@ -188,7 +183,7 @@ public final class SAEHDModel {
         } else {
             // src_code = [AB(src), AB(src)], dst_code = [B(dst), AB(dst)] along channels
             // (and with a style power, src_dst_code = [AB(dst), AB(dst)]).
-            let z = liaeCode(features: features, b: b, swap: swap)
+            let z = liaeCoder!.forward(features, b: b, swap: swap)
             codeOut = z
             let out = decoders[0].forward(z)
             if swap {
@@ -201,7 +196,7 @@ public final class SAEHDModel {
             predictedImage = image; predictedMask = mask
         }
         // liae with a swap pass: the loss gradients live in the first 2B samples of the 3B decoder gradient.
-        let liaeSwap = swap && inter == nil
+        let liaeSwap = swap && liaeCoder != nil
         let di = Tensor.reuse(dImage, shape: liaeSwap ? [3 * b] + image.shape.dropFirst() : image.shape); dImage = di
         let dm = Tensor.reuse(dMask, shape: liaeSwap ? [3 * b] + mask.shape.dropFirst() : mask.shape); dMask = dm
         let diLoss = liaeSwap ? Tensor(viewOf: di, batch: 0..<(2 * b)) : di
@@ -239,7 +234,7 @@ public final class SAEHDModel {
 
     /// The default step's backward (no swap pass).
     private func backwardWithoutSwap(b: Int, codeOut: Tensor, di: Tensor, dm: Tensor) {
-        if let inter {
+        if let df = dfCoder {
             let dz = Tensor.reuse(dCode, shape: codeOut.shape); dCode = dz
             let half = dz.count / 2
             let gs = decoders[0].backward(image: Tensor(viewOf: di, batch: 0..<b), mask: Tensor(viewOf: dm, batch: 0..<b))
@@ -249,12 +244,14 @@ public final class SAEHDModel {
             (dz.data + half).update(from: gd.data, count: half)
             GradientPool.give(gd)
             addPendingCodeGradient(into: dz)
-            let de = inter.backward(dz)
+            let de = df.backward(dz)
             encoder.backward(de)
             GradientPool.give(de)
         } else {
             let dz = decoders[0].backward(image: di, mask: dm)
-            backwardLIAE(b: b, dz: dz, swapCodeGradient: false)
+            let de = liaeCoder!.backward(dz, b: b, swapCodeGradient: false)
+            encoder.backward(de)
+            GradientPool.give(de)
         }
     }
 
@@ -266,7 +263,7 @@ public final class SAEHDModel {
         let first = (background ?? face)!
         let keepSwapCode = background != nil
         let second = background != nil ? face : nil
-        if let inter {
+        if let df = dfCoder {
             // decoder_src ran on [src_code; dst_code]: its gradient is [dL_src/dP_src; swap gradient].
             let ds = Tensor.reuse(dSwapImage, shape: [2 * b] + di.shape.dropFirst()); dSwapImage = ds
             let dsm = Tensor.reuse(dSwapMask, shape: [2 * b] + dm.shape.dropFirst()); dSwapMask = dsm
@@ -291,7 +288,7 @@ public final class SAEHDModel {
                 GradientPool.give(decoders[0].backward(image: ds, mask: dsm))
             }
             addPendingCodeGradient(into: dz)
-            let de = inter.backward(dz)
+            let de = df.backward(dz)
             encoder.backward(de)
             GradientPool.give(de)
         } else {
@@ -300,7 +297,9 @@ public final class SAEHDModel {
             (di.data + twoB).update(from: first.data, count: first.count)
             (dm.data + twoBMask).update(repeating: 0, count: dm.count - twoBMask)
             let dz = decoders[0].backward(image: di, mask: dm)
-            backwardLIAE(b: b, dz: dz, swapCodeGradient: keepSwapCode)
+            let de = liaeCoder!.backward(dz, b: b, swapCodeGradient: keepSwapCode)
+            encoder.backward(de)
+            GradientPool.give(de)
             if let second {
                 di.data.update(repeating: 0, count: twoB)
                 (di.data + twoB).update(from: second.data, count: second.count)
@@ -308,37 +307,6 @@ public final class SAEHDModel {
                 GradientPool.give(decoders[0].backward(image: di, mask: dm))
             }
         }
-    }
-
-    /// liae: splits the decoder's code gradient `dz` ([src; dst] or [src; dst; src_dst] codes) into inter_AB
-    /// and inter_B gradients and runs them and the encoder backward. `swapCodeGradient`: whether the src_dst
-    /// segment's gradient flows (into AB(dst), both channel halves).
-    private func backwardLIAE(b: Int, dz: Tensor, swapCodeGradient: Bool) {
-        let (h, w, c2) = (dz.shape[1], dz.shape[2], dz.shape[3]), c = c2 / 2
-        let shape = [2 * b, h, w, c]
-        let dab = Tensor.reuse(dInterAB, shape: shape); dInterAB = dab
-        let dB = Tensor.reuse(dCode, shape: [b, h, w, c]); dCode = dB
-        let pixels = b * h * w
-        for p in 0..<pixels {
-            let s = dz.data + p * c2, d = dz.data + (pixels + p) * c2
-            for j in 0..<c {
-                dab.data[p * c + j] = s[j] + s[c + j]
-                dB.data[p * c + j] = d[j]
-                dab.data[(pixels + p) * c + j] = d[c + j]
-            }
-            if swapCodeGradient {
-                let x = dz.data + (2 * pixels + p) * c2
-                for j in 0..<c { dab.data[(pixels + p) * c + j] += x[j] + x[c + j] }
-            }
-        }
-        GradientPool.give(dz)
-        let de = interAB!.backward(dab)
-        let deB = interB!.backward(dB)
-        let off = de.count / 2
-        for j in 0..<deB.count { de.data[off + j] += deB.data[j] }
-        GradientPool.give(deB)
-        encoder.backward(de)
-        GradientPool.give(de)
     }
 
     /// Adds the true-face term's src-code gradient (if any) into the first half of df's code gradient `dz`.
@@ -369,15 +337,17 @@ public final class SAEHDModel {
         guard let adversarial else { return (nil, nil) }
         let b = batch.batch
         let target = lossTarget(batch)
+        // The encoder runs on all 2B samples, as in the generator step, so its layers keep their buffers'
+        // shapes from step to step (the codes need both halves for true face; GAN needs the src half).
         let features = encoder.forward(batch.warped)
         var prediction: Tensor?
         var codes: Tensor?
-        if let inter {
-            let z = inter.forward(features)
+        if let df = dfCoder {
+            let z = df.forward(features)
             codes = z
             if adversarial.patch != nil { prediction = decoders[0].forwardImage(Tensor(viewOf: z, batch: 0..<b)) }
         } else if adversarial.patch != nil {
-            let z = liaeCode(features: features, b: b, swap: false)
+            let z = liaeCoder!.forward(features, b: b, swap: false)
             prediction = Tensor(viewOf: decoders[0].forwardImage(z), batch: 0..<b)
         }
         return adversarial.discriminatorGradients(
@@ -391,27 +361,6 @@ public final class SAEHDModel {
         let t = Tensor.reuse(blurredOutTarget, shape: batch.target.shape); blurredOutTarget = t
         blurOutMask.apply(target: batch.target, mask: batch.targetMask, into: t)
         return t
-    }
-
-    /// liae's decoder input: src_code = [AB(src), AB(src)], dst_code = [B(dst), AB(dst)] along channels (and
-    /// with `swap`, src_dst_code = [AB(dst), AB(dst)]), from the encoder features of [src; dst].
-    private func liaeCode(features: Tensor, b: Int, swap: Bool) -> Tensor {
-        let ab = interAB!.forward(features)
-        let bOut = interB!.forward(Tensor(viewOf: features, batch: b..<(2 * b)))
-        let (h, w, c) = (ab.shape[1], ab.shape[2], ab.shape[3])
-        let z = Tensor.reuse(code, shape: [(swap ? 3 : 2) * b, h, w, 2 * c]); code = z
-        let pixels = b * h * w
-        for p in 0..<pixels {
-            let src = ab.data + p * c, dst = z.data + p * 2 * c
-            dst.update(from: src, count: c); (dst + c).update(from: src, count: c)
-            let dz = z.data + (pixels + p) * 2 * c
-            dz.update(from: bOut.data + p * c, count: c); (dz + c).update(from: ab.data + (pixels + p) * c, count: c)
-            if swap {
-                let ds = z.data + (2 * pixels + p) * 2 * c
-                ds.update(from: ab.data + (pixels + p) * c, count: c); (ds + c).update(from: ab.data + (pixels + p) * c, count: c)
-            }
-        }
-        return z
     }
 
     /// src→src and dst→dst predictions joined into one 2B tensor (df runs two decoders).

@@ -2,6 +2,7 @@
 // skimage's gaussian_weights) and PSNR, both averaged over the pixels inside the face mask.
 import Foundation
 import Imaging
+import SAEHD
 import Samples
 
 /// Quality of one reconstruction.

@@ -191,7 +191,8 @@ public final class TrainingSession {
                                           faces: heldOut.faces, path: heldOut.path)
         let record = QualityRecord(iteration: state.iteration, seconds: state.trainingSeconds,
                                    ssim: result.mean.ssim, psnr: result.mean.psnr)
-        try heldOut.log.append(record)
+        heldOut.log.append(record)
+        try heldOut.log.flush()   // evaluations are rare: each one is durable at once
         events(.evaluated(record, faces: heldOut.faces.count, seconds: Date().timeIntervalSince(t0)))
     }
 

@@ -29,8 +29,8 @@ struct ExtractCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Directory for the aligned faces (created if needed).")
     var out: String?
 
-    @Option(name: .customLong("face-type"), help: "Face type: h, mf, f, wf or head.")
-    var faceType: String = "wf"
+    @Option(name: .customLong("face-type"), help: "Face type.")
+    var faceType: FaceType = .wholeFace
 
     @Option(name: [.short, .long], help: "Side of the aligned faces in pixels (256...2048; default 512, 768 for head).")
     var size: Int?
@@ -44,8 +44,8 @@ struct ExtractCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write each frame with the boxes (blue: HOG, yellow: CNN), landmarks and face squares drawn, as DIR/<frame-stem>.jpg.", valueName: "DIR"))
     var debug: String?
 
-    @Option(help: ArgumentHelp("Face detector: hog (frontal faces, fast), cnn (dlib's CNN: also 3/4 views and profiles, several times slower) or auto (both: every HOG face plus the CNN faces HOG missed).", valueName: "hog|cnn|auto"))
-    var detector: String = "auto"
+    @Option(help: "Face detector: hog (frontal faces, fast), cnn (dlib's CNN: also 3/4 views and profiles, several times slower) or auto (both: every HOG face plus the CNN faces HOG missed).")
+    var detector: DetectorKind = .auto
 
     @Option(name: .customLong("detector-model"), help: ArgumentHelp("The CNN detector's model (default $DFL_DETECTOR_MODEL, else \(CNNFaceModel.fileName) installed under PREFIX/share/dfl-swift or in the source tree's models/).", valueName: "PATH"))
     var detectorModel: String?
@@ -81,14 +81,8 @@ struct ExtractCommand: ParsableCommand {
     var bench = false
 
     func validate() throws {
-        guard let t = FaceType(argument: faceType), [.half, .midFull, .full, .wholeFace, .head].contains(t) else {
-            throw ValidationError("--face-type must be h, mf, f, wf or head (got '\(faceType)')")
-        }
         if let s = size, !(256...2048).contains(s) { throw ValidationError("--size must be in 256...2048") }
         if let q = quality, !(1...100).contains(q) { throw ValidationError("--quality must be in 1...100") }
-        guard DetectorKind(rawValue: detector) != nil else {
-            throw ValidationError("--detector must be hog, cnn or auto (got '\(detector)')")
-        }
         guard maxFaces >= 0 else { throw ValidationError("--max-faces must be 0 or more") }
         guard minFaceSize >= 0 else { throw ValidationError("--min-face-size must be 0 or more") }
         guard (0...4).contains(upsample) else { throw ValidationError("--upsample must be in 0...4") }
@@ -98,15 +92,17 @@ struct ExtractCommand: ParsableCommand {
     }
 
     var detectionOptions: FaceDetectionOptions {
-        FaceDetectionOptions(detector: DetectorKind(rawValue: detector)!, upsample: upsample, detectionMaxSide: detectSize, maxFaces: maxFaces,
+        FaceDetectionOptions(detector: detector, upsample: upsample, detectionMaxSide: detectSize, maxFaces: maxFaces,
                              minFaceSize: minFaceSize, rotationSearch: !noRotationSearch)
     }
 
     func settings(outputDirectory: String, debugDirectory: String?) -> ExtractSettings {
-        let type = FaceType(argument: faceType)!
+        let type = faceType
         return ExtractSettings(faceType: type, size: size ?? (type >= .head ? 768 : 512),
                                quality: quality ?? (gray ? 100 : 90), gray: gray,
                                outputDirectory: outputDirectory, debugDirectory: debugDirectory,
                                detection: detectionOptions)
     }
 }
+
+extension DetectorKind: ExpressibleByArgument {}

@@ -36,8 +36,8 @@ struct DFLResize: ParsableCommand {
     var size: Int?
 
     @Option(name: [.customShort("t"), .long],
-            help: "New face type: h, mf, f, wf or head (default: keep each face's type).")
-    var faceType: String?
+            help: "New face type (default: keep each face's type).")
+    var faceType: FaceType?
 
     @Flag(help: "Also convert to a 1-channel grayscale face (BT.601 luma), as SAEHDBW's resizer does.")
     var gray = false
@@ -53,16 +53,13 @@ struct DFLResize: ParsableCommand {
             throw ValidationError("give --size and/or --face-type")
         }
         if let s = size, !(16...8192).contains(s) { throw ValidationError("--size must be 16...8192") }
-        if let t = faceType, parsedFaceType(t) == nil {
-            throw ValidationError("unknown face type '\(t)' (use h, mf, f, wf or head)")
-        }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1...100") }
     }
 
     func run() throws {
         let inputs = try input.resolvePaths()
         let outDir = try OutputDirectory(out)
-        let newType = faceType.flatMap(parsedFaceType)
+        let newType = faceType
         let status = PerFileRunner.run(tool: "dfl-resize", inputs: inputs, quiet: quiet) { path in
             let face = try FaceFile(path: path)
             let (image, metadata) = try resizeFace(face, size: size, faceType: newType, gray: gray)
@@ -76,11 +73,6 @@ struct DFLResize: ParsableCommand {
     }
 }
 
-/// The face types a user may ask for (the aligned ones DFL's resizer offers).
-func parsedFaceType(_ name: String) -> FaceType? {
-    guard let t = FaceType(argument: name), [.half, .midFull, .full, .wholeFace, .head].contains(t) else { return nil }
-    return t
-}
 
 enum ResizeError: Error, CustomStringConvertible {
     case notSquare(Int, Int)

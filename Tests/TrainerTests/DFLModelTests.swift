@@ -51,7 +51,13 @@ final class DFLModelTests: XCTestCase {
         let input = (shape: bgrInput.shape, values: reversedChannels(bgrInput.values, channels: bgrInput.shape[3]))
         let n = input.shape[0], r = model.config.resolution, c = model.config.channels
         XCTAssertEqual(input.shape, [n, r, r, c])
-        // The training pass gives src→src (first half) and dst→dst (second half) with their masks.
+        let faces = Tensor(shape: input.shape)
+        for i in 0..<faces.count { faces.data[i] = input.values[i] }
+        // Every path through the inference pass, and the training pass's src→src / dst→dst halves.
+        let srcPath = model.forward(faces, path: .src, outputs: .both)
+        let dstPath = model.forward(faces, path: .dst, outputs: .both)
+        let swapPath = model.forward(faces, path: .swap, outputs: .both)
+        let merge = model.predict(faces, masks: .all)
         let batch = TrainingBatch(batch: n, resolution: r, channels: c)
         for t in [batch.warped, batch.target] {
             for half in 0..<2 { for i in 0..<input.values.count { t.data[half * input.values.count + i] = input.values[i] } }
@@ -59,14 +65,14 @@ final class DFLModelTests: XCTestCase {
         _ = model.computeGradients(batch)
         let image = model.predictedImage!.array, mask = model.predictedMask!.array
         let imageHalf = image.count / 2, maskHalf = mask.count / 2
-        let faces = Tensor(shape: input.shape)
-        for i in 0..<faces.count { faces.data[i] = input.values[i] }
-        let swap = model.predict(faces, masks: .all)
         let outputs: [(String, [Float])] = [
+            ("pred_src_src", srcPath.image!.array), ("pred_src_srcm", srcPath.mask!.array),
+            ("pred_dst_dst", dstPath.image!.array), ("pred_dst_dstm", dstPath.mask!.array),
+            ("pred_src_dst", swapPath.image!.array), ("pred_src_dstm", swapPath.mask!.array),
+            ("pred_src_dst", merge.image.array), ("pred_src_dstm", merge.sourceMask!.array),
+            ("pred_dst_dstm", merge.destinationMask!.array),
             ("pred_src_src", Array(image[..<imageHalf])), ("pred_src_srcm", Array(mask[..<maskHalf])),
             ("pred_dst_dst", Array(image[imageHalf...])), ("pred_dst_dstm", Array(mask[maskHalf...])),
-            ("pred_src_dst", swap.image.array), ("pred_src_dstm", swap.sourceMask!.array),
-            ("pred_dst_dstm", swap.destinationMask!.array),
         ]
         for (key, got) in outputs {
             let stored = try XCTUnwrap(reference[key], key)

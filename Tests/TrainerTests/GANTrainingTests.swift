@@ -17,7 +17,7 @@ final class GANTrainingTests: XCTestCase {
         var r = try runTrainer(["--model", model] + train + tiny + ["--iterations", "3"], in: work)
         XCTAssertEqual(r.status, 0, r.stderr)
         let narrow = try String(contentsOfFile: model + "/loss.csv", encoding: .utf8)
-        XCTAssertTrue(narrow.hasPrefix(LossLog.header + "\n"), narrow)
+        XCTAssertTrue(narrow.hasPrefix(LossRecord.header + "\n"), narrow)
 
         r = try runTrainer(["--model", model] + train + tiny + ["--iterations", "3", "--gan-power", "0.1", "--true-face-power", "0.01"], in: work)
         XCTAssertEqual(r.status, 0, r.stderr)
