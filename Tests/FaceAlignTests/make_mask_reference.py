@@ -4,7 +4,7 @@ LINE_8) as per-row spans and (2) the landmark masks of docs/dfl-faceset.md §3.9
 mouth masks), implemented here from that description with OpenCV primitives, for the DFL fixture faces and
 the synthetic full face of docs/dfl-faceset.md §3.6. Needs numpy and opencv-python-headless.
 Usage: python3 make_mask_reference.py docs/dfl-faceset.md Tests/FaceSetTests/Fixtures/dfl/expected.jsonl \
-         > MaskReference.swift  (the 3-D template is read from §3.8 of the first file)"""
+         > MaskReference.swift  (the 3-D template is read from docs/dfl-faceset.md §3.8)"""
 import json, re, sys
 import numpy as np, cv2
 

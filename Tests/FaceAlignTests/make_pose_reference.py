@@ -4,7 +4,7 @@ Euler decomposition of docs/dfl-faceset.md §3.7, for the DFL-written fixture fa
 face of docs/dfl-faceset.md §3.6.
 An independent implementation to compare FaceAlign's own PnP with. Needs numpy and opencv-python-headless.
 Usage: python3 make_pose_reference.py docs/dfl-faceset.md Tests/FaceSetTests/Fixtures/dfl/expected.jsonl \
-         > PoseReference.swift  (the 3-D template is read from §3.8 of the first file)"""
+         > PoseReference.swift  (the 3-D template is read from docs/dfl-faceset.md §3.8)"""
 import json, re, sys
 import numpy as np, cv2
 
