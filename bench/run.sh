@@ -122,7 +122,7 @@ if [ "${PEERS:-0}" = 1 ]; then
     echo "bench peer torch $config ch=$ch batch=$b threads=$THREADS ms_per_iter=${ms:-?} peak_rss_mb=${rss:-?} fast_ms_per_iter=${ours:-?} fast_speedup=$speedup"
   done <<<"$configs"
   # The peer with GAN / true face: bench/torch_gan_step.py imports the peer script and adds DeepFaceLab's
-  # discriminators and their steps (spec saehd-gan-and-model-files.md §1-6). It and the plain peer run
+  # discriminators and their steps (docs/dfl-model-folder.md §1-6). It and the plain peer run
   # alternately ROUNDS times, as the engine's pair above; speedup = the peer's GAN step over ours.
   while read -r config ch b gan_flags; do
     read -r archi res ae e d dm <<<"$(sed 's/-\([0-9]*\)-\([0-9]*\)-\([0-9]*\)-\([0-9]*\)-\([0-9]*\)$/ \1 \2 \3 \4 \5/' <<<"$config")"

@@ -3,7 +3,7 @@
 A measuring instrument like the shared peer it builds on, not part of the project. It imports the shared peer
 script (shared/peers/torch_saehd_step.py: the SAEHD model, loss and RMSprop step) from the file named by --peer
 PATH or $PEER_SCRIPT, reuses its models, inputs, loss and step, and adds, in float32, what
-shared/spec/saehd-gan-and-model-files.md §1-6 describes: DeepFaceLab's UNetPatchDiscriminator (D_src) and, for df
+docs/dfl-model-folder.md §1-6 describes: DeepFaceLab's UNetPatchDiscriminator (D_src) and, for df
 archis, its CodeDiscriminator (dis), their terms in the generator loss, and one discriminator step each per
 iteration with an optimizer of the generator optimizer's class and settings.
 
@@ -15,7 +15,7 @@ import ast, importlib.util, os, resource, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 
 
-# ---- discriminators (spec §2-4), NCHW -------------------------------------------------------------------------
+# ---- discriminators (docs/dfl-model-folder.md §2-4), NCHW ------------------------------------------------------
 
 def glorot(m):
     nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
@@ -130,7 +130,7 @@ def self_check():
     for p, strides in table.items():
         got = [st for _, st in find_archi(p)]
         report(got == strides, f"find_archi({p}) strides {got} rf {receptive_field(find_archi(p))}")
-    # Transposed conv: against the spec's index formula, and against the gradient of TF's SAME convolution.
+    # Transposed conv: against the index formula of docs/dfl-model-folder.md §2, and against the gradient of TF's SAME convolution.
     for k, st, h in [(3, 2, 5), (3, 1, 5), (3, 2, 6), (4, 2, 4), (2, 3, 3)]:
         m = LConvT(2, 3, k, st); x = torch.randn(1, 2, h, h)
         y = m(x); H = h * st; pb = m.pad
@@ -235,11 +235,13 @@ def main(argv):
             + ([f"true_face_power {tf:g}: code {tuple(code.shape[1:])}"] if tf > 0 else [])
         print(f"{'; '.join(info)}; discriminator params {d_params / 1e6:.2f}M, optimizer {type(P.opt).__name__}", file=sys.stderr)
 
-    # The generator step is the peer's step(); its src-side loss call gains the spec's G terms (§5). Wrappers on
-    # the peer's globals see pred_src_src (side's argument next to target_src) and, for true face, the src code.
+    # The generator step is the peer's step(); its src-side loss call gains the G terms of
+    # docs/dfl-model-folder.md §5. Wrappers on the peer's globals see pred_src_src (side's argument next to
+    # target_src) and, for true face, the src code.
     state = {}
     peer_side, peer_enc, peer_inter = P.side, P.enc, getattr(P, 'inter', None)
-    def m_blur():                             # the src side's m_blur (spec §5; the peer's side() makes the same)
+    # The src side's m_blur (docs/dfl-model-folder.md §5; the peer's side() makes the same).
+    def m_blur():
         return P.blur(P.tsm, max(1, P.res // 32)).clamp(0, 0.5) * 2
     def side(t, tm, tem, p, pm):
         l = peer_side(t, tm, tem, p, pm)
@@ -270,7 +272,7 @@ def main(argv):
 
     def step():
         state.clear()
-        P.step()                              # generator forward + backward + update (spec §6.1)
+        P.step()                              # generator forward + backward + update (docs/dfl-model-folder.md §6 step 1)
         if not disc:
             return
         # The graph again on the same batch with the updated generator, only as far as the D steps need it.
@@ -283,9 +285,9 @@ def main(argv):
                 a = P.iAB(peer_enc(P.ws)); pss = P.dec(torch.cat([a, a], 1))[0]
             if gan > 0:
                 m = m_blur(); fake, real = pss * m, P.ts * m
-        if tf > 0:                            # spec §6.2: code discriminator
+        if tf > 0:                            # docs/dfl-model-folder.md §6 step 2: code discriminator
             d_step(Dc, Dc_opt, lambda: (dloss(1.0, Dc(dc)) + dloss(0.0, Dc(sc))) / 2)
-        if gan > 0:                           # spec §6.3: patch discriminator
+        if gan > 0:                           # docs/dfl-model-folder.md §6 step 3: patch discriminator
             def gan_loss():
                 rc, rf = D(real); fc, ff = D(fake)
                 return (dloss(1.0, rc) + dloss(0.0, fc)) / 2 + (dloss(1.0, rf) + dloss(0.0, ff)) / 2

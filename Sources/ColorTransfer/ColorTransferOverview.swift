@@ -1,5 +1,5 @@
-// ColorTransfer: DFL's colour-transfer modes (core/imagelib/color_transfer.py; model reference §5.3), shared
-// by training (ct_mode) and merging.
+// ColorTransfer: DFL's colour-transfer modes (core/imagelib/color_transfer.py;
+// docs/saehd-model.md §5.3), shared by training (ct_mode) and merging.
 //
 // - `colorTransfer(mode, image, toward: reference, seed:)` dispatches and checks channel support;
 //   `reinhardColorTransfer` (rct), `linearColorTransfer` (lct), `mongeKantorovichColorTransfer` (mkl),

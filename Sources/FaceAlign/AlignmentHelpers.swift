@@ -1,4 +1,4 @@
-// Helpers around the alignment transform (spec §3.5).
+// Helpers around the alignment transform (docs/dfl-faceset.md §3.5).
 import FaceSet
 
 /// DFL's `transform_points`: `points` mapped by `matrix`, or by its inverse when `inverse` is true

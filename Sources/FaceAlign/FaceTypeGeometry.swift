@@ -1,4 +1,4 @@
-// Per-face-type crop parameters (spec §3.1).
+// Per-face-type crop parameters (docs/dfl-faceset.md §3.1).
 import FaceSet
 
 extension FaceType {
@@ -17,7 +17,7 @@ extension FaceType {
     /// True for the NO_ALIGN types: the crop is an axis-aligned square in the frame (no rotation).
     public var removesAlignment: Bool { self == .fullNoAlign || self == .headNoAlign }
 
-    /// Side of the output square in mean-face template units at scale 1: 1 + 2√2·p (spec §3.4's table:
-    /// half 1.0, mf 1.1909, f 1.5966, wf 2.1314, head 2.9799).
+    /// Side of the output square in mean-face template units at scale 1: 1 + 2√2·p
+    /// (docs/dfl-faceset.md §3.4's table: half 1.0, mf 1.1909, f 1.5966, wf 2.1314, head 2.9799).
     public var templateSide: Double? { alignmentPadding.map { 1 + 2 * 2.0.squareRoot() * $0 } }
 }

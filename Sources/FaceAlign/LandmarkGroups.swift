@@ -1,4 +1,5 @@
-// The 68-point landmark layout (spec §3.9): index groups, mirror pairs and DFL's eyebrow expansion.
+// The 68-point landmark layout (docs/dfl-faceset.md §3.9): index groups, mirror pairs and DFL's eyebrow
+// expansion.
 
 /// Index ranges of the 68-point layout (iBUG 300-W).
 public enum LandmarkGroup {

@@ -1,5 +1,5 @@
-// Face masks from 68 landmarks (spec §3.9): DFL's full-face hull mask and the eye and mouth masks used
-// for eyes/mouth priority in training. Masks are 1-channel FloatImages with values in [0, 1].
+// Face masks from 68 landmarks (docs/dfl-faceset.md §3.9): DFL's full-face hull mask and the eye and mouth
+// masks used for eyes/mouth priority in training. Masks are 1-channel FloatImages with values in [0, 1].
 import Imaging
 
 /// The convex parts whose union is DFL's face hull: jaw halves, cheeks, nose ridge, the two brow–nose

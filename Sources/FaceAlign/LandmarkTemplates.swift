@@ -1,4 +1,5 @@
-// Landmark templates of DFL's `LandmarksProcessor` (spec §3.2 and §3.8), copied from the spec's tables.
+// Landmark templates of DFL's `LandmarksProcessor` (docs/dfl-faceset.md §3.2 and §3.8),
+// copied from the tables there.
 
 /// The 33-point mean face (`landmarks_2D_new`) in the normalized [0, 1] square, paired in order with the
 /// 68-point indices in `meanFaceSourceIndices`; the Umeyama target of `transformMatrix`.

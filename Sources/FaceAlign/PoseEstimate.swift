@@ -1,4 +1,4 @@
-// DFL's `estimate_pitch_yaw_roll` (spec §3.7): head pose from aligned landmarks.
+// DFL's `estimate_pitch_yaw_roll` (docs/dfl-faceset.md §3.7): head pose from aligned landmarks.
 import Foundation
 
 /// Head pose angles in radians, each clipped to [−π/2, π/2].

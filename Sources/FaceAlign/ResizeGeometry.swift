@@ -1,4 +1,4 @@
-// The metadata side of DFL's faceset resizer (spec §5.1): how an aligned face's landmarks and
+// The metadata side of DFL's faceset resizer (docs/dfl-faceset.md §5.1): how an aligned face's landmarks and
 // image_to_face_mat change when its size and/or face type change, and which pixel operation goes with it.
 import FaceSet
 

@@ -48,8 +48,8 @@ public struct Matrix3x3: Sendable, Hashable {
                           kz * kx * v - ky * s, kz * ky * v + kx * s, c + kz * kz * v])
     }
 
-    /// Euler angles (x, y, z) with R = Rz(z)·Ry(y)·Rx(x), as spec §3.7 computes them (not clipped):
-    /// x = atan2(R21, R22), y = atan2(−R20, √(R00² + R10²)), z = atan2(R10, R00); near the y = ±π/2
+    /// Euler angles (x, y, z) with R = Rz(z)·Ry(y)·Rx(x), as docs/dfl-faceset.md §3.7 computes them (not
+    /// clipped): x = atan2(R21, R22), y = atan2(−R20, √(R00² + R10²)), z = atan2(R10, R00); near the y = ±π/2
     /// singularity x = atan2(−R12, R11) and z = 0.
     public var eulerAngles: (x: Double, y: Double, z: Double) {
         let sy = (self[0, 0] * self[0, 0] + self[1, 0] * self[1, 0]).squareRoot()

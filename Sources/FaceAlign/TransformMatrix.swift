@@ -1,4 +1,5 @@
-// DFL's `get_transform_mat` (spec §3.4): the 2×3 matrix that maps a frame onto the S×S aligned face.
+// DFL's `get_transform_mat` (docs/dfl-faceset.md §3.4): the 2×3 matrix that maps a frame onto the S×S aligned
+// face.
 import FaceSet
 import Foundation
 
@@ -73,8 +74,8 @@ public func polygonArea(_ points: [Point2D]) -> Double {
     return abs(twice) / 2
 }
 
-/// DFL's `estimate_averaged_yaw` (spec §3.7), used for the HEAD crop on template-space landmarks:
-/// the mean right-half width minus the mean left-half width, measured along x at three nose heights.
+/// DFL's `estimate_averaged_yaw` (docs/dfl-faceset.md §3.7), used for the HEAD crop on template-space
+/// landmarks: the mean right-half width minus the mean left-half width, measured along x at three nose heights.
 /// It needs the 68-point layout; any other count gives 0.
 public func estimateAveragedYaw(_ landmarks: [Point2D]) -> Double {
     guard landmarks.count == 68 else { return 0 }

@@ -1,5 +1,5 @@
 // Umeyama (1991) least-squares similarity estimation in 2-D, as DFL's `core/mathlib/umeyama.py`
-// computes it (spec §3.3).
+// computes it (docs/dfl-faceset.md §3.3).
 
 /// The similarity (rotation, uniform scale, translation) that best maps `source` onto `destination` in
 /// the least-squares sense, with reflections excluded as Umeyama prescribes. Returns nil when the point

@@ -10,8 +10,8 @@ public struct DFLFace: Sendable {
     public var components: Int
 }
 
-/// DeepFaceLab's aligned-face JPEG container (spec §1.2–1.3, §8): the metadata dict is a pickle in an
-/// APP15 segment.
+/// DeepFaceLab's aligned-face JPEG container (docs/dfl-faceset.md §1.2–1.3, §8): the metadata dict is a pickle
+/// in an APP15 segment.
 public enum DFLJPG {
     /// The payload of the last APP15 segment that starts with the pickle PROTO byte 0x80, if any.
     public static func metadataPickle(in file: JPEGFile) -> [UInt8]? {

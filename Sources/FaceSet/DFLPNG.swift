@@ -1,5 +1,5 @@
-/// Legacy aligned faces in PNG (DFL before 2020-03, spec §1.7): the pickle lives in a private `fcWp` chunk.
-/// Read-only.
+/// Legacy aligned faces in PNG (DFL before 2020-03, docs/dfl-faceset.md §1.7): the pickle lives in a private
+/// `fcWp` chunk. Read-only.
 public enum DFLPNG {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 

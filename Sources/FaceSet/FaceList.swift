@@ -1,6 +1,6 @@
 import Foundation
 
-/// The face/frame lists every tool consumes (DESIGN.md "Face lists"): paths as arguments, where a
+/// The face/frame lists every tool consumes (docs/ARCHITECTURE.md, "Face lists"): paths as arguments, where a
 /// directory means its image files in name order, or one path per line on standard input.
 public enum FaceList {
     /// File extensions taken from a directory (compared case-insensitively).

@@ -1,4 +1,4 @@
-/// One polygon of DFL's XSeg editor (`seg_ie_polys`, spec §1.6), in aligned-image pixels.
+/// One polygon of DFL's XSeg editor (`seg_ie_polys`, docs/dfl-faceset.md §1.6), in aligned-image pixels.
 public struct SegIEPolygon: Equatable, Sendable {
     /// INCLUDE polygons (type 1) add to the mask, EXCLUDE polygons (type 0) cut from it.
     public enum Kind: Int, Sendable { case exclude = 0, include = 1 }
@@ -10,7 +10,7 @@ public struct SegIEPolygon: Equatable, Sendable {
     }
 }
 
-/// The typed content of an aligned face's metadata dict (spec §1.4, normalised per §8).
+/// The typed content of an aligned face's metadata dict (docs/dfl-faceset.md §1.4, normalised per §8).
 ///
 /// `dictionary` keeps the dict exactly as read, so keys this type does not know survive a rewrite:
 /// `pickleValue()` overlays the typed fields on it.

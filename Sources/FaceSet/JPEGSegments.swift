@@ -1,5 +1,5 @@
-/// One JPEG marker segment as DeepFaceLab's DFLJPG models it (spec §1.2): the marker byte, the payload
-/// after the length field (nil for markers without one: SOI, EOI, RSTn, TEM), and for SOS the
+/// One JPEG marker segment as DeepFaceLab's DFLJPG models it (docs/dfl-faceset.md §1.2): the marker byte,
+/// the payload after the length field (nil for markers without one: SOI, EOI, RSTn, TEM), and for SOS the
 /// entropy-coded bytes that follow its header.
 public struct JPEGSegment: Equatable, Sendable {
     public var marker: UInt8

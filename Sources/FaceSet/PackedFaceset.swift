@@ -12,8 +12,8 @@ public struct PackedFace: Equatable, Sendable {
     public var personName: String? { config["person_name"]?.stringValue }
 }
 
-/// DeepFaceLab's `faceset.pak` (spec §2): u64le version 1, u64le config-pickle length, the pickled list of
-/// sample configs, (n+1) u64le offsets, then the face files back to back.
+/// DeepFaceLab's `faceset.pak` (docs/dfl-faceset.md §2): u64le version 1, u64le config-pickle length, the
+/// pickled list of sample configs, (n+1) u64le offsets, then the face files back to back.
 public enum PackedFaceset {
     /// Where the faces are inside a pak, found from its header alone.
     public struct Index: Equatable, Sendable {
@@ -47,7 +47,8 @@ public enum PackedFaceset {
         let dataStart = tableStart + tableBytes
         let dataSize = UInt64(fileSize - dataStart)
         var offsets = (0..<count + 1).map { u64(table, 8 * $0) }
-        // DFL writes the last offset as an absolute file position (§2); accept that or the relative form.
+        // DFL writes the last offset as an absolute file position (docs/dfl-faceset.md §2); accept that or the
+        // relative form.
         if let end = offsets.last {
             if end == UInt64(fileSize) && UInt64(fileSize) != dataSize { offsets[count] = dataSize }
             guard offsets[count] == dataSize else {
@@ -92,8 +93,9 @@ public enum PackedFaceset {
         return out
     }
 
-    /// The sample config DFL's packer would make for a face (spec §2 table): `sample_type` 1, the bare file
-    /// name, face type as an int, shape (h, w, 3), landmarks, polygons, the xseg mask bytes and the rest.
+    /// The sample config DFL's packer would make for a face (docs/dfl-faceset.md §2 table): `sample_type` 1,
+    /// the bare file name, face type as an int, shape (h, w, 3), landmarks, polygons, the xseg mask bytes and
+    /// the rest.
     public static func sampleConfig(filename: String, face: DFLFace, personName: String? = nil) throws -> PickleValue {
         guard let m = face.metadata else { throw FaceSetError.noMetadata }
         let polys: PickleValue = m.segIEPolys.isEmpty

@@ -1,4 +1,5 @@
-/// Reads the subset of Python's pickle format that DeepFaceLab writes (protocols 2–5, §1.8 of the spec).
+/// Reads the subset of Python's pickle format that DeepFaceLab writes (protocols 2–5,
+/// docs/dfl-faceset.md §1.8).
 ///
 /// Safety: no global is ever imported or called. numpy arrays/dtypes/scalars and DFL's IntEnums are
 /// interpreted from their bytes; every other global becomes `PickleValue.opaque`. Every length is checked

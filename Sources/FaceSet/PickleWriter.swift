@@ -1,6 +1,6 @@
 /// Writes a `PickleValue` as a protocol-3 pickle that Python 3.6+ with numpy 1.x or 2.x loads
-/// (spec §1.9). numpy arrays use the `numpy.core.multiarray` module path, which DFL's numpy 1.19 can import
-/// (numpy 2 still accepts it). No memo opcodes are emitted; the output is deterministic.
+/// (docs/dfl-faceset.md §1.9). numpy arrays use the `numpy.core.multiarray` module path, which DFL's numpy 1.19
+/// can import (numpy 2 still accepts it). No memo opcodes are emitted; the output is deterministic.
 public enum PickleWriter {
     /// Encodes `value`. Throws for `.opaque` values: re-emitting an unknown global would make Python import
     /// and call it on load, so the writer never does that.
@@ -98,7 +98,7 @@ public enum PickleWriter {
         out += Array("\(module)\n\(name)\n".utf8)
     }
 
-    /// The ndarray template of spec §1.9.
+    /// The ndarray template of docs/dfl-faceset.md §1.9.
     private static func ndarray(_ a: NDArray, _ out: inout [UInt8]) throws {
         guard a.data.count <= Int(UInt32.max) else { throw FaceSetError.pickleWrite("array too large") }
         global("numpy.core.multiarray", "_reconstruct", &out)

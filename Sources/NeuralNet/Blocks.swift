@@ -1,4 +1,4 @@
-/// DFL's `Upscale(in, out)`: conv 3×3 in→4·out, leaky ReLU 0.1, depth_to_space(2) (spec §1.1).
+/// DFL's `Upscale(in, out)`: conv 3×3 in→4·out, leaky ReLU 0.1, depth_to_space(2) (docs/saehd-model.md §1.1).
 /// The convolution stores its output already shuffled, so no pre-shuffle copy is kept.
 public final class Upscale: Layer {
     public let conv: Conv2D
@@ -14,14 +14,15 @@ public final class Upscale: Layer {
     public func backward(_ dy: Tensor) -> Tensor { conv.backward(dy) }
 }
 
-/// DFL's `Downscale(in, out, k=5)`: conv k×k stride 2, leaky ReLU 0.1 (spec §1.1).
+/// DFL's `Downscale(in, out, k=5)`: conv k×k stride 2, leaky ReLU 0.1 (docs/saehd-model.md §1.1).
 public func makeDownscale(name: String, inChannels: Int, outChannels: Int, kernel: Int = 5,
                           workspace: Workspace, rng: inout SeededRNG) -> Conv2D {
     Conv2D(name: name + ".conv1", inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: 2,
            activation: .leakyReLU(0.1), workspace: workspace, rng: &rng)
 }
 
-/// DFL's `ResidualBlock(ch)`: y = lrelu(conv1(x), 0.2); y = conv2(y); out = lrelu(x + y, 0.2) (spec §1.1).
+/// DFL's `ResidualBlock(ch)`: y = lrelu(conv1(x), 0.2); y = conv2(y); out = lrelu(x + y, 0.2)
+/// (docs/saehd-model.md §1.1).
 public final class ResidualBlock: Layer {
     public static let slope: Float = 0.2
     public let conv1: Conv2D

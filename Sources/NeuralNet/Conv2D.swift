@@ -1,6 +1,6 @@
-/// 2-D convolution, NHWC, with leras's symmetric zero padding (`pad = k/2` each side, then VALID; spec
-/// §1.0; for even kernels such as the code discriminator's k=4 this is not TF's SAME), a bias, and an
-/// optional fused output activation.
+/// 2-D convolution, NHWC, with leras's symmetric zero padding (`pad = k/2` each side, then VALID;
+/// docs/saehd-model.md §1.0, docs/dfl-model-folder.md §2; for even kernels such as the code discriminator's
+/// k=4 this is not TF's SAME), a bias, and an optional fused output activation.
 ///
 /// Weights are HWIO `(k, k, in, out)` as DFL stores them, which is also the `(k·k·in) × out` matrix the
 /// GEMM needs. The algorithm sits behind this interface: im2col + sgemm, or Winograd for 3×3 stride-1 passes,

@@ -1,6 +1,6 @@
 /// leras's `Conv2DTranspose(in, out, k=3, strides=s, padding='SAME')`: TF's `conv2d_transpose` with TF's SAME
 /// padding, output `H·s × W·s`, weights in TF's transpose layout `[k, k, out, in]`, a bias, and an optional
-/// fused output activation (spec saehd-gan-and-model-files.md §2). Stride 1 or 2, kernel 3.
+/// fused output activation (docs/dfl-model-folder.md §2). Stride 1 or 2, kernel 3.
 ///
 /// It is the adjoint of a TF-SAME convolution over the `H·s` output, so
 /// `out[i] = Σ_{o, k : o·s + k − before = i} in[o] · w[k]` per axis, with `before` = 1 for stride 1 and 0 for

@@ -1,8 +1,8 @@
 import Foundation
 
-/// DFL's `dssim` (spec §3.3): Gaussian window of σ 1.5 and size `filterSize` (may be even; centre (k-1)/2),
-/// normalised, applied per channel with VALID windows; c1 = 0.01², c2 = 0.03²; ssim is the spatial mean of
-/// lum·cs per sample and channel; the value per sample is the channel mean of (1 − ssim)/2.
+/// DFL's `dssim` (docs/saehd-model.md §3.3): Gaussian window of σ 1.5 and size `filterSize` (may be even;
+/// centre (k-1)/2), normalised, applied per channel with VALID windows; c1 = 0.01², c2 = 0.03²; ssim is the
+/// spatial mean of lum·cs per sample and channel; the value per sample is the channel mean of (1 − ssim)/2.
 ///
 /// The window is separable (a normalised 2-D Gaussian is the outer product of normalised 1-D ones), so each
 /// of the four filtered maps costs two 1-D passes.

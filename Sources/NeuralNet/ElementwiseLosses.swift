@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// Per-sample elementwise losses (accumulated and returned in Double) with optional masks, as SAEHD uses them (spec §3.4).
+/// Per-sample elementwise losses (accumulated and returned in Double) with optional masks, as SAEHD uses them
+/// (docs/saehd-model.md §3.4).
 /// A mask has one channel and broadcasts over the image channels; gradients are *added* into `gradient`.
 public enum ElementwiseLoss {
     /// weight · mean_{h,w,c} (m·t − m·p)² per sample; adds weight · ∂/∂p.
@@ -43,7 +44,7 @@ public enum ElementwiseLoss {
     }
 }
 
-/// The discriminator losses of SAEHD's GAN and true-face terms (spec saehd-gan-and-model-files.md §5).
+/// The discriminator losses of SAEHD's GAN and true-face terms (docs/dfl-model-folder.md §5).
 public enum DiscriminatorLoss {
     /// DFL's `DLoss(label, x)` per sample: weight · mean_{h,w,c} of TF's sigmoid_cross_entropy_with_logits,
     /// `max(x, 0) − x·label + log(1 + e^−|x|)`; adds weight · ∂/∂x = weight · (σ(x) − label) / n into `gradient`.
@@ -70,7 +71,8 @@ public enum DiscriminatorLoss {
     }
 
     /// weight · total variation per sample, `Σ (y[h+1,w] − y[h,w])² + Σ (y[h,w+1] − y[h,w])²` over all channels
-    /// (the form of SAEHD's GAN term, spec §5); adds weight · ∂/∂y into `gradient`. `y` is NHWC.
+    /// (the form of SAEHD's GAN term, docs/dfl-model-folder.md §5); adds weight · ∂/∂y into `gradient`.
+    /// `y` is NHWC.
     public static func squaredTotalVariation(_ y: Tensor, weight: Float, gradient: Tensor? = nil) -> [Double] {
         precondition(y.shape.count == 4)
         let (n, h, w, c) = (y.shape[0], y.shape[1], y.shape[2], y.shape[3])

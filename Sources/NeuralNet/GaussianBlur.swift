@@ -1,6 +1,6 @@
 import Foundation
 
-/// DFL's `gaussian_blur(x, σ)` (spec §3.2): kernel size k = max(3, int(4σ)), +1 if even; 1-D weights
+/// DFL's `gaussian_blur(x, σ)` (docs/saehd-model.md §3.2): kernel size k = max(3, int(4σ)), +1 if even; 1-D weights
 /// exp(-(i - k/2)²/(2σ²)) normalised (the 2-D kernel is their outer product), zero padding k/2 each side,
 /// applied per channel. Done separably. The operator is self-adjoint (symmetric kernel, zero padding), so
 /// `backward` is the same blur.

@@ -1,7 +1,8 @@
 import Foundation
 
-/// DFL's optimisers (spec §4): RMSprop and AdaBelief without bias correction, epsilon 1e-6 added after the
-/// square root, optional global-norm gradient clipping, learning-rate dropout and the cosine lr cycle.
+/// DFL's optimisers (docs/saehd-model.md §4): RMSprop and AdaBelief without bias correction, epsilon 1e-6
+/// added after the square root, optional global-norm gradient clipping, learning-rate dropout and the cosine
+/// lr cycle.
 public final class Optimizer {
     public enum Kind: String, Sendable { case rmsprop, adabelief }
 

@@ -1,4 +1,4 @@
-/// Pixel norm over each sample's whole vector (opt `u`): `y = x / sqrt(mean(x²) + 1e-6)` (spec §1.0).
+/// Pixel norm over each sample's whole vector (opt `u`): `y = x / sqrt(mean(x²) + 1e-6)` (docs/saehd-model.md §1.0).
 public final class PixelNorm: Layer {
     public static let epsilon: Float = 1e-6
     public var parameters: [Parameter] { [] }

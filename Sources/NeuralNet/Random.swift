@@ -22,7 +22,7 @@ public struct SeededRNG: RandomNumberGenerator {
 
 public enum Initializer {
     /// Glorot (Xavier) uniform: U(-L, L), L = sqrt(6 / (fanIn + fanOut)) — TF's default for leras convs and
-    /// the explicit initialiser of its dense layers (spec §1.0).
+    /// the explicit initialiser of its dense layers (docs/saehd-model.md §1.0).
     public static func glorotUniform(_ t: Tensor, fanIn: Int, fanOut: Int, rng: inout SeededRNG) {
         let limit = (6.0 / Float(fanIn + fanOut)).squareRoot()
         for i in 0..<t.count { t.data[i] = (rng.nextUnitFloat() * 2 - 1) * limit }

@@ -1,5 +1,5 @@
 /// depth_to_space(2) in TF's "DCR" order: (H, W, 4C) → (2H, 2W, C) with
-/// `out[2h+dy, 2w+dx, c] = in[h, w, (dy·2 + dx)·C + c]` (spec §1.0).
+/// `out[2h+dy, 2w+dx, c] = in[h, w, (dy·2 + dx)·C + c]` (docs/saehd-model.md §1.0).
 public final class DepthToSpace: Layer {
     public var parameters: [Parameter] { [] }
     private var output: Tensor?
@@ -45,7 +45,7 @@ public final class DepthToSpace: Layer {
 }
 
 /// Flatten NHWC `(n, h, w, c)` to `(n, c·h·w)` in DFL's **(c, h, w)** order (index c·H·W + h·W + w), or the
-/// inverse (`ReshapeCHW`), as leras does in NHWC mode (spec §1.0).
+/// inverse (`ReshapeCHW`), as leras does in NHWC mode (docs/saehd-model.md §1.0).
 public final class FlattenCHW: Layer {
     public var parameters: [Parameter] { [] }
     private var output: Tensor?
@@ -70,7 +70,8 @@ public final class FlattenCHW: Layer {
     }
 }
 
-/// Reshape `(n, c·h·w)` in (c, h, w) order to NHWC `(n, h, w, c)` (leras `reshape_4D`, spec §1.0/§1.3).
+/// Reshape `(n, c·h·w)` in (c, h, w) order to NHWC `(n, h, w, c)` (leras `reshape_4D`;
+/// docs/saehd-model.md §1.0, §1.3).
 public final class ReshapeCHW: Layer {
     public let height: Int, width: Int, channels: Int
     public var parameters: [Parameter] { [] }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// DFL's `style_loss` (spec §3.4, face_style_power): both images are first blurred with `GaussianBlur(σ)`
-/// (σ = 0: no blur), then per sample
+/// DFL's `style_loss` (docs/saehd-model.md §3.4, face_style_power): both images are first blurred with
+/// `GaussianBlur(σ)` (σ = 0: no blur), then per sample
 /// `(Σ_c (μ1 − μ2)² + Σ_c (σ1 − σ2)²) · weight / C` over the spatial moments of each channel, with
 /// σ = sqrt(var + 1e-5) (population variance). The style image is a constant: only the content gets a gradient.
 public final class StyleLoss {

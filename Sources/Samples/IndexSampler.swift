@@ -1,4 +1,4 @@
-// Which faces go into each batch (model reference §5.1): shuffled epochs over all faces, or over yaw bins
+// Which faces go into each batch (docs/saehd-model.md §5.1): shuffled epochs over all faces, or over yaw bins
 // for uniform_yaw, so that rare poses are seen as often as common ones.
 import ColorTransfer
 

@@ -1,4 +1,4 @@
-// The eight tensors fed to one SAEHD training step (model reference §3.1), as NHWC float buffers.
+// The eight tensors fed to one SAEHD training step (docs/saehd-model.md §3.1), as NHWC float buffers.
 import ColorTransfer
 import Foundation
 import Imaging

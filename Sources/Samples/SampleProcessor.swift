@@ -1,4 +1,4 @@
-// DFL's SampleProcessor for SAEHD (model reference §5.2): from one prepared face and one random seed, the
+// DFL's SampleProcessor for SAEHD (docs/saehd-model.md §5.2): from one prepared face and one random seed, the
 // four training outputs — warped image (network input), target image, full mask, eyes/mouth mask — all
 // sharing one pose change; only the warped image gets the elastic grid and the HSV shift.
 import ColorTransfer

@@ -1,4 +1,5 @@
-// Samples: the SAEHD training sample generator (model reference §5, §3.1; SAEHDBW differences §8).
+// Samples: the SAEHD training sample generator (docs/saehd-model.md §5, §3.1;
+// SAEHDBW's differences: docs/saehd-model.md §8).
 //
 // - `FaceRecord` (one aligned face: pixels, landmarks, face type, XSeg mask; `init(faceFile:)` reads a DFL
 //   JPEG/PNG) → `FaceStore` (faces converted once to the model's face type and resolution, with full and

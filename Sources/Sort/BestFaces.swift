@@ -1,6 +1,6 @@
 // `final` / `final-fast` ("best faces"): pick a target number of faces spread evenly over head yaw,
 // preferring sharp faces, then spreading over pitch and preferring faces unlike their neighbours
-// (§6.4 of the faceset reference). The steps follow DFL's; the per-bin quota differs on purpose: DFL
+// (docs/dfl-faceset.md §6.4). The steps follow DFL's; the per-bin quota differs on purpose: DFL
 // gives every one of its 128 yaw bins round(N / 128) faces (zero when N < 64, and far from N when most
 // bins are empty); here the N faces are shared out over the bins that hold faces, so exactly
 // min(N, faces) come back.

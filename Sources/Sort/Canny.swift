@@ -1,5 +1,5 @@
 // Canny edge detection with the behaviour of scikit-image 0.14's `feature.canny` defaults, which the CPBD
-// sharpness estimate (§6.3 of the faceset reference) uses only to decide which 64×64 blocks hold edges:
+// sharpness estimate (docs/dfl-faceset.md §6.3) uses only to decide which 64×64 blocks hold edges:
 // Gaussian σ = 1 with zero padding and border compensation, Sobel magnitude, interpolated non-maximum
 // suppression (1-pixel border excluded), hysteresis with 8-connected components.
 import Foundation

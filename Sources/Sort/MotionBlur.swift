@@ -3,7 +3,7 @@
 import Imaging
 
 public enum MotionBlur {
-    /// OpenCV's 11-tap second-derivative and smoothing kernels (§6.2 of the faceset reference).
+    /// OpenCV's 11-tap second-derivative and smoothing kernels (docs/dfl-faceset.md §6.2).
     static let derivative: [Double] = [1, 6, 13, 8, -14, -28, -14, 8, 13, 6, 1]
     static let smoothing: [Double] = [1, 10, 45, 120, 210, 252, 210, 120, 45, 10, 1]
 

@@ -1,5 +1,5 @@
 // CPBD sharpness (Narvekar & Karam's cumulative probability of blur detection) as DFL's
-// `estimate_sharpness` computes it (§6.3 of the faceset reference): Canny edges pick 64×64 edge blocks,
+// `estimate_sharpness` computes it (docs/dfl-faceset.md §6.3): Canny edges pick 64×64 edge blocks,
 // thinned Sobel edges give Marziliano edge widths, and each width becomes a blur probability against a
 // just-noticeable-blur width that depends on the block's contrast. Higher means sharper.
 import Foundation
@@ -64,7 +64,7 @@ public enum Sharpness {
     }
 
     /// Marziliano edge widths at the thinned edges, measured along the row for gradient angles that
-    /// quantise to 0° or ±180° (other angles give no width, as in the reference).
+    /// quantise to 0° or ±180° (other angles give no width, as in DFL's; docs/dfl-faceset.md §6.3).
     static func edgeWidths(_ p: [Double], edges: [Bool], width: Int, height: Int) -> [Int] {
         let n = width * height
         var quantised = [Double](repeating: 0, count: n)

@@ -1,5 +1,5 @@
 // Standard error reporting for every tool: `tool: path: reason` lines on stderr, a count of failed
-// inputs, and the exit status rules of DESIGN.md (1 when any input failed, 2 for usage errors).
+// inputs, and the exit status rules of docs/ARCHITECTURE.md (1 when any input failed, 2 for usage errors).
 import Foundation
 
 /// Writes text to standard error (unbuffered, so messages interleave correctly with progress).
@@ -33,6 +33,6 @@ public final class Diagnostics: @unchecked Sendable {
         return failures
     }
 
-    /// The exit status DESIGN.md asks for: 0 when every input was processed, 1 otherwise.
+    /// The exit status of docs/ARCHITECTURE.md: 0 when every input was processed, 1 otherwise.
     public var exitStatus: Int32 { failureCount == 0 ? 0 : 1 }
 }

@@ -1,5 +1,5 @@
-// The face-list input every tool shares (DESIGN.md "Face lists"): paths as arguments, a directory meaning
-// its image files in name order, or — with no arguments — one path per line on standard input
+// The face-list input every tool shares (docs/ARCHITECTURE.md, "Face lists"): paths as arguments, a directory
+// meaning its image files in name order, or — with no arguments — one path per line on standard input
 // (`-0`/`--null` for NUL-separated lists, as `find -print0` writes them).
 import ArgumentParser
 

@@ -1,5 +1,5 @@
-// Entry point shared by every tool: swift-argument-parser's parsing and help, with DESIGN.md's exit
-// statuses (usage errors exit 2, as Unix tools do, where the parser's default is 64).
+// Entry point shared by every tool: swift-argument-parser's parsing and help, with the exit
+// statuses of docs/ARCHITECTURE.md (usage errors exit 2, as Unix tools do, where the parser's default is 64).
 import ArgumentParser
 import Foundation
 

@@ -188,7 +188,8 @@ func trainCommand(_ args: [String]) throws {
         }
     }
     let ms = median(times) * 1000
-    let iterationFlops = 2 * 3 * Double(macs)  // forward + two backward products, 2 flops per MAC (spec §2)
+    // Forward + two backward products, 2 flops per MAC (docs/saehd-model.md §2).
+    let iterationFlops = 2 * 3 * Double(macs)
     let gflops = iterationFlops / (ms / 1000) / 1e9
     // Effective rate: the dense multiply-adds (MACCounter counts them whatever the algorithm) per second.
     var line = String(format: "bench train %@ ch=%d batch=%d threads=%d algo=%@ ms_per_iter=%.1f ms_min=%.1f effective_gflops=%.1f",

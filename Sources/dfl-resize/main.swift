@@ -1,5 +1,5 @@
 // dfl-resize: change the size and/or face type of aligned faces, re-deriving every geometric field of
-// their metadata as DeepFaceLab's faceset resizer does (spec §5).
+// their metadata as DeepFaceLab's faceset resizer does (docs/dfl-faceset.md §5).
 import ArgumentParser
 import AtomicIO
 import FaceAlign

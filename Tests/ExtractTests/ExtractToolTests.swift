@@ -5,7 +5,7 @@ import Foundation
 import Imaging
 import XCTest
 
-/// DFL's mean-face template (spec §3.2), for the points the geometry check uses: (index, x, y, tolerance as
+/// DFL's mean-face template (docs/dfl-faceset.md §3.2), for the points the geometry check uses: (index, x, y, tolerance as
 /// a fraction of the face size). The template is a neutral frontal mean face: eye corners and the nose
 /// bridge fit it closely; the nose tip moves with head turns (yaw) and the mouth corners with expression
 /// (the smiles of the portraits widen the mouth by several percent).
@@ -23,7 +23,7 @@ func templateDeviation(_ landmarks: [SIMD2<Double>], _ i: Int, _ tx: Double, _ t
     return (dx * dx + dy * dy).squareRoot() / 256
 }
 
-/// Where a template point lands in an S×S full_face (spec §3.4 closed form: the template square, centred
+/// Where a template point lands in an S×S full_face (docs/dfl-faceset.md §3.4 closed form: the template square, centred
 /// at (0.5, 0.5), scaled so that a side of 1 + 2√2·p, p = 0.2109375, fills S).
 func fullFacePosition(_ x: Double, _ y: Double, size: Int) -> (Double, Double) {
     let s = Double(size), k = s / (1 + 2 * 2.0.squareRoot() * 0.2109375)
@@ -249,7 +249,7 @@ final class ExtractToolTests: XCTestCase {
         }
     }
 
-    /// Spec §3.6 golden value, through the transform dfl-extract uses.
+    /// The golden value of docs/dfl-faceset.md §3.6, through the transform dfl-extract uses.
     func testGoldenFullFaceTransform() throws {
         let angle = 10.0 * Double.pi / 180
         let pts = headTemplate3D.map { p in

@@ -95,7 +95,7 @@ final class AffineAndUmeyamaTests: XCTestCase {
     }
 
     func testFaceTypeSides() {
-        // Spec §3.4's table of output sides in template units.
+        // docs/dfl-faceset.md §3.4's table of output sides in template units.
         let expected: [(FaceType, Double)] = [(.half, 1.0), (.midFull, 1.1909), (.full, 1.5966), (.wholeFace, 2.1314),
                                               (.head, 2.9799)]
         for (t, side) in expected { XCTAssertEqual(t.templateSide!, side, accuracy: 1e-4, t.dflName) }

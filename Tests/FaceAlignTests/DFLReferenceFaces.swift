@@ -1,7 +1,7 @@
 // Reference values from faces written by DeepFaceLab's own code (commit 46fc2397): its
 // `get_transform_mat` on `source_landmarks` gave `image_to_face_mat`, and `landmarks` are the aligned points.
-// Copied from /work/shared/fixtures/dfl/expected.jsonl (program output over public-domain photos; see that
-// fixture's README) by Tests/FaceAlignTests/make_dfl_reference.py.
+// Copied from Tests/FaceSetTests/Fixtures/dfl/expected.jsonl (program output over public-domain photos; see
+// that fixture's README) by Tests/FaceAlignTests/make_dfl_reference.py.
 
 import FaceSet
 

@@ -14,7 +14,7 @@ final class LandmarkMaskTests: XCTestCase {
         return m.apply(goldenSourceLandmarks())
     }
 
-    /// Spec §3.6: the FULL hull mask of the synthetic face at 256 sums to 32 685, its eye mask to ≈ 1274.0.
+    /// docs/dfl-faceset.md §3.6: the FULL hull mask of the synthetic face at 256 sums to 32 685, its eye mask to ≈ 1274.0.
     func testSpecGoldenSums() throws {
         let lm = try goldenFullFaceLandmarks()
         let hull = try faceHullMask(landmarks: lm, width: 256, height: 256)
@@ -23,7 +23,8 @@ final class LandmarkMaskTests: XCTestCase {
         XCTAssertEqual(sum(try eyesMask(landmarks: lm, width: 256, height: 256)), 1274.0, accuracy: 0.5)
     }
 
-    /// Row by row against masks built with OpenCV from the spec's description (make_mask_reference.py), on
+    /// Row by row against masks built with OpenCV from the description in docs/dfl-faceset.md §3.9
+    /// (make_mask_reference.py), on
     /// faces aligned by DFL and with eyebrows_expand_mod 1 and 1.5.
     func testMatchesOpenCVMasks() throws {
         var cases = dflReferenceFaces.flatMap { face in

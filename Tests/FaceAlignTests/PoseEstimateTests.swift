@@ -3,7 +3,7 @@ import XCTest
 @testable import FaceAlign
 
 final class PoseEstimateTests: XCTestCase {
-    /// The 3-D head posed with R = Rz(roll)·Ry(yaw)·Rx(−pitch) (spec §3.7 returns (−x, y, z)), placed in
+    /// The 3-D head posed with R = Rz(roll)·Ry(yaw)·Rx(−pitch) (docs/dfl-faceset.md §3.7 returns (−x, y, z)), placed in
     /// front of the aligned-face camera and projected: the estimate must give the angles back.
     func testRecoversKnownAnglesOfSyntheticHead() throws {
         let size = 256
@@ -53,8 +53,8 @@ final class PoseEstimateTests: XCTestCase {
         }
     }
 
-    /// The spec §3.6 synthetic whole face: OpenCV 5 finds the solution in front of the camera, as we do;
-    /// the spec's DFL run found the depth-mirrored one (t_z < 0, roll clipped to −π/2), which our solver
+    /// The synthetic whole face of docs/dfl-faceset.md §3.6: OpenCV 5 finds the solution in front of the
+    /// camera, as we do; DFL's run recorded there found the depth-mirrored one (t_z < 0, roll clipped to −π/2), which our solver
     /// reaches when started behind the camera.
     func testGoldenWholeFaceBothSolutions() throws {
         let src = goldenSourceLandmarks()
@@ -67,10 +67,10 @@ final class PoseEstimateTests: XCTestCase {
 
         let behind = RigidPose(rotationVector: (0, 0, Double.pi), translation: Point3D(0, 0, -240))
         let mirrored = try estimatePitchYawRoll(alignedLandmarks: aligned, size: 256, initialPose: behind)
-        XCTAssertEqual(mirrored.pitch, -0.017836, accuracy: 1e-4)   // spec §3.6
+        XCTAssertEqual(mirrored.pitch, -0.017836, accuracy: 1e-4)   // docs/dfl-faceset.md §3.6
         // The mirrored minimum is shallow in yaw: OpenCV 5 lands between 0.00947 and 0.00964 depending on
         // its start, so allow 3e-4.
-        XCTAssertEqual(mirrored.yaw, 0.009425, accuracy: 3e-4)      // spec §3.6
+        XCTAssertEqual(mirrored.yaw, 0.009425, accuracy: 3e-4)      // docs/dfl-faceset.md §3.6
         XCTAssertEqual(mirrored.roll, -Double.pi / 2, accuracy: 1e-12)
     }
 

@@ -7,5 +7,5 @@ let openCVPoseOfDFLFaces: [String: (Double, Double, Double, Double)] = [
     "gray/obama_speech_2009_0.jpg": (0.07143625929436527, 0.3019026594303368, -0.0470608025023273, 169.46355679801295),
 ]
 
-/// The spec §3.6 synthetic face aligned by the spec's whole_face matrix.
+/// The synthetic face of docs/dfl-faceset.md §3.6 aligned by the whole_face matrix given there.
 let openCVPoseOfGoldenWholeFace = (0.051367551553752146, -0.009176250652005882, 0.006330505878402858, 240.00702166231287)

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import FaceAlign
 
-/// The synthetic input of spec §3.6: the 3-D template's (x, y) rotated by +10°, doubled, moved to (640, 360).
+/// The synthetic input of docs/dfl-faceset.md §3.6: the 3-D template's (x, y) rotated by +10°, doubled, moved to (640, 360).
 func goldenSourceLandmarks() -> [Point2D] {
     let a = 10 * Double.pi / 180
     return headTemplate3D.map { p in

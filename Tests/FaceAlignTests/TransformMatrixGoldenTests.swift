@@ -1,4 +1,4 @@
-// Golden values of spec §3.6 (DFL's get_transform_mat on a synthetic face) and DFL-written faces.
+// Golden values of docs/dfl-faceset.md §3.6 (DFL's get_transform_mat on a synthetic face) and DFL-written faces.
 import FaceSet
 import XCTest
 @testable import FaceAlign
@@ -17,7 +17,7 @@ final class TransformMatrixGoldenTests: XCTestCase {
 
     func testTransformMatrixGolden() throws {
         let src = goldenSourceLandmarks()
-        // DFL computes with float32 intermediates (spec §3.4 step 9): differences of ~1e-5 relative.
+        // DFL computes with float32 intermediates (docs/dfl-faceset.md §3.4 step 9): differences of ~1e-5 relative.
         let cases: [(FaceType, [[Double]])] = [
             (.full, [[0.6578881, 0.1117994, -335.37478], [-0.1117994, 0.6578881, -29.85886]]),
             (.wholeFace, [[0.4928275, 0.0837495, -219.11654], [-0.0837495, 0.4928275, 18.15482]]),

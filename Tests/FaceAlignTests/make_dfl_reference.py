@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Writes DFLReferenceFaces.swift from the DFL-made fixture faces' expected.jsonl (plain json, no DFL code).
-Usage: python3 make_dfl_reference.py /work/shared/fixtures/dfl/expected.jsonl > DFLReferenceFaces.swift"""
+Usage: python3 make_dfl_reference.py Tests/FaceSetTests/Fixtures/dfl/expected.jsonl > DFLReferenceFaces.swift"""
 import json, sys
 
 rows = [json.loads(l) for l in open(sys.argv[1])]
 names = {'whole_face': 'wholeFace', 'head': 'head', 'full_face': 'full'}
 out = ["// Reference values from faces written by DeepFaceLab's own code (commit 46fc2397): its",
        "// `get_transform_mat` on `source_landmarks` gave `image_to_face_mat`, and `landmarks` are the aligned points.",
-       "// Copied from /work/shared/fixtures/dfl/expected.jsonl (program output over public-domain photos; see that",
-       "// fixture's README) by Tests/FaceAlignTests/make_dfl_reference.py.", "",
+       "// Copied from Tests/FaceSetTests/Fixtures/dfl/expected.jsonl (program output over public-domain photos; see",
+       "// that fixture's README) by Tests/FaceAlignTests/make_dfl_reference.py.", "",
        "import FaceSet", "",
        "struct DFLReferenceFace {",
        "    let name: String",

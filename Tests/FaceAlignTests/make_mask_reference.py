@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes MaskReference.swift: OpenCV's rasterisation of (1) random convex polygons (cv2.fillConvexPoly,
-LINE_8) as per-row spans and (2) the landmark masks of spec §3.9 (hull mask, eye and mouth masks),
-implemented here from the spec's description with OpenCV primitives, for the DFL fixture faces and the
-spec §3.6 synthetic full face. Needs numpy and opencv-python-headless.
-Usage: python3 make_mask_reference.py SPEC.md EXPECTED.jsonl > MaskReference.swift"""
+LINE_8) as per-row spans and (2) the landmark masks of docs/dfl-faceset.md §3.9 (hull mask, eye and
+mouth masks), implemented here from that description with OpenCV primitives, for the DFL fixture faces and
+the synthetic full face of docs/dfl-faceset.md §3.6. Needs numpy and opencv-python-headless.
+Usage: python3 make_mask_reference.py docs/dfl-faceset.md Tests/FaceSetTests/Fixtures/dfl/expected.jsonl \
+         > MaskReference.swift  (the 3-D template is read from docs/dfl-faceset.md §3.8)"""
 import json, re, sys
 import numpy as np, cv2
 
@@ -86,7 +87,7 @@ head = np.array([[float(v) for v in r[1:]] for r in re.findall(r'(\d+) (-?[\d.]+
 a = np.deg2rad(10)
 src = np.stack([(head[:, 0] * np.cos(a) - head[:, 1] * np.sin(a)) * 2 + 640,
                 (head[:, 0] * np.sin(a) + head[:, 1] * np.cos(a)) * 2 + 360], 1)
-M = np.array([[0.6578881, 0.1117994, -335.37478], [-0.1117994, 0.6578881, -29.85886]])   # spec §3.6 full_face
+M = np.array([[0.6578881, 0.1117994, -335.37478], [-0.1117994, 0.6578881, -29.85886]])   # docs/dfl-faceset.md §3.6 full_face
 out.append(face_entries("golden full_face", src @ M[:, :2].T + M[:, 2], 256, 1.0))
 out.append("]")
 print("\n".join(out))

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Writes PoseReference.swift: head poses computed with OpenCV's solvePnP (ITERATIVE) and the camera and
-Euler decomposition of spec §3.7, for the DFL-written fixture faces and the spec §3.6 synthetic whole face.
+Euler decomposition of docs/dfl-faceset.md §3.7, for the DFL-written fixture faces and the synthetic whole
+face of docs/dfl-faceset.md §3.6.
 An independent implementation to compare FaceAlign's own PnP with. Needs numpy and opencv-python-headless.
-Usage: python3 make_pose_reference.py SPEC.md EXPECTED.jsonl > PoseReference.swift"""
+Usage: python3 make_pose_reference.py docs/dfl-faceset.md Tests/FaceSetTests/Fixtures/dfl/expected.jsonl \
+         > PoseReference.swift  (the 3-D template is read from docs/dfl-faceset.md §3.8)"""
 import json, re, sys
 import numpy as np, cv2
 
@@ -36,7 +38,7 @@ out.append("]")
 a = np.deg2rad(10)
 src = np.stack([(head[:, 0] * np.cos(a) - head[:, 1] * np.sin(a)) * 2 + 640,
                 (head[:, 0] * np.sin(a) + head[:, 1] * np.cos(a)) * 2 + 360], 1)
-M = np.array([[0.4928275, 0.0837495, -219.11654], [-0.0837495, 0.4928275, 18.15482]])   # spec §3.6 whole_face
-out += ["", "/// The spec §3.6 synthetic face aligned by the spec's whole_face matrix.",
+M = np.array([[0.4928275, 0.0837495, -219.11654], [-0.0837495, 0.4928275, 18.15482]])   # docs/dfl-faceset.md §3.6 whole_face
+out += ["", "/// The synthetic face of docs/dfl-faceset.md §3.6 aligned by the whole_face matrix given there.",
         "let openCVPoseOfGoldenWholeFace = (%r, %r, %r, %r)" % pose(src @ M[:, :2].T + M[:, 2], 256)]
 print("\n".join(out))

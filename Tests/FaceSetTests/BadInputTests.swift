@@ -37,7 +37,7 @@ final class BadInputTests: XCTestCase {
         assertThrows("garbage pickle", containing: "unsupported pickle opcode 0xfe") {
             _ = try DFLJPG.read(try file.serialized())
         }
-        // An APP15 that is not a pickle at all is not DFL metadata (spec §8): no metadata, no error.
+        // An APP15 that is not a pickle at all is not DFL metadata (docs/dfl-faceset.md §8): no metadata, no error.
         file.segments[i].payload = Array("garbage".utf8)
         XCTAssertNil(try DFLJPG.read(try file.serialized()).metadata)
         assertThrows("no metadata", containing: "not a DFL face") { _ = try DFLJPG.readMetadata(try file.serialized()) }

@@ -3,7 +3,7 @@ import XCTest
 @testable import FaceSet
 
 /// Faces and paks we write must load with Python's pickle + numpy into the types and shapes DFL's getters
-/// need (spec §1.9, §8). Runs python3 when it is installed with numpy; skipped otherwise.
+/// need (docs/dfl-faceset.md §1.9, §8). Runs python3 when it is installed with numpy; skipped otherwise.
 final class PythonInteropTests: XCTestCase {
     /// Walks the JPEG segments itself, unpickles the APP15 and prints what DFL's getters would see.
     static let checkFace = #"""

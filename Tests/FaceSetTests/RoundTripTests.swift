@@ -119,7 +119,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testPickleWriterFollowsTheSpecTemplate() throws {
-        // Spec §1.9, written out by hand for an int32 array of shape (2,) holding 7 and -1.
+        // docs/dfl-faceset.md §1.9, written out by hand for an int32 array of shape (2,) holding 7 and -1.
         var expected: [UInt8] = [0x80, 0x03]
         expected += Array("cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n".utf8)
         expected += [0x4B, 0x00, 0x85, 0x43, 0x01, 0x62, 0x87, 0x52, 0x28, 0x4B, 0x01, 0x28, 0x4B, 0x02, 0x74]

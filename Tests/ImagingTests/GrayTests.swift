@@ -10,7 +10,7 @@ final class GrayTests: XCTestCase {
         XCTAssertEqual(compare(try astronautCrop().toGray(), try Fixtures.png("crop64_gray.png")).differing, 0)
     }
 
-    /// Colours where OpenCV's rounding differs from the 14-bit formula quoted in the spec.
+    /// Colours where OpenCV's rounding differs from the 14-bit formula of docs/dfl-faceset.md §5.2.
     func testLumaOnTrickyColours() throws {
         let r = compare(try Fixtures.png("gray_tricky_rgb.png").toGray(), try Fixtures.png("gray_tricky.png"))
         XCTAssertEqual(r.differing, 0)

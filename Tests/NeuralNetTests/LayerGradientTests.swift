@@ -15,7 +15,7 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
-    /// The symmetric padding of spec §1.0 against a direct convolution written from the definition.
+    /// The symmetric padding of docs/saehd-model.md §1.0 against a direct convolution written from the definition.
     func testConvolutionMatchesDirectDefinition() {
         for (k, s, h) in [(5, 2, 8), (3, 1, 5), (3, 2, 7), (1, 1, 4)] {
             var rng = SeededRNG(seed: 3)

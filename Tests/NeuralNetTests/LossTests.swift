@@ -2,7 +2,7 @@ import XCTest
 @testable import NeuralNet
 
 final class LossTests: XCTestCase {
-    /// DSSIM straight from spec §3.3 in Double with the 2-D window (softmax form), no separability.
+    /// DSSIM straight from docs/saehd-model.md §3.3 in Double with the 2-D window (softmax form), no separability.
     func referenceDSSIM(_ a: Tensor, _ b: Tensor, k: Int) -> [Double] {
         let (n, h, w, ch) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
         let c = Double(k - 1) / 2
@@ -93,7 +93,7 @@ final class LossTests: XCTestCase {
     }
 
     func testGaussianBlurKernelAndAdjoint() {
-        // Spec §2/§3.2: r96 σ3 k13; r192 σ6 k25; r256 σ8 k33.
+        // docs/saehd-model.md §2, §3.2: r96 σ3 k13; r192 σ6 k25; r256 σ8 k33.
         XCTAssertEqual(GaussianBlur(sigma: 3).size, 13)
         XCTAssertEqual(GaussianBlur(sigma: 6).size, 25)
         XCTAssertEqual(GaussianBlur(sigma: 8).size, 33)

@@ -2,7 +2,8 @@ import TestSupport
 import XCTest
 @testable import NeuralNet
 
-/// DFL's style loss (spec §3.4): value against a direct Double implementation (2-D blur, no separability),
+/// DFL's style loss (docs/saehd-model.md §3.4): value against a direct Double implementation (2-D blur, no
+/// separability),
 /// gradient against central differences.
 final class StyleLossTests: XCTestCase {
     func image(_ shape: [Int], seed: UInt64) -> Tensor {
@@ -12,7 +13,7 @@ final class StyleLossTests: XCTestCase {
         return t
     }
 
-    /// Spec §3.2's blur from its rule (TestSupport), for a tensor.
+    /// The blur of docs/saehd-model.md §3.2 from its rule (TestSupport), for a tensor.
     func referenceBlur(_ t: Tensor, sigma: Double) -> [Double] {
         referenceGaussianBlur(t.array, shape: t.shape, sigma: sigma)
     }

@@ -2,8 +2,8 @@ import XCTest
 import NeuralNet
 @testable import SAEHD
 
-/// GAN power and true-face power against the independent float64 PyTorch reference written from the spec
-/// (tools/fixtures/neuralnet/make_gan_crosscheck.py): the two discriminators' forward and backward passes
+/// GAN power and true-face power against the independent float64 PyTorch reference written from DFL's
+/// behaviour (docs/dfl-model-folder.md §1–6; tools/fixtures/neuralnet/make_gan_crosscheck.py): the two discriminators' forward and backward passes
 /// for layer plans that differ, and the full generator + discriminator step.
 final class GANTests: XCTestCase {
     func fixture(_ name: String) throws -> (tensors: [String: SafeTensors.Entry], metadata: [String: String]) {
@@ -44,7 +44,7 @@ final class GANTests: XCTestCase {
         XCTAssertNotNil(UNetPatchDiscriminator.unsupportedReason(resolution: 96, patchSize: 128))
     }
 
-    /// The transposed convolution against the spec's index formula, written as a plain loop:
+    /// The transposed convolution against the index formula of docs/dfl-model-folder.md §2, written as a plain loop:
     /// out[i] = Σ_{o, k : o·s + k − before = i} in[o]·w[k], before = 1 (stride 1) or 0 (stride 2).
     func testTransposedConvolutionIsTheSpecFormula() {
         for stride in [1, 2] {

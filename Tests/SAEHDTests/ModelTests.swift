@@ -3,7 +3,7 @@ import NeuralNet
 @testable import SAEHD
 
 final class ModelTests: XCTestCase {
-    /// Parameter counts from spec §2's table (computed there by the independent flops.py).
+    /// Parameter counts from the table of docs/saehd-model.md §2 (made by an independent counter).
     func testParameterCountsMatchSpecTable() throws {
         let cases: [(String, Int, Int)] = [
             ("liae-ud-96-32-32-32-16", 3, 7_189_853), ("liae-ud-96-32-32-32-16", 1, 7_184_661),
@@ -13,7 +13,7 @@ final class ModelTests: XCTestCase {
             let m = SAEHDModel(config: try ModelConfig(name, channels: ch))
             XCTAssertEqual(m.parameterCount, want, "\(name) C=\(ch)")
         }
-        // Per network (spec §2): df-udt-192-128-48-32-16 C=1 encoder 8.804M, inter 2.364M, decoders 9.316M.
+        // Per network (docs/saehd-model.md §2): df-udt-192-128-48-32-16 C=1 encoder 8.804M, inter 2.364M, decoders 9.316M.
         let m = SAEHDModel(config: try ModelConfig("df-udt-192-128-48-32-16", channels: 1))
         let counts = m.parameterCounts
         XCTAssertEqual(Double(counts["encoder"]!) / 1e6, 8.804, accuracy: 0.0005)

@@ -3,7 +3,7 @@ import XCTest
 import NeuralNet
 @testable import SAEHD
 
-/// blur_out_mask, face_style_power and bg_style_power (spec §3.2, §3.4). The whole step with them is checked
+/// blur_out_mask, face_style_power and bg_style_power (docs/saehd-model.md §3.2, §3.4). The whole step with them is checked
 /// against PyTorch in CrossCheckTests; these tests check the pieces and the stop-gradient on their own.
 final class StyleOptionTests: XCTestCase {
     func random(_ shape: [Int], seed: UInt64, binary: Bool = false) -> Tensor {
@@ -13,7 +13,7 @@ final class StyleOptionTests: XCTestCase {
         return t
     }
 
-    /// Spec §3.2's blur from its rule (TestSupport), for a tensor.
+    /// The blur of docs/saehd-model.md §3.2 from its rule (TestSupport), for a tensor.
     func referenceBlur(_ t: Tensor, sigma: Double) -> [Double] {
         referenceGaussianBlur(t.array, shape: t.shape, sigma: sigma)
     }

@@ -4,7 +4,7 @@ import Imaging
 @testable import Samples
 import TestSupport
 
-/// x, y of DFL's landmarks_68_3D (dfl-faceset-reference §3.8): a frontal mean face.
+/// x, y of DFL's landmarks_68_3D (docs/dfl-faceset.md §3.8): a frontal mean face.
 let meanFace68: [SIMD2<Double>] = [
     (-73.393523, -29.801432), (-72.775014, -10.949766), (-70.533638, 7.929818), (-66.850058, 26.074280),
     (-59.790187, 42.564390), (-48.368973, 56.481080), (-34.121101, 67.246992), (-17.875411, 75.056892),

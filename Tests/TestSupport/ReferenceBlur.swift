@@ -1,4 +1,4 @@
-// The Gaussian blur of the model reference (§3.2), written straight from its rule in Double, as the
+// The Gaussian blur of docs/saehd-model.md §3.2, written straight from its rule in Double, as the
 // independent reference the blur-using losses are checked against.
 import Foundation
 

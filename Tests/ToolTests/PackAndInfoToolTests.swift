@@ -17,7 +17,7 @@ final class PackToolTests: XCTestCase {
         for n in names {
             XCTAssertEqual(try readBytes(dir + "/out/" + n), try readBytes(Repo.dflFaces + "/" + n), n)
         }
-        // The configs carry what DFL's loader needs (spec §2): bare name, face type as int, shape.
+        // The configs carry what DFL's loader needs (docs/dfl-faceset.md §2): bare name, face type as int, shape.
         let packed = try PackedFaceset.read(readBytes(pak))
         XCTAssertEqual(packed.map(\.filename), names)
         XCTAssertEqual(packed[0].config["face_type"]?.intValue, FaceType.wholeFace.rawValue)

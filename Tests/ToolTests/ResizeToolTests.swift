@@ -8,7 +8,7 @@ final class ResizeToolTests: XCTestCase {
         try XCTUnwrap(DFLImage.read(readBytes(path)).metadata)
     }
 
-    /// Size only (spec §5.1 A): pixels resized, landmarks scaled by exactly S′/S, and the new
+    /// Size only (docs/dfl-faceset.md §5.1 A): pixels resized, landmarks scaled by exactly S′/S, and the new
     /// image_to_face_mat (recomputed from source_landmarks) agrees with the scaled landmarks.
     func testSizeOnlyScalesLandmarksAndKeepsTheFrameMapping() throws {
         let out = try temporaryDirectory(self)
@@ -39,9 +39,9 @@ final class ResizeToolTests: XCTestCase {
         XCTAssertLessThan(total / Double(128 * 128 * 3), 4)
     }
 
-    /// Face-type change (spec §5.1 B): whole face → full face. In a full-face crop the 33 template
-    /// landmarks lie near the template positions of spec §3.2, centred, in a square whose side is 1.5966
-    /// template units (spec §3.4's table for FULL).
+    /// Face-type change (docs/dfl-faceset.md §5.1 B): whole face → full face. In a full-face crop the 33 template
+    /// landmarks lie near the template positions of docs/dfl-faceset.md §3.2, centred, in a square whose side is 1.5966
+    /// template units (docs/dfl-faceset.md §3.4's table for FULL).
     func testFaceTypeChangePutsLandmarksOnTheFullFaceTemplate() throws {
         let out = try temporaryDirectory(self)
         let input = Repo.dflFaces + "/grace_hopper_navy_1984_0.jpg"

@@ -5,7 +5,7 @@ import SAEHD
 @testable import Trainer
 import XCTest
 
-/// Pretraining (spec §3.4): DeepFaceLab's forced settings while it runs, and what ending it resets.
+/// Pretraining (docs/saehd-model.md §3.4): DeepFaceLab's forced settings while it runs, and what ending it resets.
 final class PretrainTests: XCTestCase {
     override func tearDown() { Threads.set(ProcessInfo.processInfo.activeProcessorCount) }
 
@@ -27,7 +27,7 @@ final class PretrainTests: XCTestCase {
         XCTAssertTrue(o.effective.uniformYaw)   // the generator samples uniformly over yaw with it
         XCTAssertNil(generator.colorTransfer)
         XCTAssertEqual(session.model.optimizer.settings.learningRateDropout, 1)
-        XCTAssertFalse(session.model.trainsInterAB)   // liae with random warp off (spec §1.5)
+        XCTAssertFalse(session.model.trainsInterAB)   // liae with random warp off (docs/saehd-model.md §1.5)
         XCTAssertEqual(session.model.lossOptions.faceStylePower, 0)
         XCTAssertEqual(session.model.lossOptions.backgroundStylePower, 0)
         var settings = SessionSettings()

@@ -1,5 +1,5 @@
 # Loads aligned faces the way DeepFaceLab does (APP15 payload -> pickle.loads, numpy available) and checks
-# the types DFL's getters and sorters rely on (spec §1.4). Prints "ok" per face; exits 1 on the first problem.
+# the types DFL's getters and sorters rely on (docs/dfl-faceset.md §1.4). Prints "ok" per face; exits 1 on the first problem.
 # Usage: python3 check_dfl_face.py FACE.jpg...
 import pickle
 import struct

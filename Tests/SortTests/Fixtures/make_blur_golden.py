@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Golden `blur` and `motion-blur` scores of the fixture faces, computed the way DeepFaceLab's sorter
-does (spec §6.2, §3.9): the face (BGR) times the landmark hull mask (eyebrows expanded with mod 1, the
+does (docs/dfl-faceset.md §6.2, §3.9): the face (BGR) times the landmark hull mask (eyebrows expanded with mod 1, the
 eight convex parts filled with cv2.fillConvexPoly), then CPBD of BGR2GRAY (channel 0 for 1-channel faces)
 and the variance of cv2.Laplacian(ksize=11). CPBD comes from the `cpbd` PyPI package. Run with a venv
 holding numpy, scipy, scikit-image, opencv-python-headless and cpbd:
