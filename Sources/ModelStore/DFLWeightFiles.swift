@@ -15,7 +15,7 @@ import SAEHD
 
 /// Which files a DFL SAEHD model has. Our network names are DFL's scopes and file suffixes.
 public enum DFLFiles {
-    /// The autoencoder's network files (spec §7): df → encoder, inter, decoder_src, decoder_dst;
+    /// The autoencoder's network files (docs/dfl-model-folder.md §7): df → encoder, inter, decoder_src, decoder_dst;
     /// liae → encoder, inter_AB, inter_B, decoder.
     public static func networks(_ archi: ModelConfig.Archi) -> [String] {
         archi == .df ? ["encoder", "inter", "decoder_src", "decoder_dst"] : ["encoder", "inter_AB", "inter_B", "decoder"]
@@ -27,7 +27,7 @@ public enum DFLFiles {
     }
 
     /// The discriminators' files: the GAN's `GAN.npy` with `GAN_opt.npy`, true face's
-    /// `code_discriminator.npy` with `D_code_opt.npy` (spec §7).
+    /// `code_discriminator.npy` with `D_code_opt.npy` (docs/dfl-model-folder.md §7).
     public static func optimizerFile(discriminator network: String) -> String {
         network == "GAN" ? "GAN_opt" : "D_code_opt"
     }
@@ -42,7 +42,7 @@ public enum DFLFiles {
         }
     }
 
-    /// DFL's class name for a channel count (spec §6.2): SAEHDBW for 1-channel models.
+    /// DFL's class name for a channel count (docs/saehd-model.md §6.2, docs/dfl-model-folder.md §7): SAEHDBW for 1-channel models.
     public static func className(channels: Int) -> String { channels == 1 ? "SAEHDBW" : "SAEHD" }
     public static let classNames = ["SAEHD", "SAEHDBW"]
 

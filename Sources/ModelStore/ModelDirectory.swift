@@ -3,7 +3,7 @@
 //
 //   DIR/saves/<generation>/{model.json, weights.safetensors, optimizer.safetensors}   (never modified)
 //   DIR/current  -> saves/<newest generation>     (symlink, replaced by rename(2): atomic)
-//   DIR/previous -> saves/<generation before it>  (the backup the design asks for)
+//   DIR/previous -> saves/<generation before it>  (the backup every model keeps, docs/ARCHITECTURE.md)
 //   DIR/model.json -> current/model.json, DIR/weights.safetensors, DIR/optimizer.safetensors (fixed links)
 //
 // A save writes and fsyncs a whole new generation directory first, then moves `previous` to the old

@@ -11,7 +11,7 @@ public struct DiscriminatorNetwork {
     public let shapeOptions: [String: Int]
 }
 
-/// GAN power and true-face power (spec saehd-gan-and-model-files.md §1, §5, §6): the two discriminators,
+/// GAN power and true-face power (docs/dfl-model-folder.md §1, §5, §6): the two discriminators,
 /// their optimizers, the terms they add to the generator's src loss, and their own steps.
 final class AdversarialTerms {
     let ganPower: Float
@@ -75,7 +75,7 @@ final class AdversarialTerms {
         networks = list
     }
 
-    /// The extra generator terms for the src half (spec §5), per sample, by name (`gan`, `tv`, `antimask`,
+    /// The extra generator terms for the src half (docs/dfl-model-folder.md §5), per sample, by name (`gan`, `tv`, `antimask`,
     /// `true_face`), with their gradients added into `dPrediction` (dL/d pred_src_src). `mask` is m_blur of
     /// the src target mask (nil without masked training). Returns the code gradient of the true-face term
     /// (a pooled tensor the caller adds to dL/d src_code and gives back), or nil.
@@ -111,7 +111,7 @@ final class AdversarialTerms {
         return code.backward(dl)
     }
 
-    /// The discriminators' gradients for one step (spec §5–6) from the generator's outputs after its update:
+    /// The discriminators' gradients for one step (docs/dfl-model-folder.md §5–6) from the generator's outputs after its update:
     /// the per-sample losses of the true-face (`code`) and GAN (`patch`) discriminators, whichever is on.
     func discriminatorGradients(prediction: Tensor?, target: Tensor, targetMask: Tensor, srcCode: Tensor?,
                                 dstCode: Tensor?) -> (trueFace: [Double]?, gan: [Double]?) {

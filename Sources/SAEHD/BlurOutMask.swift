@@ -1,6 +1,6 @@
 import NeuralNet
 
-/// DFL's `blur_out_mask` (spec §3.2): each target image outside its mask is replaced by a normalised blur of
+/// DFL's `blur_out_mask` (docs/saehd-model.md §3.2): each target image outside its mask is replaced by a normalised blur of
 /// what lies outside, so the background the loss sees carries no sharp mask edge. With σ = r/128:
 /// `x = blur(t·(1−m))`, `y = 1 − blur(m)` (y == 0 → 1), `t' = t·m + (x/y)·(1−m)`. Targets are constants.
 final class BlurOutMask {

@@ -1,6 +1,6 @@
 import NeuralNet
 
-/// DFL's UNetPatchDiscriminator (GAN power; spec saehd-gan-and-model-files.md §3), file `GAN.npy`.
+/// DFL's UNetPatchDiscriminator (GAN power; docs/dfl-model-folder.md §3), file `GAN.npy`.
 ///
 /// A 1×1 input conv, a stack of 3×3 convs whose strides `layerStrides(patchSize:)` picks so that the
 /// receptive field is nearest the patch size, a 1×1 centre head on the deepest features, and a decoder of
@@ -156,7 +156,7 @@ public final class UNetPatchDiscriminator {
     }
 }
 
-/// DFL's CodeDiscriminator (true-face power; spec §4), file `code_discriminator.npy`: 1 + code_res/8 convs
+/// DFL's CodeDiscriminator (true-face power; docs/dfl-model-folder.md §4), file `code_discriminator.npy`: 1 + code_res/8 convs
 /// (the first 4×4, padded by 2, so H/2 + 1; the others 3×3), stride 2, leaky ReLU 0.1, 256·min(2^i, 8)
 /// channels, then a 1×1 conv to one logit map. Its input is df's inter output code.
 public final class CodeDiscriminator {

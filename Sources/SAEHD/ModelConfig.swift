@@ -1,5 +1,5 @@
 /// An SAEHD model configuration: archi (`df`/`liae` with options `u`, `d`, `t`), resolution, dims and the
-/// image channel count (3 for SAEHD, 1 for SAEHDBW). Spec §1.0–1.6.
+/// image channel count (3 for SAEHD, 1 for SAEHDBW). docs/saehd-model.md §1.0–1.6.
 public struct ModelConfig: Equatable, Sendable, CustomStringConvertible {
     public enum Archi: String, Sendable { case df, liae }
 

@@ -1,6 +1,6 @@
 import NeuralNet
 
-/// The encoder (spec §1.2): Downscales (k5 s2, lrelu 0.1) and, with `t`, residual blocks; then the (c,h,w)
+/// The encoder (docs/saehd-model.md §1.2): Downscales (k5 s2, lrelu 0.1) and, with `t`, residual blocks; then the (c,h,w)
 /// flatten and, with `u`, pixel norm. Parameter names follow DFL's `encoder.npy` keys.
 final class Encoder {
     let body: Sequential
@@ -42,7 +42,7 @@ final class Encoder {
     }
 }
 
-/// Inter (spec §1.3): dense1 E→ae, dense2 ae→lowest²·out (both linear), (c,h,w) reshape, and without `t`
+/// Inter (docs/saehd-model.md §1.3): dense1 E→ae, dense2 ae→lowest²·out (both linear), (c,h,w) reshape, and without `t`
 /// an Upscale(out→out).
 final class Inter {
     let net: Sequential
@@ -63,7 +63,7 @@ final class Inter {
     func backward(_ dy: Tensor) -> Tensor { net.backward(dy) }
 }
 
-/// Decoder (spec §1.4): image path of Upscales and residual blocks with a sigmoid head (with `d`: four convs
+/// Decoder (docs/saehd-model.md §1.4): image path of Upscales and residual blocks with a sigmoid head (with `d`: four convs
 /// concatenated and pixel-shuffled), and a mask path of Upscales only with a 1×1 sigmoid head.
 final class Decoder {
     let imagePath: Sequential

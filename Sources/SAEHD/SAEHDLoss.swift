@@ -1,6 +1,6 @@
 import NeuralNet
 
-/// Loss options of SAEHD that change the objective (spec §3.2–3.4). The defaults are DFL's.
+/// Loss options of SAEHD that change the objective (docs/saehd-model.md §3.2–3.4). The defaults are DFL's.
 public struct LossOptions: Sendable {
     /// Mask the image losses with the blurred-and-doubled target mask (DFL default true).
     public var maskedTraining = true
@@ -42,7 +42,7 @@ public struct LossOptions: Sendable {
     public var needsSwapPrediction: Bool { faceStylePower > 0 || backgroundStylePower > 0 }
 }
 
-/// The per-sample SAEHD loss of one side (src or dst) with its gradients (spec §3.4):
+/// The per-sample SAEHD loss of one side (src or dst) with its gradients (docs/saehd-model.md §3.4):
 /// r < 256: 10·dssim_k; else 5·dssim_k + 5·dssim_k2; + 10·mse on the masked images;
 /// + 300·L1 on eyes/mouth (optional); + 10·mse of the mask head against the unblurred target mask.
 final class SideLoss {
@@ -103,7 +103,7 @@ final class SideLoss {
     }
 }
 
-/// The spec's m_blur (§3.2): clip(gaussian_blur(m, σ = max(1, r//32)), 0, 0.5) · 2, a soft dilation of the
+/// The m_blur of docs/saehd-model.md §3.2: clip(gaussian_blur(m, σ = max(1, r//32)), 0, 0.5) · 2, a soft dilation of the
 /// target mask (what masked training weights by, and what background style power leaves out).
 struct SoftDilatedMask {
     let blur: GaussianBlur

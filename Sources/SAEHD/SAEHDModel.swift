@@ -59,11 +59,11 @@ public struct StepLosses: Sendable {
     public var dstMean: Double { dst.reduce(0, +) / Double(max(1, dst.count)) }
 }
 
-/// The SAEHD model (df or liae), its parameters and one training step (spec §1.5, §3.4, §4).
+/// The SAEHD model (df or liae), its parameters and one training step (docs/saehd-model.md §1.5, §3.4, §4).
 ///
 /// A step evaluates what the loss needs: the encoder on src and dst together (2B samples), the inter(s),
 /// and the src→src and dst→dst decoder passes; the swap pass is computed only when a style power is on
-/// (spec §1.5, §2).
+/// (docs/saehd-model.md §1.5, §2).
 public final class SAEHDModel {
     public let config: ModelConfig
     public let lossOptions: LossOptions
@@ -138,7 +138,7 @@ public final class SAEHDModel {
         return out
     }
 
-    /// liae only: whether inter_AB is trained (DFL freezes it when random_warp is off; spec §1.5).
+    /// liae only: whether inter_AB is trained (DFL freezes it when random_warp is off; docs/saehd-model.md §1.5).
     public var trainsInterAB: Bool {
         get { !optimizer.frozen.contains { $0.hasPrefix("inter_AB.") } }
         set {
@@ -318,7 +318,7 @@ public final class SAEHDModel {
     }
 
     /// One full training step: forward, backward and the optimizer update; with GAN or true-face power, then
-    /// one step of each discriminator on the same batch (spec saehd-gan-and-model-files.md §6).
+    /// one step of each discriminator on the same batch (docs/dfl-model-folder.md §6).
     @discardableResult
     public func trainStep(_ batch: TrainingBatch) -> StepLosses {
         var losses = computeGradients(batch)

@@ -1,6 +1,6 @@
 import NeuralNet
 
-/// The `-d` image head (spec §1.4): out_conv (1×1) and out_conv1..3 (3×3), each `in → C` with sigmoid,
+/// The `-d` image head (docs/saehd-model.md §1.4): out_conv (1×1) and out_conv1..3 (3×3), each `in → C` with sigmoid,
 /// concatenated in that order and pixel-shuffled, so sub-pixel (dy, dx) comes from conv dy·2+dx.
 ///
 /// Four convolutions with C (1 or 3) outputs each make four thin GEMMs over the same input; they run here

@@ -1,6 +1,6 @@
 import NeuralNet
 
-/// The src-side terms of SAEHD on the swap prediction pred_src_dst (spec §3.4), off by default:
+/// The src-side terms of SAEHD on the swap prediction pred_src_dst (docs/saehd-model.md §3.4), off by default:
 /// - face_style_power fs: `style_loss(P·stopgrad(Pm), stopgrad(Pdd·Pddm), σ = r//8, weight 10000·fs/100)`,
 ///   P = pred_src_dst from a decoder pass whose code has its gradient stopped (only decoder weights learn it);
 /// - bg_style_power bs: `10·bs/100 · (dssim_k + mse)` between P·(1−S) and T_dst·(1−S), S the src side's

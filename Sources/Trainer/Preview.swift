@@ -1,5 +1,5 @@
 // Preview images: DFL's grid (one row per preview face: src, src→src, dst, dst→dst, dst→src) under a
-// header row naming the columns, and the loss chart (LossPlot.swift; spec §6.4).
+// header row naming the columns, and the loss chart (LossPlot.swift; docs/saehd-model.md §6.4).
 import Foundation
 import Imaging
 import ModelStore

@@ -4,7 +4,7 @@
 // - `ModelDirectory`: crash-safe saves. Each save is a new, fsynced generation directory under saves/;
 //   the `current` and `previous` symlinks are switched with rename(2), and model.json,
 //   weights.safetensors, optimizer.safetensors in the model directory are fixed links through `current`
-//   (so the DESIGN.md file names still work for readers such as numpy or PyTorch). `backupCurrent` keeps
+//   (so the flat file names of docs/ARCHITECTURE.md still work for readers such as numpy or PyTorch). `backupCurrent` keeps
 //   dated hard-link copies under backups/.
 // - `loadFaceStore` / `FaceSetSource`: a folder, list file, .pak or stdin list into a Samples.FaceStore,
 //   with errors for bad faces, mixed sizes or channels and empty sets before any training.

@@ -1,4 +1,4 @@
-// The training loop (spec §6.3): batches from the background producer, one optimizer step per
+// The training loop (docs/saehd-model.md §6.3): batches from the background producer, one optimizer step per
 // iteration, loss.csv rows, previews, periodic saves and backups, and a clean stop on request.
 import AtomicIO
 import ColorTransfer
@@ -109,7 +109,7 @@ public final class TrainingSession {
             state = saved
             state.options = options
             if saved.options.isPretraining && !options.isPretraining {
-                // Pretraining ends (spec §3.4): the count restarts, loss.csv with it, and the inter networks
+                // Pretraining ends (docs/saehd-model.md §3.4): the count restarts, loss.csv with it, and the inter networks
                 // start again from fresh weights while the encoder and decoders keep what they learnt.
                 state.iteration = 0
                 state.trainingSeconds = 0
