@@ -45,6 +45,11 @@ extension Image {
     }
 }
 
+/// BT.601 luma of one pixel as OpenCV computes it for float data (summed B, G, R, in OpenCV's order, so
+/// every copy of the formula in the project rounds alike): 0.299·R + 0.587·G + 0.114·B.
+@inlinable
+public func bt601Luma(r: Float, g: Float, b: Float) -> Float { b * 0.114 + g * 0.587 + r * 0.299 }
+
 extension FloatImage {
     /// BT.601 luma as OpenCV computes it for float data: 0.299·R + 0.587·G + 0.114·B (RGB order).
     /// 1 channel is returned unchanged; channels beyond the third are ignored.
@@ -57,7 +62,7 @@ extension FloatImage {
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for i in 0..<n {
-                    dst[i] = src[i * cn + 2] * 0.114 + src[i * cn + 1] * 0.587 + src[i * cn] * 0.299
+                    dst[i] = bt601Luma(r: src[i * cn], g: src[i * cn + 1], b: src[i * cn + 2])
                 }
             }
         }

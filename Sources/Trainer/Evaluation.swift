@@ -15,12 +15,7 @@ public struct ReconstructionQuality: Sendable, Equatable {
 
 public enum Quality {
     /// BT.601 luma of a [0, 1] image (the image itself when it has one channel).
-    public static func luma(_ image: FloatImage) -> [Float] {
-        if image.channels == 1 { return image.data }
-        return (0..<(image.width * image.height)).map {
-            0.299 * image.data[$0 * 3] + 0.587 * image.data[$0 * 3 + 1] + 0.114 * image.data[$0 * 3 + 2]
-        }
-    }
+    public static func luma(_ image: FloatImage) -> [Float] { image.toGray().data }
 
     /// Masked SSIM and PSNR of `prediction` against `reference` (same size and channels, values in [0, 1]);
     /// `mask` (1 channel, same size) selects the pixels with value ≥ 0.5. Window centres closer than 5 px to
