@@ -27,7 +27,8 @@ public enum MergeMode: String, Sendable, CaseIterable {
 public enum MaskMode: String, Sendable, CaseIterable {
     /// The whole face square.
     case full
-    /// The convex hull of the dst landmarks (DFL's default when asked non-interactively).
+    /// The convex hull of the dst landmarks (DFL's default when asked non-interactively), drawn anti-aliased:
+    /// in the frame without erosion or blur, on the 4r mask grid with them (DFL fills it at r and scales up).
     case dst
     /// The mask the model predicts for the swapped face.
     case learnedPrd = "learned-prd"
