@@ -52,16 +52,18 @@ public func replaceLuma(of frame: FloatImage, with luma: FloatImage, mask: Float
             var lo = min(oR, oG, oB), hi = max(oR, oG, oB)
             let yOut: Float
             if chroma == .fit {
-                // The luma is the prediction's, as in keep: where yNew + this chroma would leave [0, 1], the
-                // chroma gives way (scaled toward gray, which fits at any luma), so `fit` changes only the
-                // chroma. (Keep cannot do this, its chroma is fixed: there the luma gives way. Where the new
-                // chroma is less saturated than the frame's, fit reaches luma that keep could not.)
+                // `fit` changes only the chroma: the luma is keep's (the prediction's, except where the frame's
+                // chroma left no room for it and keep's luma gave way), and where that luma + this chroma would
+                // leave [0, 1] the chroma gives way, scaled toward gray (which fits at any luma). Keep's luma
+                // always fits with the frame's own chroma, so this is rare: a chroma more saturated than the
+                // frame's at a very bright or dark pixel.
+                let yKeep = yOld + min(max(yNew - yOld, -min(r, g, b)), 1 - max(r, g, b))
                 var s: Float = 1
-                if hi > 0 { s = min(s, (1 - yNew) / hi) }
-                if lo < 0 { s = min(s, yNew / -lo) }
+                if hi > 0 { s = min(s, (1 - yKeep) / hi) }
+                if lo < 0 { s = min(s, yKeep / -lo) }
                 s = max(s, 0)
                 oR *= s; oG *= s; oB *= s
-                yOut = yNew
+                yOut = yKeep
             } else {
                 if hi - lo > 1 {   // too saturated for any luma: scale the chroma down (never for a real pixel's)
                     let s = 1 / (hi - lo)

@@ -198,18 +198,10 @@ extension ChromaTests {
                 print("chroma offset \(tag): fringe \(m.fringe) (keep \(kept.fringe)) Cb \(m.cb - before.cb) Cr \(m.cr - before.cr)")
                 XCTAssertEqual(m.cb, before.cb, accuracy: 2, "\(tag) mean Cb")
                 XCTAssertEqual(m.cr, before.cr, accuracy: 2, "\(tag) mean Cr")
-                XCTAssertLessThan(m.fringe, 0.3 * kept.fringe, tag)
+                XCTAssertLessThan(m.fringe, 0.35 * kept.fringe, tag)
                 fringes.append(m.fringe)
-                // Where keep's luma had to give way (its chroma kept a channel at 0 or 255) fit may reach the new
-                // luma that keep could not; everywhere else the two lumas agree.
-                var worst = 0.0, compared = 0
-                for i in 0..<(frame.width * frame.height) {
-                    let k = (0..<3).map { keep.image.pixels[3 * i + $0] }
-                    if k.contains(0) || k.contains(255) { continue }
-                    worst = max(worst, abs(luma(fit.image, i) - luma(keep.image, i)))
-                    compared += 1
-                }
-                XCTAssertGreaterThan(compared, frame.width * frame.height * 9 / 10, tag)
+                var worst = 0.0
+                for i in 0..<(frame.width * frame.height) { worst = max(worst, abs(luma(fit.image, i) - luma(keep.image, i))) }
                 XCTAssertLessThanOrEqual(worst, 1, "\(tag): output luma differs from keep's")
             }
         }
