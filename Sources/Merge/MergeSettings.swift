@@ -64,7 +64,7 @@ public enum ChromaMode: String, Sendable, CaseIterable {
     /// Where the luma changed, chroma predicted from the new luma by a local linear fit of the dst face's
     /// chroma on its luma (per face region), applied to the new luma's deviation from its local mean: each
     /// region keeps the dst face's mean chroma, and darker lips stay redder wherever the new lips are. The
-    /// luma is the prediction's (the chroma gives way at the channel limits).
+    /// luma is `keep`'s (the chroma gives way at the channel limits).
     case fit
 }
 
