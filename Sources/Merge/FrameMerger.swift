@@ -173,22 +173,38 @@ public struct FrameMerger: Sendable {
         }
         var predicted = prediction.image.clipped().converted(toChannels: cn)
 
-        // 4. The work mask, values below 1/255 dropped, at 4r.
-        var workMask = try selectMask(face, prediction: prediction, faceMat: faceMat)
+        // 4. The work mask, values below 1/255 dropped. The hull (`dst`, and `xseg` for a face without one) is
+        // drawn anti-aliased on the grid it is used on (HullMask.swift) instead of filled at r and scaled up.
+        let hull = s.maskMode == .dst || (s.maskMode == .xseg && (face.xsegMask == nil || face.xsegToFrame == nil))
+        let hullParts = hull ? try maskHullParts(face, faceMat: faceMat) : []
+        var workMask = try selectMask(face, prediction: prediction, faceMat: faceMat, hullParts: hullParts)
         for i in workMask.data.indices where workMask.data[i] < 1 / 255 { workMask.data[i] = 0 }
-        var mask4r = workMask.resized(width: 4 * r, height: 4 * r, method: .cubic).clipped()
         if s.mode == .rawPredict { return (predicted, workMask) }
-
-        // 5. Erode / blur in 4r pixels.
-        if !s.mode.isRaw { mask4r = shapeMask(mask4r, resolution: r, erode: s.erode, blur: s.blur) }
         guard let rect = frameRect(covering: [(maskMat, 4 * r), (faceMat, r)],
                                    frameWidth: work.width, frameHeight: work.height) else { return (predicted, workMask) }
 
-        // 6. The frame-space mask M in the face's rectangle; the area where the work mask is set.
-        var frameMask = warpToFrame(mask4r, toFace: maskMat, rect: rect, interpolation: .cubic).clipped()
+        // 5.–6. Erode / blur in 4r pixels; the frame-space mask M in the face's rectangle; the area where the
+        // work mask is set. Without erosion and blur (or in the raw modes) the hull goes straight into the
+        // frame, covered per frame pixel, so its edge is one frame pixel wide at any model resolution. With
+        // them, it is drawn on the 4r grid, where erode and blur count their pixels, shaped and warped as DFL.
+        var frameMask: FloatImage
+        let area: FloatImage
+        if hull && (s.mode.isRaw || (s.erode == 0 && s.blur == 0)), let fromMask = maskMat.inverted {
+            // The 4r square stays the mask's limit, as it is for the warped mask.
+            let side = Double(4 * r) - 0.5
+            let toRect = Affine2D.translation(-Double(rect.x), -Double(rect.y)).composed(after: fromMask)
+            let parts = hullParts.map { toRect.apply(clipConvexPolygon($0, x0: -0.5, y0: -0.5, x1: side, y1: side)) }
+            frameMask = coverageMask(of: parts, width: rect.width, height: rect.height)
+            area = FloatImage(width: r, height: r, channels: 1, data: workMask.data.map { $0 > 0 ? 1 : 0 })
+        } else {
+            var mask4r = hull ? hullCoverage(hullParts, side: 4 * r, size: 4 * r)
+                              : workMask.resized(width: 4 * r, height: 4 * r, method: .cubic).clipped()
+            if !s.mode.isRaw { mask4r = shapeMask(mask4r, resolution: r, erode: s.erode, blur: s.blur) }
+            frameMask = warpToFrame(mask4r, toFace: maskMat, rect: rect, interpolation: .cubic).clipped()
+            let shaped = mask4r.resized(width: r, height: r, method: .cubic)
+            area = FloatImage(width: r, height: r, channels: 1, data: shaped.data.map { $0 > 0 ? 1 : 0 })
+        }
         for i in frameMask.data.indices where frameMask.data[i] < 1 / 255 { frameMask.data[i] = 0 }
-        let shaped = mask4r.resized(width: r, height: r, method: .cubic)
-        let area = FloatImage(width: r, height: r, channels: 1, data: shaped.data.map { $0 > 0 ? 1 : 0 })
 
         let before = work.region(rect)
         var blended = before
@@ -262,8 +278,22 @@ public struct FrameMerger: Sendable {
         return (predicted, workMask)
     }
 
-    /// The r×r mask of the mask mode (step 4).
-    private func selectMask(_ face: FrameFace, prediction: FacePrediction, faceMat: Affine2D) throws -> FloatImage {
+    /// The hull's convex parts in the 4r mask's coordinates (`maskMat`'s, which include the output face scale):
+    /// the polygon DFL fills at r in `faceMat`'s crop, scaled by 4 as DFL's r → 4r resize scales it.
+    private func maskHullParts(_ face: FrameFace, faceMat: Affine2D) throws -> [[Point2D]] {
+        try faceHullPolygons(landmarks: Affine2D(4, 0, 0, 0, 4, 0).composed(after: faceMat).apply(face.landmarks))
+    }
+
+    /// The hull parts (4r coordinates) covered on a `size`×`size` grid of the same square: at 4r as they are,
+    /// at r scaled by 1/4 (back in `faceMat`'s crop). The grid's edges cut them to the square.
+    private func hullCoverage(_ parts: [[Point2D]], side: Int, size: Int) -> FloatImage {
+        let k = Double(size) / Double(side)
+        return coverageMask(of: parts.map { $0.map { Point2D($0.x * k, $0.y * k) } }, width: size, height: size)
+    }
+
+    /// The r×r mask of the mask mode (step 4); `hullParts` are the hull's parts for `dst` and `xseg` without one.
+    private func selectMask(_ face: FrameFace, prediction: FacePrediction, faceMat: Affine2D,
+                            hullParts: [[Point2D]]) throws -> FloatImage {
         let r = predictor.resolution
         func learned(_ m: FloatImage?) throws -> FloatImage {
             guard let m, m.width == r, m.height == r, m.channels == 1 else {
@@ -271,12 +301,10 @@ public struct FrameMerger: Sendable {
             }
             return m.clipped()
         }
-        func hull() throws -> FloatImage {
-            try faceHullMask(landmarks: faceMat.apply(face.landmarks), width: r, height: r)
-        }
+        func hull() -> FloatImage { hullCoverage(hullParts, side: 4 * r, size: r) }
         switch settings.maskMode {
         case .full: return FloatImage(width: r, height: r, channels: 1, fill: 1)
-        case .dst: return try hull()
+        case .dst: return hull()
         case .learnedPrd: return try learned(prediction.predictedMask)
         case .learnedDst: return try learned(prediction.dstMask)
         case .learnedPrdTimesDst, .learnedPrdPlusDst:
@@ -286,7 +314,7 @@ public struct FrameMerger: Sendable {
             for i in a.data.indices { a.data[i] = product ? a.data[i] * b.data[i] : min(a.data[i] + b.data[i], 1) }
             return a
         case .xseg:
-            guard let xseg = face.xsegMask, let toFrame = face.xsegToFrame else { return try hull() }
+            guard let xseg = face.xsegMask, let toFrame = face.xsegToFrame else { return hull() }
             let toCrop = faceMat.composed(after: toFrame)
             return warpAffine(xseg, matrix: toCrop.rowMajor, width: r, height: r, interpolation: .cubic).clipped()
         }

@@ -34,7 +34,8 @@ public func replaceLuma(of frame: FloatImage, with luma: FloatImage, mask: Float
                         chroma: ChromaMode, faceSize: Double) -> FloatImage {
     var out = replaceLuma(of: frame, with: luma)
     guard chroma != .keep, faceSize > 0, let rect = nonzeroBounds(mask) else { return out }
-    let target = chromaTargets(frame: frame, change: change, mask: mask, rect: rect, mode: chroma, faceSize: faceSize)
+    let target = chromaTargets(frame: frame, luma: luma, change: change, mask: mask, rect: rect, mode: chroma,
+                               faceSize: faceSize)
     let w = frame.width
     for y in 0..<rect.height {
         for x in 0..<rect.width {
@@ -49,12 +50,28 @@ public func replaceLuma(of frame: FloatImage, with luma: FloatImage, mask: Float
             let u = (b - yOld) + k * (u0 - (b - yOld)), v = (r - yOld) + k * (v0 - (r - yOld))
             var oR = v, oB = u, oG = -(0.299 * v + 0.114 * u) / 0.587
             var lo = min(oR, oG, oB), hi = max(oR, oG, oB)
-            if hi - lo > 1 {   // too saturated for any luma: scale the chroma down (never for a real pixel's)
-                let s = 1 / (hi - lo)
-                oR *= s; oG *= s; oB *= s; lo *= s; hi *= s
+            let yOut: Float
+            if chroma == .fit {
+                // `fit` changes only the chroma: the luma is keep's (the prediction's, except where the frame's
+                // chroma left no room for it and keep's luma gave way), and where that luma + this chroma would
+                // leave [0, 1] the chroma gives way, scaled toward gray (which fits at any luma). Keep's luma
+                // always fits with the frame's own chroma, so this is rare: a chroma more saturated than the
+                // frame's at a very bright or dark pixel.
+                let yKeep = yOld + min(max(yNew - yOld, -min(r, g, b)), 1 - max(r, g, b))
+                var s: Float = 1
+                if hi > 0 { s = min(s, (1 - yKeep) / hi) }
+                if lo < 0 { s = min(s, yKeep / -lo) }
+                s = max(s, 0)
+                oR *= s; oG *= s; oB *= s
+                yOut = yKeep
+            } else {
+                if hi - lo > 1 {   // too saturated for any luma: scale the chroma down (never for a real pixel's)
+                    let s = 1 / (hi - lo)
+                    oR *= s; oG *= s; oB *= s; lo *= s; hi *= s
+                }
+                // As in the keep path, the luma gives way where a channel would leave [0, 1].
+                yOut = min(max(yNew, -lo), 1 - hi)
             }
-            // As in the keep path, the luma gives way where a channel would leave [0, 1].
-            let yOut = min(max(yNew, -lo), 1 - hi)
             out.data[3 * i] = yOut + oR; out.data[3 * i + 1] = yOut + oG; out.data[3 * i + 2] = yOut + oB
         }
     }
@@ -100,10 +117,21 @@ struct ChromaTargets {
 /// Mask-weighted local statistics of the dst chroma (and luma), computed on a coarse grid and interpolated
 /// back: the grid makes the cost small next to the network's forward pass, and the statistics are smooth at
 /// the grid's scale anyway. Weighting by the mask keeps the background's colour out of the face's.
-func chromaTargets(frame: FloatImage, change difference: FloatImage, mask: FloatImage, rect: PixelRect, mode: ChromaMode,
-                   faceSize: Double) -> ChromaTargets {
+///
+/// `fit` applies the slope to the new luma's deviation from its own local mean, not from the dst's: chroma =
+/// mean dst chroma + slope · (new luma − local mean of the new luma). The slope is fitted on the dst face's
+/// structure inside one window (lips darker and redder than the skin round them, dark brows, white eyes); it
+/// says how chroma varies with luma *within* the window, nothing about what a different mean luma of the
+/// whole window would mean. A prediction that is brighter or darker than the dst face as a whole (an
+/// untrained model, another exposure of the src clip) moves the window's mean luma, and measured from the
+/// dst's mean that offset went through the slope into every pixel's chroma: on real clips the whole face
+/// turned 3–5 levels redder. Measured from the new luma's own mean, each window keeps the dst's mean chroma
+/// (its skin tone and lighting, as `smooth` does) and the new structure still gets the dst's chroma-luma
+/// relation, so the fringes stay gone. `luma` is the new luma (frame-sized, 1 channel).
+func chromaTargets(frame: FloatImage, luma: FloatImage, change difference: FloatImage, mask: FloatImage, rect: PixelRect,
+                   mode: ChromaMode, faceSize: Double) -> ChromaTargets {
     let fit = mode == .fit
-    let cn = fit ? 9 : 3   // sums of weighted values: M, MU, MV (+ MY, MYY, MYU, MYV, MUU, MVV)
+    let cn = fit ? 10 : 3   // sums of weighted values: M, MU, MV (+ MY, MYY, MYU, MYV, MUU, MVV, MY'; Y' the new luma)
     var moments = FloatImage(width: rect.width, height: rect.height, channels: cn)
     var change = FloatImage(width: rect.width, height: rect.height, channels: 2)   // M, M·change
     for y in 0..<rect.height {
@@ -119,6 +147,7 @@ func chromaTargets(frame: FloatImage, change difference: FloatImage, mask: Float
                 moments.data[cn * t + 3] = m * yOld; moments.data[cn * t + 4] = m * yOld * yOld
                 moments.data[cn * t + 5] = m * yOld * u; moments.data[cn * t + 6] = m * yOld * v
                 moments.data[cn * t + 7] = m * u * u; moments.data[cn * t + 8] = m * v * v
+                moments.data[cn * t + 9] = m * luma.data[i]
             }
             change.data[2 * t] = m; change.data[2 * t + 1] = m * difference.data[i]
         }
@@ -145,7 +174,8 @@ func chromaTargets(frame: FloatImage, change difference: FloatImage, mask: Float
         let aV = (s[6] / s[0] - my * mv) / (varY + ChromaScale.fitEpsilon)
         // The prediction may leave the dst's luma range: its chroma stays within 2 σ of the local mean.
         let sdU = max(s[7] / s[0] - mu * mu, 0).squareRoot(), sdV = max(s[8] / s[0] - mv * mv, 0).squareRoot()
-        let values: [Float] = [aU, mu - aU * my, aV, mv - aV * my, mu - 2 * sdU, mu + 2 * sdU, mv - 2 * sdV, mv + 2 * sdV]
+        let myNew = s[9] / s[0]   // the new luma's local mean: the slope acts on deviations from it (see above)
+        let values: [Float] = [aU, mu - aU * myNew, aV, mv - aV * myNew, mu - 2 * sdU, mu + 2 * sdU, mv - 2 * sdV, mv + 2 * sdV]
         for c in 0..<8 { params.data[pc * j + c] = values[c] }
     }
     let full = params.resized(width: rect.width, height: rect.height, method: .linear)

@@ -27,7 +27,8 @@ public enum MergeMode: String, Sendable, CaseIterable {
 public enum MaskMode: String, Sendable, CaseIterable {
     /// The whole face square.
     case full
-    /// The convex hull of the dst landmarks (DFL's default when asked non-interactively).
+    /// The convex hull of the dst landmarks (DFL's default when asked non-interactively), drawn anti-aliased:
+    /// in the frame without erosion or blur, on the 4r mask grid with them (DFL fills it at r and scales up).
     case dst
     /// The mask the model predicts for the swapped face.
     case learnedPrd = "learned-prd"
@@ -61,7 +62,9 @@ public enum ChromaMode: String, Sendable, CaseIterable {
     /// lighting without its fine structure.
     case smooth
     /// Where the luma changed, chroma predicted from the new luma by a local linear fit of the dst face's
-    /// chroma on its luma (per face region), so darker lips stay redder wherever the new lips are.
+    /// chroma on its luma (per face region), applied to the new luma's deviation from its local mean: each
+    /// region keeps the dst face's mean chroma, and darker lips stay redder wherever the new lips are. The
+    /// luma is `keep`'s (the chroma gives way at the channel limits).
     case fit
 }
 

@@ -170,6 +170,125 @@ final class ChromaTests: XCTestCase {
 }
 
 extension ChromaTests {
+    /// The luma of an 8-bit RGB pixel (BT.601, 8-bit levels).
+    func luma(_ image: Image, _ i: Int) -> Double {
+        0.299 * Double(image.pixels[3 * i]) + 0.587 * Double(image.pixels[3 * i + 1]) + 0.114 * Double(image.pixels[3 * i + 2])
+    }
+
+    /// A prediction brighter or darker than the dst face as a whole (a model early in training, a src clip of
+    /// another exposure): `fit` keeps the face's mean chroma within 2 levels of the frame's, the fringe stays
+    /// gone, and the output luma is `keep`'s (the chroma modes change only the chroma). Before the fit measured
+    /// the new luma from its own local mean, a 20-level offset moved the face's mean Cr by 2–3 levels.
+    func testFitKeepsTheFaceChromaWhenThePredictionIsBrighterOrDarker() throws {
+        let pairs = [("hill_0000", "ocasio_0010"), ("hill_0070", "ocasio_0040"), ("hill_0140", "ocasio_0070")]
+        var fringes: [Double] = []
+        for (stem, src) in pairs {
+            let frame = try Fixtures.frame(stem)
+            let face = try srcFaceLuma(src, resolution: 128)
+            for offset: Float in [20, -20] {
+                var prediction = face
+                for i in prediction.data.indices { prediction.data[i] = min(max(prediction.data[i] + offset / 255, 0), 1) }
+                let keep = try merge(stem, prediction: prediction, chroma: .keep)
+                let fit = try merge(stem, prediction: prediction, chroma: .fit)
+                XCTAssertEqual(fit.mask, keep.mask)
+                let before = FringeMeasure(image: frame, mask: keep.mask)
+                let kept = FringeMeasure(image: keep.image, mask: keep.mask)
+                let m = FringeMeasure(image: fit.image, mask: fit.mask)
+                let tag = "\(stem) \(src) offset \(offset)"
+                print("chroma offset \(tag): fringe \(m.fringe) (keep \(kept.fringe)) Cb \(m.cb - before.cb) Cr \(m.cr - before.cr)")
+                XCTAssertEqual(m.cb, before.cb, accuracy: 2, "\(tag) mean Cb")
+                XCTAssertEqual(m.cr, before.cr, accuracy: 2, "\(tag) mean Cr")
+                XCTAssertLessThan(m.fringe, 0.35 * kept.fringe, tag)
+                fringes.append(m.fringe)
+                var worst = 0.0
+                for i in 0..<(frame.width * frame.height) { worst = max(worst, abs(luma(fit.image, i) - luma(keep.image, i))) }
+                XCTAssertLessThanOrEqual(worst, 1, "\(tag): output luma differs from keep's")
+            }
+        }
+        // The fit measured from the dst's mean luma left a mean fringe of 0.0433 on these six merges.
+        XCTAssertLessThanOrEqual(fringes.reduce(0, +) / Double(fringes.count), 0.0433)
+    }
+
+    /// A frame whose chroma is a linear function of its luma, and a new luma that is the old one plus a
+    /// constant: `fit` gives every pixel the frame's own chroma back (the offset is no structure), so the
+    /// mean chroma does not move; measured from the dst's mean luma it moved by slope × offset.
+    func testFitIgnoresAUniformLumaOffset() throws {
+        let w = 200, h = 200
+        var frame = FloatImage(width: w, height: h, channels: 3)
+        var luma = FloatImage(width: w, height: h, channels: 1)
+        var change = luma
+        let mask = FloatImage(width: w, height: h, channels: 1, fill: 1)
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                let yOld = Float(0.3 + 0.3 * Double((x / 10 + y / 10) % 2) + 0.05 * sin(Double(x) / 7))
+                let u = 0.1 - 0.2 * yOld, v = -0.05 + 0.25 * yOld   // B − Y and R − Y
+                frame.data[3 * i] = yOld + v; frame.data[3 * i + 2] = yOld + u
+                frame.data[3 * i + 1] = yOld - (0.299 * v + 0.114 * u) / 0.587
+                luma.data[i] = yOld + 0.1
+                change.data[i] = 0.1
+            }
+        }
+        let out = replaceLuma(of: frame, with: luma, mask: mask, change: change, chroma: .fit, faceSize: 200)
+        var shiftU = 0.0, shiftV = 0.0, worst: Float = 0, n = 0
+        for y in 20..<(h - 20) {
+            for x in 20..<(w - 20) {
+                let i = y * w + x
+                let yIn = 0.299 * frame.data[3 * i] + 0.587 * frame.data[3 * i + 1] + 0.114 * frame.data[3 * i + 2]
+                let yOut = 0.299 * out.data[3 * i] + 0.587 * out.data[3 * i + 1] + 0.114 * out.data[3 * i + 2]
+                XCTAssertEqual(yOut, luma.data[i], accuracy: 1e-4)
+                let du = (out.data[3 * i + 2] - yOut) - (frame.data[3 * i + 2] - yIn)
+                let dv = (out.data[3 * i] - yOut) - (frame.data[3 * i] - yIn)
+                shiftU += Double(du); shiftV += Double(dv); n += 1
+                worst = max(worst, abs(du), abs(dv))
+            }
+        }
+        // 0.5/255: well under a level (the slope × offset of the old fit: 0.02 and 0.025, 5–6 levels).
+        XCTAssertEqual(shiftU / Double(n), 0, accuracy: 0.002)
+        XCTAssertEqual(shiftV / Double(n), 0, accuracy: 0.002)
+        XCTAssertLessThan(worst, 0.01)
+    }
+
+    /// `smooth` puts the dst chroma low-passed at σ = face size / 10 where the luma changed: a chroma that is a
+    /// linear ramp plus a fine checker comes back as the ramp (a Gaussian keeps a linear function and removes
+    /// the checker), whatever the new luma.
+    func testSmoothGivesTheLowPassedChroma() throws {
+        let w = 300, h = 300
+        var frame = FloatImage(width: w, height: h, channels: 3)
+        var luma = FloatImage(width: w, height: h, channels: 1)
+        var change = luma
+        let mask = FloatImage(width: w, height: h, channels: 1, fill: 1)
+        func ramp(_ x: Int, _ y: Int) -> (Float, Float) {
+            (Float(0.05 + 0.1 * Double(x) / Double(w)), Float(-0.03 + 0.08 * Double(y) / Double(h)))
+        }
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                let yOld = Float(0.4 + 0.2 * Double((x / 8 + y / 8) % 2))
+                let checker: Float = (x + y) % 2 == 0 ? 1 : -1
+                let (u0, v0) = ramp(x, y)
+                let u = u0 + 0.04 * checker, v = v0 - 0.03 * checker
+                frame.data[3 * i] = yOld + v; frame.data[3 * i + 2] = yOld + u
+                frame.data[3 * i + 1] = yOld - (0.299 * v + 0.114 * u) / 0.587
+                luma.data[i] = Float(0.45 + 0.2 * Double((x / 13) % 2))
+                change.data[i] = abs(luma.data[i] - yOld) + 0.1
+            }
+        }
+        let out = replaceLuma(of: frame, with: luma, mask: mask, change: change, chroma: .smooth, faceSize: 200)
+        var worst: Float = 0
+        for y in 80..<(h - 80) {
+            for x in 80..<(w - 80) {
+                let i = y * w + x
+                let yOut = 0.299 * out.data[3 * i] + 0.587 * out.data[3 * i + 1] + 0.114 * out.data[3 * i + 2]
+                XCTAssertEqual(yOut, luma.data[i], accuracy: 1e-4)
+                let (u0, v0) = ramp(x, y)
+                worst = max(worst, abs(out.data[3 * i + 2] - yOut - u0), abs(out.data[3 * i] - yOut - v0))
+            }
+        }
+        print("smooth formula: worst chroma error \(worst)")
+        XCTAssertLessThan(worst, 0.002)
+    }
+
     /// raw-predict in luma mode shows the gray prediction in colour: its luma is the prediction's, its chroma
     /// the chroma mode's (keep: exactly the dst crop's).
     func testRawPredictInLumaModeIsColouredByTheChromaMode() throws {
