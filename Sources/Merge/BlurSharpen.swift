@@ -1,4 +1,4 @@
-// Output sharpening or softening of the merged face (DFL's blursharpen, model reference §7.2 step f).
+// Output sharpening or softening of the merged face (DFL's blursharpen, docs/saehd-model.md §7.2 step 7f).
 import Imaging
 
 /// Positive `amount` (1...100) sharpens: box: `img + (img − box3(img))·a`, gaussian:

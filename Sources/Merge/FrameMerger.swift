@@ -1,4 +1,4 @@
-// One frame through DFL's MergeMaskedFace for each of its faces (model reference §7.2), sequentially: each
+// One frame through DFL's MergeMaskedFace for each of its faces (docs/saehd-model.md §7.2), sequentially: each
 // face is blended into the result of the previous one and the frame mask is the clipped sum of the masks.
 import ColorTransfer
 import FaceAlign

@@ -1,4 +1,4 @@
-// DFL's per-channel histogram matching (model reference §7.2 step b): each distinct source value is mapped
+// DFL's per-channel histogram matching (docs/saehd-model.md §7.2 step 7b): each distinct source value is mapped
 // through the source CDF (scaled to threshold/255) onto the template's CDF (scaled to 1) by linear
 // interpolation between the template's distinct values.
 import Imaging

@@ -17,7 +17,7 @@ public func replaceLuma(of frame: FloatImage, with luma: FloatImage) -> FloatIma
     let n = frame.width * frame.height
     for i in 0..<n {
         let r = frame.data[3 * i], g = frame.data[3 * i + 1], b = frame.data[3 * i + 2]
-        let y = b * 0.114 + g * 0.587 + r * 0.299   // the same expression as FloatImage.toGray
+        let y = bt601Luma(r: r, g: g, b: b)
         var d = luma.data[i] - y
         if d == 0 { continue }
         d = min(max(d, -min(r, g, b)), 1 - max(r, g, b))
@@ -43,7 +43,7 @@ public func replaceLuma(of frame: FloatImage, with luma: FloatImage, mask: Float
             let k = mask.data[i] * target.weight[t]
             if k <= 0 { continue }
             let r = frame.data[3 * i], g = frame.data[3 * i + 1], b = frame.data[3 * i + 2]
-            let yOld = b * 0.114 + g * 0.587 + r * 0.299
+            let yOld = bt601Luma(r: r, g: g, b: b)
             let yNew = luma.data[i]
             let (u0, v0) = target.chroma(t, luma: yNew)
             // Chroma as B − Y and R − Y, moved by k toward the target.
@@ -140,7 +140,7 @@ func chromaTargets(frame: FloatImage, luma: FloatImage, change difference: Float
             let m = mask.data[i]
             if m <= 0 { continue }
             let r = frame.data[3 * i], g = frame.data[3 * i + 1], b = frame.data[3 * i + 2]
-            let yOld = b * 0.114 + g * 0.587 + r * 0.299
+            let yOld = bt601Luma(r: r, g: g, b: b)
             let u = b - yOld, v = r - yOld
             moments.data[cn * t] = m; moments.data[cn * t + 1] = m * u; moments.data[cn * t + 2] = m * v
             if fit {

@@ -1,4 +1,4 @@
-// Mask erosion/dilation and feathering in DFL's units (model reference §7.2 step 5): the work mask at 4r×4r
+// Mask erosion/dilation and feathering in DFL's units (docs/saehd-model.md §7.2 step 5): the work mask at 4r×4r
 // is zero-padded by r, eroded (or dilated) with an elliptic element, its outer band of width r + blur/2
 // zeroed so the feathered edge stays inside the predicted square, Gaussian-blurred, cropped and clipped.
 import Imaging

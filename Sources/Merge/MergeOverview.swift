@@ -1,4 +1,4 @@
-// Merge: DFL's per-frame merger (model reference §7), independent of the network.
+// Merge: DFL's per-frame merger (docs/saehd-model.md §7), independent of the network.
 //
 // - `FacePredictor` is the model as the merger sees it (dst face in, predicted face and masks out);
 //   `IdentityPredictor` is the no-network stand-in for geometry tests and benchmarks. dfl-merge adapts a

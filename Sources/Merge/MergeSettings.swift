@@ -1,4 +1,4 @@
-// The merge options of DFL's MergerConfig that this merger implements (model reference §7.2), with the
+// The merge options of DFL's MergerConfig that this merger implements (docs/saehd-model.md §7.2), with the
 // names the command line and config files use.
 import ColorTransfer
 
@@ -74,7 +74,7 @@ public enum SharpenMode: String, Sendable, CaseIterable {
     case gaussian
 }
 
-/// Every setting of one merge. The defaults are DFL's non-interactive defaults (§7.2): overlay, dst mask,
+/// Every setting of one merge. The defaults are DFL's non-interactive defaults (docs/saehd-model.md §7.2): overlay, dst mask,
 /// no erosion or blur, no colour transfer, histogram-match threshold 255.
 public struct MergeSettings: Sendable, Equatable {
     public var mode: MergeMode = .overlay

@@ -1,5 +1,5 @@
-// Motion blur of the merged face along the face's motion between neighbouring frames (model reference §7.2
-// step f): a line kernel of length k rotated by the motion angle, normalised, applied to the face crop.
+// Motion blur of the merged face along the face's motion between neighbouring frames (docs/saehd-model.md §7.2
+// step 7f): a line kernel of length k rotated by the motion angle, normalised, applied to the face crop.
 import Foundation
 import Imaging
 

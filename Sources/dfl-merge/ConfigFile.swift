@@ -1,8 +1,10 @@
 // `--config FILE`: merge settings as `key=value` lines (keys are the long option names without the dashes,
 // `#` starts a comment). Command-line flags override the file; the resolved settings are printed once.
+import ArgumentParser
 import ColorTransfer
 import Foundation
 import Merge
+import ToolSupport
 
 /// Why a config file or setting value was refused.
 struct ConfigError: Error, CustomStringConvertible {
@@ -37,27 +39,37 @@ func parseConfig(_ text: String, path: String) throws -> [String: String] {
     return values
 }
 
-/// Value parsers shared by flags and the config file.
+/// Value parsers of the config file: the flags' own parsers (`init?(argument:)`), so a value means the same
+/// in both places.
 enum SettingValue {
     static func int(_ s: String, _ key: String) throws -> Int {
         guard let v = Int(s) else { throw ConfigError(description: "\(key): '\(s)' is not an integer") }
         return v
     }
-    static func bool(_ s: String, _ key: String) throws -> Bool {
-        switch s.lowercased() {
-        case "1", "true", "yes", "y", "on": return true
-        case "0", "false", "no", "n", "off": return false
-        default: throw ConfigError(description: "\(key): '\(s)' is not yes/no")
-        }
-    }
-    static func choice<T: RawRepresentable & CaseIterable>(_ s: String, _ key: String, _ type: T.Type) throws -> T
-    where T.RawValue == String {
-        guard let v = T(rawValue: s) else {
-            throw ConfigError(description: "\(key): '\(s)' is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+    static func choice<T: ExpressibleByArgument>(_ s: String, _ key: String, _ type: T.Type) throws -> T {
+        guard let v = T(argument: s) else {
+            throw ConfigError(description: "\(key): '\(s)' is not one of \(T.allValueStrings.joined(separator: ", "))")
         }
         return v
     }
-    static func colorTransfer(_ s: String) throws -> ColorTransferMode? {
-        s == "none" ? nil : try choice(s, "color-transfer", ColorTransferMode.self)
-    }
 }
+
+/// A yes/no setting (`--masked-hist-match`): yes, no, and the usual spellings (1/0, true/false, y/n, on/off).
+struct YesNo: ExpressibleByArgument, Equatable {
+    let value: Bool
+    init(_ value: Bool) { self.value = value }
+    init?(argument: String) {
+        switch argument.lowercased() {
+        case "1", "true", "yes", "y", "on": value = true
+        case "0", "false", "no", "n", "off": value = false
+        default: return nil
+        }
+    }
+    static var allValueStrings: [String] { ["yes", "no"] }
+}
+
+extension MergeMode: ExpressibleByArgument {}
+extension MaskMode: ExpressibleByArgument {}
+extension ColorMode: ExpressibleByArgument {}
+extension ChromaMode: ExpressibleByArgument {}
+extension SharpenMode: ExpressibleByArgument {}

@@ -45,11 +45,11 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .long, help: "Read settings from FILE (key=value lines; flags override them).")
     var config: String?
 
-    @Option(help: "Merge mode: original, overlay, hist-match, seamless, seamless-hist-match, raw-rgb, raw-predict (default overlay).")
-    var mode: String?
+    @Option(help: "Merge mode. (default: overlay)")
+    var mode: MergeMode?
 
-    @Option(help: "Mask: full, dst, learned-prd, learned-dst, learned-prd*dst, learned-prd+dst, xseg (default dst).")
-    var maskMode: String?
+    @Option(help: "Mask: the face square, the landmark hull, the model's learned masks, or the face's stored XSeg mask. (default: dst)")
+    var maskMode: MaskMode?
 
     @Option(help: "Erode (> 0) or dilate (< 0) the mask, in 1/(4·resolution) of the face crop, -400...400 (default 0).")
     var erode: Int?
@@ -63,26 +63,26 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Scale the pasted face by 1 % per unit, -50...50 (default 0).")
     var outputFaceScale: Int?
 
-    @Option(help: "Colour transfer toward the frame's face: none, rct, lct, mkl, idt, sot (default none).")
-    var colorTransfer: String?
+    @Option(help: "Colour transfer toward the frame's face. (default: none)")
+    var colorTransfer: ColorTransferChoice?
 
-    @Option(help: "Histogram matching only inside the mask: yes or no (default yes).")
-    var maskedHistMatch: String?
+    @Option(help: "Histogram matching only inside the mask. (default: yes)")
+    var maskedHistMatch: YesNo?
 
     @Option(help: "Histogram-match threshold 0...255 (default 255).")
     var histMatchThreshold: Int?
 
-    @Option(help: "Sharpen kernel: box or gaussian (default box).")
-    var sharpenMode: String?
+    @Option(help: "Sharpen kernel. (default: box)")
+    var sharpenMode: SharpenMode?
 
     @Option(help: "Sharpen (> 0) or blur (< 0) the merged face, -100...100 (default 0).")
     var sharpenAmount: Int?
 
-    @Option(help: "auto, color, gray (grayscale frames, as SAEHDBW) or luma (replace only the luma; default for 1-channel models).")
-    var colorMode: String?
+    @Option(help: "auto, color, gray (grayscale frames, as SAEHDBW) or luma (replace only the luma; auto's choice for 1-channel models on colour frames). (default: auto)")
+    var colorMode: ColorMode?
 
-    @Option(help: "Chroma inside the mask in luma colour mode: fit (chroma follows the new luma, fitted per face region on the frame's face), smooth (the frame's face chroma low-passed) or keep (the frame's chroma exactly, fringes where the faces differ); default fit.")
-    var chroma: String?
+    @Option(help: "Chroma inside the mask in luma colour mode: fit (chroma follows the new luma, fitted per face region on the frame's face), smooth (the frame's face chroma low-passed) or keep (the frame's chroma exactly, fringes where the faces differ). (default: fit)")
+    var chroma: ChromaMode?
 
     @Option(help: "Seed of the random colour transfers idt and sot (default 0).")
     var seed: UInt64?
@@ -116,25 +116,29 @@ struct MergeCommand: ParsableCommand {
             }
             file = try parseConfig(text, path: config)
         }
-        func string(_ flag: String?, _ key: String) -> String? { flag ?? file[key] }
+        /// The flag's value, else the file's parsed by the flag's own parser.
+        func choice<T: ExpressibleByArgument>(_ flag: T?, _ key: String) throws -> T? {
+            if let flag { return flag }
+            return try file[key].map { try SettingValue.choice($0, key, T.self) }
+        }
         func int(_ flag: Int?, _ key: String) throws -> Int? {
             if let flag { return flag }
             return try file[key].map { try SettingValue.int($0, key) }
         }
         var s = MergeSettings()
-        if let v = string(mode, "mode") { s.mode = try SettingValue.choice(v, "mode", MergeMode.self) }
-        if let v = string(maskMode, "mask-mode") { s.maskMode = try SettingValue.choice(v, "mask-mode", MaskMode.self) }
+        if let v = try choice(mode, "mode") { s.mode = v }
+        if let v = try choice(maskMode, "mask-mode") { s.maskMode = v }
         if let v = try int(erode, "erode") { s.erode = v }
         if let v = try int(blur, "blur") { s.blur = v }
         if let v = try int(motionBlur, "motion-blur") { s.motionBlur = v }
         if let v = try int(outputFaceScale, "output-face-scale") { s.outputFaceScale = v }
-        if let v = string(colorTransfer, "color-transfer") { s.colorTransfer = try SettingValue.colorTransfer(v) }
-        if let v = string(maskedHistMatch, "masked-hist-match") { s.maskedHistMatch = try SettingValue.bool(v, "masked-hist-match") }
+        if let v = try choice(colorTransfer, "color-transfer") { s.colorTransfer = v.mode }
+        if let v = try choice(maskedHistMatch, "masked-hist-match") { s.maskedHistMatch = v.value }
         if let v = try int(histMatchThreshold, "hist-match-threshold") { s.histMatchThreshold = v }
-        if let v = string(sharpenMode, "sharpen-mode") { s.sharpenMode = try SettingValue.choice(v, "sharpen-mode", SharpenMode.self) }
+        if let v = try choice(sharpenMode, "sharpen-mode") { s.sharpenMode = v }
         if let v = try int(sharpenAmount, "sharpen-amount") { s.sharpenAmount = v }
-        if let v = string(colorMode, "color-mode") { s.colorMode = try SettingValue.choice(v, "color-mode", ColorMode.self) }
-        if let v = string(chroma, "chroma") { s.chroma = try SettingValue.choice(v, "chroma", ChromaMode.self) }
+        if let v = try choice(colorMode, "color-mode") { s.colorMode = v }
+        if let v = try choice(chroma, "chroma") { s.chroma = v }
         if let v = seed { s.seed = v } else if let v = file["seed"] {
             guard let n = UInt64(v) else { throw ConfigError(description: "seed: '\(v)' is not a non-negative integer") }
             s.seed = n

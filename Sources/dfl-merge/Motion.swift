@@ -1,4 +1,4 @@
-// Face motion for --motion-blur (model reference §7.1): the centre of each frame's face, found by mapping
+// Face motion for --motion-blur (docs/saehd-model.md §7.1): the centre of each frame's face, found by mapping
 // the point (127, 127) of its 256-px full-face crop back to the frame, moves from the previous frame to the
 // next; the vector's length and angle drive the blur. As DFL, only when no frame has more than one face.
 import FaceAlign
