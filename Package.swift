@@ -52,7 +52,9 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("lapack"), .linkedLibrary("blas"),
                                  .linkedLibrary("m")]),
         library("FaceDetect", ["CDlib", "Imaging", "FaceAlign"]),
-        library("NeuralNet", ["COpenBLAS", "AtomicIO"]),
+        // bf16 GEMM kernels (AVX512-BF16, chosen at run time, and a portable twin; docs/bf16.md).
+        .target(name: "CBF16", cSettings: nativeC),
+        library("NeuralNet", ["COpenBLAS", "CBF16", "AtomicIO"]),
         library("ColorTransfer", ["Imaging"]),
         library("Samples", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
         library("Merge", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),

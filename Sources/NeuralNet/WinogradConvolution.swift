@@ -87,6 +87,7 @@ enum WinogradConvolution {
         let cin = g.inChannels, cout = g.outChannels
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
+        let kernel = workspace.matmulKernel
         let u = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
         transformFilter(tile, weight: weight, cin: cin, cout: cout, u: u)
         let zeros = workspace.scratch(WinogradSlot.zeros, count: cin)
@@ -104,7 +105,7 @@ enum WinogradConvolution {
                 while true {
                     let xi = next.take()
                     if xi >= a2 { break }
-                    sgemm(m: tiles, n: cout, k: cin, a: v + xi * tiles * cin, lda: cin, b: u + xi * cin * cout,
+                    matmul(kernel, m: tiles, n: cout, k: cin, a: v + xi * tiles * cin, lda: cin, b: u + xi * cin * cout,
                           ldb: cout, beta: 0, c: prod + xi * tiles * cout, ldc: cout)
                 }
             }
@@ -126,7 +127,7 @@ enum WinogradConvolution {
             let v = vs[t], prod = ms[t]
             transformInputs(tiling, x: x, zeros: zeros, tiles: r, v: v, stride: bt * cin)
             for xi in 0..<a2 {
-                sgemm(m: r.count, n: cout, k: cin, a: v + xi * bt * cin, lda: cin, b: u + xi * cin * cout,
+                matmul(kernel, m: r.count, n: cout, k: cin, a: v + xi * bt * cin, lda: cin, b: u + xi * cin * cout,
                       ldb: cout, beta: 0, c: prod + xi * bt * cout, ldc: cout)
             }
             transformOutputs(tiling, prod: prod, stride: bt * cout, tiles: r, bias: bias, activation: activation,
@@ -232,6 +233,7 @@ enum WinogradConvolution {
         let cin = g.inChannels, cout = g.outChannels, H = g.height, W = g.width
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
+        let kernel = workspace.matmulKernel
         let du = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
         parallelRanges(a2 * cin * cout) { r in (du + r.lowerBound).update(repeating: 0, count: r.count) }
         let zeros = workspace.scratch(WinogradSlot.zeros, count: max(cin, cout))
@@ -277,7 +279,7 @@ enum WinogradConvolution {
                 while true {
                     let xi = next.take()
                     if xi >= a2 { break }
-                    sgemm(transA: true, m: cin, n: cout, k: count, a: v + xi * chunk * cin, lda: cin,
+                    matmul(kernel, transA: true, m: cin, n: cout, k: count, a: v + xi * chunk * cin, lda: cin,
                           b: dm + xi * chunk * cout, ldb: cout, beta: 1, c: du + xi * cin * cout, ldc: cout)
                 }
             }
