@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "FaceAlignTests", dependencies: ["FaceAlign", "FaceSet", "Imaging"],
                     exclude: ["make_dfl_reference.py", "make_pose_reference.py", "make_mask_reference.py"],
                     swiftSettings: nativeSwift),
-        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"],
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "CBF16", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "SAEHDTests", dependencies: ["SAEHD", "NeuralNet", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),

@@ -122,17 +122,17 @@ static void rows_portable(const float *x, int ld, int k, int r0, int rows, int p
 }
 
 /// C[mr × nc] (+)= A panel · B panel, in the order of VDPBF16PS (odd element of a pair first).
-static void kernel_portable(int kp, const uint32_t *ap, size_t si, size_t sp, int mr, const uint32_t *bp, int nr,
+static void kernel_portable(int kp, const uint32_t *ap, size_t si, size_t sp, int mr, const uint32_t *bp, size_t sb,
                             float *c, int ldc, int nc, int load) {
     float acc[64];
     for (int i = 0; i < mr; i++) {
         float *row = c + (size_t)i * ldc;
-        for (int j = 0; j < nr; j++) acc[j] = load && j < nc ? row[j] : 0.0f;
+        for (int j = 0; j < nc; j++) acc[j] = load ? row[j] : 0.0f;
         for (int p = 0; p < kp; p++) {
             uint32_t aw = ap[i * si + (size_t)p * sp];
             float a0 = lo_f(aw), a1 = hi_f(aw);
-            const uint32_t *bw = bp + (size_t)p * nr;
-            for (int j = 0; j < nr; j++) {
+            const uint32_t *bw = bp + (size_t)p * sb;
+            for (int j = 0; j < nc; j++) {
                 float s = acc[j] + a1 * hi_f(bw[j]);
                 acc[j] = s + a0 * lo_f(bw[j]);
             }
@@ -220,11 +220,11 @@ AVX512BF16 static void rows_avx512(const float *x, int ld, int k, int r0, int ro
     }
 }
 
-/// MR × (16·NV) block of C (+)= A · B panel; `nc` valid columns. A word (i, p) is at ap[i·si + p·sp]
-/// (si = pairs, sp = 1 for a row-major bf16 copy of A; si = 1, sp = MR for an interleaved panel).
+/// MR × (16·NV) block of C (+)= A · B; `nc` valid columns. A word (i, p) is at ap[i·si + p·sp] (si = pairs,
+/// sp = 1 for row-major pair words; si = 1, sp = row stride for k-major ones), B word (p, j) at bp[p·sb + j].
 #define DEFINE_KERNEL(MR, NV)                                                                                  \
     AVX512BF16 static void kernel_##MR##x##NV(int kp, const uint32_t *ap, size_t si, size_t sp, const uint32_t *bp, \
-                                               float *c, int ldc, int nc, int load) {                        \
+                                               size_t sb, float *c, int ldc, int nc, int load) {             \
         __m512 acc[MR][NV];                                                                                  \
         __mmask16 mask[NV];                                                                                  \
         for (int v = 0; v < NV; v++) {                                                                       \
@@ -237,7 +237,7 @@ AVX512BF16 static void rows_avx512(const float *x, int ld, int k, int r0, int ro
                                  : _mm512_setzero_ps();                                                      \
         for (int p = 0; p < kp; p++) {                                                                       \
             __m512bh b[NV];                                                                                  \
-            for (int v = 0; v < NV; v++) b[v] = (__m512bh)_mm512_load_si512(bp + (size_t)p * 16 * NV + 16 * v); \
+            for (int v = 0; v < NV; v++) b[v] = (__m512bh)_mm512_maskz_loadu_epi32(mask[v], bp + (size_t)p * sb + 16 * v); \
             const uint32_t *col = ap + (size_t)p * sp;                                                       \
             for (int i = 0; i < MR; i++) {                                                                   \
                 __m512bh a = (__m512bh)_mm512_set1_epi32((int)col[i * si]);                                  \
@@ -249,7 +249,7 @@ AVX512BF16 static void rows_avx512(const float *x, int ld, int k, int r0, int ro
                 _mm512_mask_storeu_ps(c + (size_t)i * ldc + 16 * v, mask[v], acc[i][v]);                    \
     }
 
-typedef void (*kernel_fn)(int, const uint32_t *, size_t, size_t, const uint32_t *, float *, int, int, int);
+typedef void (*kernel_fn)(int, const uint32_t *, size_t, size_t, const uint32_t *, size_t, float *, int, int, int);
 
 #define K1(MR) DEFINE_KERNEL(MR, 1)
 #define K2(MR) DEFINE_KERNEL(MR, 2)
@@ -290,8 +290,46 @@ void dfl_bf16_round(int kernel, const float *x, float *y, size_t count) {
     for (size_t i = 0; i < count; i++) y[i] = lo_f(to_bf16(x[i]));
 }
 
-void dfl_bf16_gemm(int kernel, int trans_a, int trans_b, int m, int n, int k,
-                   const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+/// A GEMM operand as the driver reads it, by its rows r (the m rows of op(A), or the n columns of op(B)) and
+/// k: fp32 (element (r, kk) at f[r·ld + kk], or f[kk·ld + r] when trans), converted and packed per block;
+/// bf16 pair words row-major (word (r, p) at w[r·s + p]) or k-major (at w[p·s + r]), read in place; or
+/// (B only) packed by dfl_bf16_pack_b.
+enum { OP_FLOAT, OP_ROWS, OP_KMAJOR, OP_PACKED };
+typedef struct {
+    int kind;
+    const float *f;
+    int ld, trans;
+    const uint32_t *w;
+    size_t s;
+} operand;
+
+/// Panel width for n columns (both kernels, so that a packed B serves either).
+static int panel_columns(int n) {
+    if (panel_override == 16 || panel_override == 32 || panel_override == 64) return panel_override;
+    return n <= 16 ? 16 : (n <= 32 || (n % 64 > 0 && n % 64 <= 32)) ? 32 : 64;
+}
+
+static int column_block(int nr) { return nc_block < nr ? nr : nc_block / nr * nr; }
+
+/// Words of B block (jc, pc) of a packed B from the start (blocks in the driver's order).
+static size_t packed_offset(int jc, int pc, int ncols, int kpairs, int nr) {
+    return (size_t)(jc / nr) * nr * kpairs + (size_t)((ncols + nr - 1) / nr) * nr * pc;
+}
+
+static void pack_panels(int fast, const float *b, int ldb, int trans, int k, int j0, int ncols, int pc, int kp, int nr,
+                        uint32_t *dst) {
+    int npanels = (ncols + nr - 1) / nr;
+    for (int q = 0; q < npanels; q++) {
+        int j = j0 + q * nr, cols = ncols - q * nr < nr ? ncols - q * nr : nr;
+#ifdef DFL_X86
+        if (fast) { pack_avx512(b, ldb, trans, k, j, cols, pc, kp, nr, dst + (size_t)q * nr * kp); continue; }
+#endif
+        (void)fast;
+        pack_portable(b, ldb, trans, k, j, cols, pc, kp, nr, dst + (size_t)q * nr * kp);
+    }
+}
+
+static void run(int kernel, int m, int n, int k, operand A, operand B, float beta, float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         if (beta == 0.0f)
@@ -302,19 +340,11 @@ void dfl_bf16_gemm(int kernel, int trans_a, int trans_b, int m, int n, int k,
 #ifdef DFL_X86
     fast = kernel == DFL_BF16_AVX512 && dfl_bf16_hardware();
 #endif
-    // Panel shape: NR columns (16·NV), MR rows.
-    int nr, mr;
-    if (fast) {
-        int want = panel_override ? panel_override : n <= 16 ? 16 : (n <= 32 || (n % 64 > 0 && n % 64 <= 32)) ? 32 : 64;
-        nr = want == 16 ? 16 : want == 32 ? 32 : 64;
-        mr = nr == 16 ? 24 : nr == 32 ? 12 : 6;
-    } else {
-        nr = n <= 16 ? 16 : n <= 32 ? 32 : 64;
-        mr = 8;
-    }
+    const int nr = panel_columns(n);
+    const int mr = fast ? (nr == 16 ? 24 : nr == 32 ? 12 : 6) : 8;
     const int kpairs = (k + 1) / 2;
     const int kb = kb_pairs;
-    const int nc = nc_block < nr ? nr : nc_block / nr * nr;
+    const int nc = column_block(nr);
     const int mc = mc_block / mr * mr > 0 ? mc_block / mr * mr : mr;
     unsigned csr = 0;
     if (!fast) {
@@ -327,56 +357,106 @@ void dfl_bf16_gemm(int kernel, int trans_a, int trans_b, int m, int n, int k,
         int npanels = (ncols + nr - 1) / nr;
         for (int pc = 0; pc < kpairs; pc += kb) {
             int kp = kpairs - pc < kb ? kpairs - pc : kb;
-            uint32_t *bpack = grow(&buf_b, &cap_b, (size_t)npanels * nr * kp);
-            // op(B) is k × n: its "rows" for packing are the columns j (trans of the stored layout).
-            for (int q = 0; q < npanels; q++) {
-                int j0 = jc + q * nr, cols = n - j0 < nr ? n - j0 : nr;
-#ifdef DFL_X86
-                if (fast) { pack_avx512(b, ldb, !trans_b, k, j0, cols, pc, kp, nr, bpack + (size_t)q * nr * kp); continue; }
-#endif
-                pack_portable(b, ldb, !trans_b, k, j0, cols, pc, kp, nr, bpack + (size_t)q * nr * kp);
+            const uint32_t *bblock;
+            size_t sb, panel_step;
+            if (B.kind == OP_FLOAT) {
+                uint32_t *bpack = grow(&buf_b, &cap_b, (size_t)npanels * nr * kp);
+                pack_panels(fast, B.f, B.ld, B.trans, k, jc, ncols, pc, kp, nr, bpack);
+                bblock = bpack, sb = nr, panel_step = (size_t)nr * kp;
+            } else if (B.kind == OP_PACKED) {
+                bblock = B.w + packed_offset(jc, pc, ncols, kpairs, nr), sb = nr, panel_step = (size_t)nr * kp;
+            } else {   // OP_KMAJOR
+                bblock = B.w + (size_t)pc * B.s + jc, sb = B.s, panel_step = nr;
             }
             int load = pc > 0 || beta != 0.0f;
             for (int ic = 0; ic < m; ic += mc) {
                 int nrows = m - ic < mc ? m - ic : mc;
                 int mpanels = (nrows + mr - 1) / mr;
-                uint32_t *apack = grow(&buf_a, &cap_a, (size_t)mpanels * mr * kp);
-                // Row-major A: its pairs are adjacent, a bf16 copy is read in place (word (i, p) at i·kp + p).
-                // Transposed A: panels of MR rows interleaved (word (i, p) at p·rows + i).
-                if (!trans_a) {
+                const uint32_t *ablock;
+                size_t si, sp, apanel_step;
+                if (A.kind == OP_FLOAT && !A.trans) {
+                    // Row-major A: its pairs are adjacent; a bf16 copy, word (i, p) at i·kp + p.
+                    uint32_t *apack = grow(&buf_a, &cap_a, (size_t)nrows * kp);
 #ifdef DFL_X86
-                    if (fast) rows_avx512(a, lda, k, ic, nrows, pc, kp, apack); else
+                    if (fast) rows_avx512(A.f, A.ld, k, ic, nrows, pc, kp, apack); else
 #endif
-                    rows_portable(a, lda, k, ic, nrows, pc, kp, apack);
-                } else {
-                    for (int q = 0; q < mpanels; q++) {
-                        int i0 = ic + q * mr, rows = m - i0 < mr ? m - i0 : mr;
+                    rows_portable(A.f, A.ld, k, ic, nrows, pc, kp, apack);
+                    ablock = apack, si = kp, sp = 1, apanel_step = (size_t)mr * kp;
+                } else if (A.kind == OP_FLOAT) {
+                    // Transposed A: rows 2p and 2p+1 interleaved, word (i, p) at p·width + i.
+                    int width = (nrows + 15) / 16 * 16;
+                    uint32_t *apack = grow(&buf_a, &cap_a, (size_t)width * kp);
 #ifdef DFL_X86
-                        if (fast) { pack_avx512(a, lda, 1, k, i0, rows, pc, kp, rows, apack + (size_t)q * mr * kp); continue; }
+                    if (fast) pack_avx512(A.f, A.ld, 1, k, ic, nrows, pc, kp, width, apack); else
 #endif
-                        pack_portable(a, lda, 1, k, i0, rows, pc, kp, rows, apack + (size_t)q * mr * kp);
-                    }
+                    pack_portable(A.f, A.ld, 1, k, ic, nrows, pc, kp, width, apack);
+                    ablock = apack, si = 1, sp = width, apanel_step = mr;
+                } else if (A.kind == OP_ROWS) {
+                    ablock = A.w + (size_t)ic * A.s + pc, si = A.s, sp = 1, apanel_step = (size_t)mr * A.s;
+                } else {   // OP_KMAJOR
+                    ablock = A.w + (size_t)pc * A.s + ic, si = 1, sp = A.s, apanel_step = mr;
                 }
                 for (int jq = 0; jq < npanels; jq++) {
                     int j0 = jc + jq * nr, cols = n - j0 < nr ? n - j0 : nr;
-                    const uint32_t *bp = bpack + (size_t)jq * nr * kp;
+                    const uint32_t *bp = bblock + jq * panel_step;
                     for (int iq = 0; iq < mpanels; iq++) {
                         int i0 = ic + iq * mr, rows = m - i0 < mr ? m - i0 : mr;
-                        const uint32_t *ap = apack + (size_t)iq * mr * kp;
-                        size_t si = trans_a ? 1 : (size_t)kp, sp = trans_a ? (size_t)rows : 1;
+                        const uint32_t *ap = ablock + iq * apanel_step;
                         float *cp = c + (size_t)i0 * ldc + j0;
 #ifdef DFL_X86
                         if (fast) {
                             kernel_fn f = nr == 16 ? kernels1[rows] : nr == 32 ? kernels2[rows] : kernels4[rows];
-                            f(kp, ap, si, sp, bp, cp, ldc, cols, load);
+                            f(kp, ap, si, sp, bp, sb, cp, ldc, cols, load);
                             continue;
                         }
 #endif
-                        kernel_portable(kp, ap, si, sp, rows, bp, nr, cp, ldc, cols, load);
+                        kernel_portable(kp, ap, si, sp, rows, bp, sb, cp, ldc, cols, load);
                     }
                 }
             }
         }
     }
     if (!fast) _mm_setcsr(csr);
+}
+
+void dfl_bf16_gemm(int kernel, int trans_a, int trans_b, int m, int n, int k,
+                   const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    operand A = {OP_FLOAT, a, lda, trans_a, NULL, 0}, B = {OP_FLOAT, b, ldb, !trans_b, NULL, 0};
+    run(kernel, m, n, k, A, B, beta, c, ldc);
+}
+
+size_t dfl_bf16_packed_words(int k, int n) {
+    int nr = panel_columns(n);
+    return (size_t)((n + nr - 1) / nr) * nr * (size_t)((k + 1) / 2);
+}
+
+void dfl_bf16_pack_b(int kernel, int trans_b, int k, int n, const float *b, int ldb, uint32_t *out) {
+    int fast = 0;
+#ifdef DFL_X86
+    fast = kernel == DFL_BF16_AVX512 && dfl_bf16_hardware();
+#endif
+    const int nr = panel_columns(n), nc = column_block(nr), kpairs = (k + 1) / 2;
+    for (int jc = 0; jc < n; jc += nc) {
+        int ncols = n - jc < nc ? n - jc : nc;
+        for (int pc = 0; pc < kpairs; pc += kb_pairs) {
+            int kp = kpairs - pc < kb_pairs ? kpairs - pc : kb_pairs;
+            pack_panels(fast, b, ldb, !trans_b, k, jc, ncols, pc, kp, nr, out + packed_offset(jc, pc, ncols, kpairs, nr));
+        }
+    }
+}
+
+void dfl_bf16_gemm_rows(int kernel, int m, int n, int k, const uint32_t *a, size_t lda_words, const uint32_t *b_packed,
+                        float beta, float *c, int ldc) {
+    operand A = {OP_ROWS, NULL, 0, 0, a, lda_words}, B = {OP_PACKED, NULL, 0, 0, b_packed, 0};
+    run(kernel, m, n, k, A, B, beta, c, ldc);
+}
+
+void dfl_bf16_gemm_kmajor(int kernel, int m, int n, int kpairs, const uint32_t *a, size_t sa, const uint32_t *b,
+                          size_t sb, float beta, float *c, int ldc) {
+    operand A = {OP_KMAJOR, NULL, 0, 0, a, sa}, B = {OP_KMAJOR, NULL, 0, 0, b, sb};
+    run(kernel, m, n, 2 * kpairs, A, B, beta, c, ldc);
+}
+
+void dfl_bf16_words(const float *x, uint16_t *y, size_t count) {
+    for (size_t i = 0; i < count; i++) y[i] = (uint16_t)to_bf16(x[i]);
 }

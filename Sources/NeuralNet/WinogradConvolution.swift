@@ -88,6 +88,11 @@ enum WinogradConvolution {
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
         let kernel = workspace.matmulKernel
+        if kernel.isBF16 {
+            forwardBF16(g, tile: tile, x: x, weight: weight, bias: bias, activation: activation, y: y, shuffled: shuffled,
+                        workspace: workspace, kernel: kernel)
+            return
+        }
         let u = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
         transformFilter(tile, weight: weight, cin: cin, cout: cout, u: u)
         let zeros = workspace.scratch(WinogradSlot.zeros, count: cin)
@@ -234,6 +239,10 @@ enum WinogradConvolution {
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
         let kernel = workspace.matmulKernel
+        if kernel.isBF16 {
+            weightGradientBF16(g, tile: tile, x: x, dPre: dPre, dWeight: dWeight, workspace: workspace, kernel: kernel)
+            return
+        }
         let du = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
         parallelRanges(a2 * cin * cout) { r in (du + r.lowerBound).update(repeating: 0, count: r.count) }
         let zeros = workspace.scratch(WinogradSlot.zeros, count: max(cin, cout))
@@ -287,6 +296,13 @@ enum WinogradConvolution {
             if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
             start += count
         }
+        addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight)
+    }
+
+    /// dW += Gᵀ dU[ξ] G for the transformed-domain gradient dU (α², cin, cout).
+    static func addFilterGradient(_ tile: WinogradTile, du: UnsafePointer<Float>, cin: Int, cout: Int,
+                                  dWeight: UnsafeMutablePointer<Float>) {
+        let a2 = tile.alpha * tile.alpha
         let plane = cin * cout
         parallelRanges(cin, costPerItem: cout * a2 * 4) { rows in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 6 * WinogradTransform.laneStride) { tmpBuffer in
@@ -339,6 +355,8 @@ enum WinogradSlot {
     static let products = 700
     /// Per-thread staging of one tile's outputs (cropped or pixel-shuffled pixels): `outputStage + thread`.
     static let outputStage = 800
+    /// U[ξ] packed for the bf16 kernel (`WinogradBF16.swift`).
+    static let packedFilter = 502
 }
 
 extension ConvGeometry {

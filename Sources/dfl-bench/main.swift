@@ -153,6 +153,7 @@ func trainCommand(_ args: [String]) throws {
     var times: [Double] = []
     var sgemmDuring: [Double] = []
     var cpuRatios: [Double] = []
+    var cpuTimes: [Double] = []
     var macs = 0
     for _ in 0..<iterations {
         MACCounter.reset()
@@ -160,6 +161,7 @@ func trainCommand(_ args: [String]) throws {
         model.trainStep(data)
         times.append(now() - t0)
         let stepCPU = cpuSeconds() - c0
+        cpuTimes.append(stepCPU)
         macs = MACCounter.forward
         // The reference rate is sampled between iterations, under the same load as the step itself
         // (the machine may be shared), with the same thread count.
@@ -227,8 +229,8 @@ func trainCommand(_ args: [String]) throws {
                       config.description, channels, batch, threads, algo, precision.description,
                       precision.resolved.description, ms, times.min()! * 1000, gflops)
     let sgemmNow = median(sgemmDuring)
-    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f", gflops / sgemmNow, sgemmNow,
-                   median(cpuRatios))
+    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f cpu_ms_per_iter=%.1f", gflops / sgemmNow,
+                   sgemmNow, median(cpuRatios), median(cpuTimes) * 1000)
     if let sgemm { line += String(format: " fraction_of_sgemm_at_start=%.3f sgemm_gflops_at_start=%.1f", gflops / sgemm, sgemm) }
     line += String(format: " iter_gmacs=%.2f params=%d peak_rss_mb=%.0f iterations=%d", 3 * Double(macs) / 1e9,
                    model.parameterCount, peakRSSMegabytes(), iterations)
@@ -311,26 +313,29 @@ do {
         let dy = Tensor(shape: [b, conv.outputSize(hw), conv.outputSize(hw), cout])
         for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
         var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = [], fwd: [Double] = [], bwd: [Double] = []
+        var cpuFwd: [Double] = [], cpuBwd: [Double] = []
         for rep in 0..<intOption(args, "--reps", 6) + 1 {
             MACCounter.reset()
             let t0 = now(), c0 = cpuSeconds()
             _ = conv.forward(x)
-            let t1 = now()
+            let t1 = now(), cMid = cpuSeconds()
             GradientPool.give(conv.backward(dy))
             let t = now() - t0, c = cpuSeconds() - c0
-            if rep > 0 { fwd.append(t1 - t0); bwd.append(t - (t1 - t0)) }
+            if rep > 0 { fwd.append(t1 - t0); bwd.append(t - (t1 - t0)); cpuFwd.append(cMid - c0); cpuBwd.append(c - (cMid - c0)) }
             let flops = 6 * Double(MACCounter.forward)
+            // --no-sgemm: no reference multiply between the passes (profiling the layer alone); the ratios are then 0.
+            let noSgemm = args.contains("--no-sgemm")
             let c1 = cpuSeconds()
-            let s = measureSgemm(threads: threads, size: 2048, repeats: 1)
-            let sc = cpuSeconds() - c1
+            let s = noSgemm ? .infinity : measureSgemm(threads: threads, size: 2048, repeats: 1)
+            let sc = noSgemm ? .infinity : cpuSeconds() - c1
             Threads.set(threads)
             // Per CPU-second rates are insensitive to being descheduled on a shared machine.
             let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
             if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
         }
-        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d precision=%@ algo=%@/%@/%@ fwd_ms=%.2f bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
+        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d precision=%@ algo=%@/%@/%@ fwd_ms=%.2f bwd_ms=%.2f cpu_fwd_ms=%.2f cpu_bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
                      hw, hw, cin, cout, k, st, b, precision.resolved.description, conv.algorithm.description, conv.inputGradientAlgorithm.description, conv.weightGradientAlgorithm.description,
-                     median(fwd) * 1000, median(bwd) * 1000, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
+                     median(fwd) * 1000, median(bwd) * 1000, median(cpuFwd) * 1000, median(cpuBwd) * 1000, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
     case "checkpoint":
         // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
         guard args.count == 4, let ch = Int(args[2]) else { throw ValidationFailure("checkpoint CONFIG CHANNELS PATH") }

@@ -1,4 +1,5 @@
 import XCTest
+import CBF16
 @testable import NeuralNet
 
 /// The bf16 precision (`MatmulPrecision.bf16`): operands rounded to bfloat16 (nearest even), fp32 accumulation.
@@ -115,6 +116,85 @@ final class BF16Tests: XCTestCase {
                  beta: beta, c: &portable, ldc: n)
             let differing = zip(fast, portable).filter { $0.bitPattern != $1.bitPattern }.count
             XCTAssertEqual(differing, 0, "m\(m) n\(n) k\(k) ta\(ta) tb\(tb) beta\(beta)")
+        }
+    }
+
+    /// The Winograd entry points (operands already bf16: row-major A with a packed B, both k-major) against
+    /// the generic bf16 GEMM on the same values: bit-identical (the same pairs, added in the same order).
+    func testPrepackedAndKMajorEntryPointsEqualGenericGEMM() {
+        for kernel in Self.kernels {
+            for (s, (m, n, k)) in [(1, 1, 1), (37, 70, 91), (64, 64, 64), (130, 33, 300), (13, 600, 520)].enumerated() {
+                let a = Self.random(m * k, seed: UInt64(s + 40)), b = Self.random(k * n, seed: UInt64(s + 50))
+                // Rows: A (m × k) as pair words, rows of ⌈k/2⌉ words (odd k padded with a zero); B packed.
+                let words = (k + 1) / 2
+                var aw = [UInt32](repeating: 0, count: m * words)
+                for i in 0..<m { for kk in 0..<k { aw[i * words + kk / 2] |= bf16Bits(a[i * k + kk]) << (16 * UInt32(kk % 2)) } }
+                var packed = [UInt32](repeating: 0, count: dfl_bf16_packed_words(Int32(k), Int32(n)))
+                dfl_bf16_pack_b(kernel.code, 0, Int32(k), Int32(n), b, Int32(n), &packed)
+                var rows = [Float](repeating: 0, count: m * n), generic = rows
+                matmulRows(kernel, m: m, n: n, k: k, a: aw, ldaWords: words, packedB: packed, beta: 0, c: &rows, ldc: n)
+                matmul(kernel, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, beta: 0, c: &generic, ldc: n)
+                XCTAssertEqual(rows.map(\.bitPattern), generic.map(\.bitPattern), "\(kernel) rows m\(m) n\(n) k\(k)")
+                // K-major: C (m × n) += Xᵀ · Y for X (k × m), Y (k × n), both stored with k pairs interleaved.
+                let x = a, y = b   // read as (k × m) and (k × n)
+                var xw = [UInt32](repeating: 0, count: words * m), yw = [UInt32](repeating: 0, count: words * n)
+                for kk in 0..<k {
+                    for i in 0..<m { xw[(kk / 2) * m + i] |= bf16Bits(x[kk * m + i]) << (16 * UInt32(kk % 2)) }
+                    for j in 0..<n { yw[(kk / 2) * n + j] |= bf16Bits(y[kk * n + j]) << (16 * UInt32(kk % 2)) }
+                }
+                let c0 = Self.random(m * n, seed: UInt64(s + 60))
+                var kmajor = c0, transposed = c0
+                matmulKMajor(kernel, m: m, n: n, pairs: words, a: xw, strideA: m, b: yw, strideB: n, beta: 1, c: &kmajor, ldc: n)
+                matmul(kernel, transA: true, m: m, n: n, k: k, a: x, lda: m, b: y, ldb: n, beta: 1, c: &transposed, ldc: n)
+                XCTAssertEqual(kmajor.map(\.bitPattern), transposed.map(\.bitPattern), "\(kernel) k-major m\(m) n\(n) k\(k)")
+            }
+        }
+    }
+
+    /// The Swift rounding the Winograd transforms use (8 lanes and scalar) gives the C kernels' bits.
+    func testSwiftRoundingEqualsKernelRounding() {
+        var values: [Float] = [0, -0.0, .infinity, -.infinity, .nan, -.nan, .greatestFiniteMagnitude, .leastNonzeroMagnitude,
+                               -.leastNormalMagnitude, Float(bitPattern: 0x3f80_8000), Float(bitPattern: 0x3f81_8000),
+                               Float(bitPattern: 0x7f80_0001), Float(bitPattern: 0xffbf_ffff)]
+        var rng = SeededRNG(seed: 9)
+        for _ in 0..<8003 { values.append(Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))) }
+        var want = [UInt16](repeating: 0, count: values.count)
+        dfl_bf16_words(values, &want, values.count)
+        for i in 0..<values.count {
+            XCTAssertEqual(UInt16(bf16Bits(values[i])), want[i], "scalar \(String(values[i].bitPattern, radix: 16))")
+        }
+        for i in stride(from: 0, to: values.count - 7, by: 8) {
+            let v = SIMD8<Float>(values[i..<(i + 8)])
+            let bits = bf16Bits(v)
+            for l in 0..<8 { XCTAssertEqual(UInt16(bits[l]), want[i + l], "lane \(String(values[i + l].bitPattern, radix: 16))") }
+        }
+    }
+
+    /// Whole Winograd layers (forward, input gradient, weight gradient; F(2×2), F(4×4), the polyphase rewrite;
+    /// whole-batch and per-block paths) on the AVX512-BF16 kernel are bit-identical to the portable kernel.
+    func testWinogradLayersAreBitIdenticalAcrossKernels() throws {
+        try XCTSkipUnless(MatmulPrecision.hardwareBF16, "no AVX512-BF16 on this CPU")
+        MatmulPrecision.global = .bf16
+        for choice in [ConvAlgorithmChoice.f2, .f4] {
+            ConvolutionSelection.choice = choice
+            for (n, h, cin, cout, k, stride) in [(2, 7, 9, 5, 3, 1), (2, 24, 32, 48, 3, 1), (4, 48, 17, 24, 3, 1), (2, 16, 16, 24, 5, 2)] {
+                var results: [[[Float]]] = []
+                for portable in [false, true] {
+                    MatmulPrecision.forcePortableKernel = portable
+                    var rng = SeededRNG(seed: UInt64(h))
+                    let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: stride,
+                                      activation: .leakyReLU(0.1), workspace: Workspace(), rng: &rng)
+                    let x = GradientCheck.random([n, h, h, cin], seed: 1)
+                    let y = conv.forward(x)
+                    let dy = GradientCheck.random(y.shape, seed: 2)
+                    let r = Self.pass(conv, x, dy)
+                    results.append([r.y, r.dx, r.grads[0], r.grads[1]])
+                }
+                for (what, i) in [("y", 0), ("dx", 1), ("dW", 2), ("db", 3)] {
+                    XCTAssertEqual(results[0][i].map(\.bitPattern), results[1][i].map(\.bitPattern),
+                                   "\(choice) \(n)x\(h)x\(h) \(cin)->\(cout) k\(k)s\(stride) \(what)")
+                }
+            }
         }
     }
 

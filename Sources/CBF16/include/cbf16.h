@@ -12,6 +12,7 @@
 #define CBF16_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +29,26 @@ enum { DFL_BF16_PORTABLE = 0, DFL_BF16_AVX512 = 1 };
 /// Single-threaded; safe to call from several threads at once (per-thread packing buffers).
 void dfl_bf16_gemm(int kernel, int trans_a, int trans_b, int m, int n, int k,
                    const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/// Words of B (k × n) packed by dfl_bf16_pack_b under the current blocking.
+size_t dfl_bf16_packed_words(int k, int n);
+
+/// Packs op(B) (k × n) once for several dfl_bf16_gemm_rows calls (a Winograd layer's transformed filter).
+void dfl_bf16_pack_b(int kernel, int trans_b, int k, int n, const float *b, int ldb, uint32_t *out);
+
+/// C (m × n) = A · B (+ C when beta == 1) with A already bf16: row i holds k bf16 values (pair words,
+/// an odd k padded with a zero) at a + i·lda_words; B packed by dfl_bf16_pack_b for (k, n).
+void dfl_bf16_gemm_rows(int kernel, int m, int n, int k, const uint32_t *a, size_t lda_words, const uint32_t *b_packed,
+                        float beta, float *c, int ldc);
+
+/// C (m × n) = Σ_p A_p · B_p (+ C when beta == 1) over k pairs p, both operands k-major bf16 pair words:
+/// word p of row i of A, (A[i][2p] | A[i][2p+1] << 16), at a[p·sa + i]; word p of column j of B at b[p·sb + j]
+/// (a Winograd weight gradient: tiles paired, channels contiguous).
+void dfl_bf16_gemm_kmajor(int kernel, int m, int n, int kpairs, const uint32_t *a, size_t sa, const uint32_t *b,
+                          size_t sb, float beta, float *c, int ldc);
+
+/// y[i] = the bf16 bits of x[i] (the GEMM's rounding), portable code.
+void dfl_bf16_words(const float *x, uint16_t *y, size_t count);
 
 /// y[i] = x[i] rounded to bf16 (as the GEMM rounds its operands), returned as fp32. y may be x.
 void dfl_bf16_round(int kernel, const float *x, float *y, size_t count);
