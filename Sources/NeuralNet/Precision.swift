@@ -19,7 +19,10 @@ public enum MatmulPrecision: String, Sendable, CaseIterable, CustomStringConvert
     public var description: String { rawValue }
 
     /// Whether the CPU runs the AVX512-BF16 kernel (cpuid and the OS's ZMM state, checked once).
-    public static var hardwareBF16: Bool { dfl_bf16_hardware() != 0 }
+    /// `DFL_BF16_HARDWARE=0` in the environment makes this false, to run as on a CPU without it.
+    public static var hardwareBF16: Bool { hardwareAvailable }
+    private static let hardwareAvailable =
+        dfl_bf16_hardware() != 0 && ProcessInfo.processInfo.environment["DFL_BF16_HARDWARE"] != "0"
 
     /// The process-wide precision, used by every `Workspace` and `Dense` layer that sets none of its own.
     /// Default: the environment variable `DFL_PRECISION` (`fp32`, `bf16`, `auto`), else `fp32`.

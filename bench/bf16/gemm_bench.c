@@ -6,12 +6,15 @@
 //            wants (A row-major as its column-major B; B in VNNI pairs as its A): kernel time only
 //   xsmm+cvt the same plus converting A and packing B from fp32 with our AVX512 routines (what the engine
 //            would have to pay per call), non-transposed shapes only
-// Usage: gemm_bench [--reps N] < shapes   (lines: ta tb m n k beta [label])
-// Built by bench/bf16/run.sh; needs libxsmm-dev and libopenblas-dev.
+// Usage: gemm_bench [--reps N] [--blocking KP,NC,MC] [--panel 16|32|64] < shapes   (lines: ta tb m n k beta [label])
+// Rates are per thread-CPU-second (a shared machine disturbs them less than wall-clock ones), median of N.
+// Built by bench/bf16/run.sh; needs libopenblas-dev, and libxsmm-dev for the xsmm columns (HAVE_XSMM).
 #include "cbf16.h"
 
 #include <cblas.h>
+#ifdef HAVE_XSMM
 #include <libxsmm.h>
+#endif
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,14 +46,14 @@ static inline uint16_t bf(float f) {
 }
 
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
-static void convert(const float *x, uint16_t *y, size_t n) {
+__attribute__((unused)) static void convert(const float *x, uint16_t *y, size_t n) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(y + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + i)));
     for (; i < n; i++) y[i] = bf(x[i]);
 }
 
 /// B (k × n row-major) as VNNI pairs: out[(p·n + j)·2 + e] = B[2p + e][j].
-static void vnni(const float *b, int k, int n, uint16_t *out) {
+__attribute__((unused)) static void vnni(const float *b, int k, int n, uint16_t *out) {
     for (int p = 0; p < (k + 1) / 2; p++)
         for (int j = 0; j < n; j++) {
             out[((size_t)p * n + j) * 2] = bf(b[(size_t)2 * p * n + j]);
@@ -73,7 +76,9 @@ struct ctx {
     float beta;
     float *a, *b, *c;
     uint16_t *a16, *bv;
+#ifdef HAVE_XSMM
     libxsmm_bsmmfunction xk, xk_tail;
+#endif
     int xblock;
 };
 
@@ -92,6 +97,7 @@ static void run_port(void *p) {
     dfl_bf16_gemm(DFL_BF16_PORTABLE, x->ta, x->tb, x->m, x->n, x->k, x->a, x->ta ? x->m : x->k, x->b,
                   x->tb ? x->k : x->n, x->beta, x->c, x->n);
 }
+#ifdef HAVE_XSMM
 // Column-major view: C'(n × m) = B'(n × k, VNNI) · A'(k × m); the rows of C are cut into blocks of xblock.
 static void run_xsmm(void *p) {
     struct ctx *x = p;
@@ -107,6 +113,7 @@ static void run_xsmm_cvt(void *p) {
     vnni(x->b, x->k, x->n, x->bv);
     run_xsmm(p);
 }
+#endif
 
 int main(int argc, char **argv) {
     int reps = 9;
@@ -120,9 +127,11 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--panel")) dfl_bf16_set_panel(atoi(argv[i + 1]));
     }
     openblas_set_num_threads(1);
+#ifdef HAVE_XSMM
     libxsmm_init();
-    printf("# libxsmm target %s, openblas %s, avx512bf16 %d\n", libxsmm_get_target_arch(), openblas_get_corename(),
-           dfl_bf16_hardware());
+    printf("# libxsmm target %s, ", libxsmm_get_target_arch());
+#endif
+    printf("# openblas %s, avx512bf16 %d\n", openblas_get_corename(), dfl_bf16_hardware());
     printf("%-28s %5s %5s %5s %2s %2s %8s %8s %8s %8s %8s\n", "label", "m", "n", "k", "ta", "tb", "sgemm", "ours",
            "port", "xsmm", "xsmm+cvt");
     char line[256];
@@ -143,6 +152,7 @@ int main(int argc, char **argv) {
         double g_o = time_it(run_ours, &x, reps, flops);
         double g_p = flops < 2e8 ? time_it(run_port, &x, 3, flops) : 0;
         double g_x = 0, g_xc = 0;
+#ifdef HAVE_XSMM
         if (!x.ta && !x.tb) {
             convert(x.a, x.a16, sa);
             vnni(x.b, x.k, x.n, x.bv);
@@ -171,6 +181,7 @@ int main(int argc, char **argv) {
                 printf("# %s: libxsmm dispatch returned NULL\n", label);
             }
         }
+#endif
         printf("%-28s %5d %5d %5d %2d %2d %8.1f %8.1f %8.1f %8.1f %8.1f\n", label, x.m, x.n, x.k, x.ta, x.tb, g_s, g_o, g_p,
                g_x, g_xc);
         fflush(stdout);
