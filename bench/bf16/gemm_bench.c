@@ -1,6 +1,8 @@
 // GFLOP/s of one GEMM shape, single thread, for choosing the bf16 kernel (docs/bf16.md):
 //   sgemm    OpenBLAS cblas_sgemm, fp32 (today's path)
 //   ours     dfl_bf16_gemm AVX512-BF16 kernel, fp32 in and out (conversion and packing included)
+//   ours-in  the same kernel on operands already bf16 in the layouts it reads in place (A as pair-word rows and
+//            B packed once, or both k-major for a transposed A): what the Winograd passes run
 //   port     the portable twin (same numerics), for reference
 //   xsmm     libxsmm 1.17 libxsmm_bsmmdispatch (JIT, bf16 in, fp32 out), operands already bf16 in the layout it
 //            wants (A row-major as its column-major B; B in VNNI pairs as its A): kernel time only
@@ -76,6 +78,7 @@ struct ctx {
     float beta;
     float *a, *b, *c;
     uint16_t *a16, *bv;
+    uint32_t *aw, *bw;   // ours-in: A rows (or k-major A), B packed (or k-major B)
 #ifdef HAVE_XSMM
     libxsmm_bsmmfunction xk, xk_tail;
 #endif
@@ -91,6 +94,12 @@ static void run_ours(void *p) {
     struct ctx *x = p;
     dfl_bf16_gemm(DFL_BF16_AVX512, x->ta, x->tb, x->m, x->n, x->k, x->a, x->ta ? x->m : x->k, x->b, x->tb ? x->k : x->n,
                   x->beta, x->c, x->n);
+}
+static void run_ours_in(void *p) {
+    struct ctx *x = p;
+    int words = (x->k + 1) / 2;
+    if (x->ta) dfl_bf16_gemm_kmajor(DFL_BF16_AVX512, x->m, x->n, words, x->aw, x->m, x->bw, x->n, x->beta, x->c, x->n);
+    else dfl_bf16_gemm_rows(DFL_BF16_AVX512, x->m, x->n, x->k, x->aw, words, x->bw, x->beta, x->c, x->n);
 }
 static void run_port(void *p) {
     struct ctx *x = p;
@@ -132,8 +141,8 @@ int main(int argc, char **argv) {
     printf("# libxsmm target %s, ", libxsmm_get_target_arch());
 #endif
     printf("# openblas %s, avx512bf16 %d\n", openblas_get_corename(), dfl_bf16_hardware());
-    printf("%-28s %5s %5s %5s %2s %2s %8s %8s %8s %8s %8s\n", "label", "m", "n", "k", "ta", "tb", "sgemm", "ours",
-           "port", "xsmm", "xsmm+cvt");
+    printf("%-28s %5s %5s %5s %2s %2s %8s %8s %8s %8s %8s %8s\n", "label", "m", "n", "k", "ta", "tb", "sgemm", "ours",
+           "port", "xsmm", "xsmm+cvt", "ours-in");
     char line[256];
     unsigned seed = 1;
     while (fgets(line, sizeof line, stdin)) {
@@ -151,6 +160,28 @@ int main(int argc, char **argv) {
         double g_s = time_it(run_sgemm, &x, reps, flops);
         double g_o = time_it(run_ours, &x, reps, flops);
         double g_p = flops < 2e8 ? time_it(run_port, &x, 3, flops) : 0;
+        double g_in = 0;
+        if (!x.tb) {
+            // The Winograd layouts: A (m × k, or k × m when ta) and B (k × n) as bf16 pair words.
+            int words = (x.k + 1) / 2;
+            x.aw = calloc((size_t)words * x.m, 4);
+            for (int i = 0; i < x.m; i++)
+                for (int kk = 0; kk < x.k; kk++) {
+                    float v = x.ta ? x.a[(size_t)kk * x.m + i] : x.a[(size_t)i * x.k + kk];
+                    size_t w = x.ta ? (size_t)(kk / 2) * x.m + i : (size_t)i * words + kk / 2;
+                    x.aw[w] |= (uint32_t)bf(v) << (16 * (kk % 2));
+                }
+            if (x.ta) {
+                x.bw = calloc((size_t)words * x.n, 4);
+                for (int kk = 0; kk < x.k; kk++)
+                    for (int j = 0; j < x.n; j++) x.bw[(size_t)(kk / 2) * x.n + j] |= (uint32_t)bf(x.b[(size_t)kk * x.n + j]) << (16 * (kk % 2));
+            } else {
+                x.bw = malloc(dfl_bf16_packed_words(x.k, x.n) * 4);
+                dfl_bf16_pack_b(DFL_BF16_AVX512, 0, x.k, x.n, x.b, x.n, x.bw);
+            }
+            g_in = time_it(run_ours_in, &x, reps, flops);
+            free(x.aw); free(x.bw);
+        }
         double g_x = 0, g_xc = 0;
 #ifdef HAVE_XSMM
         if (!x.ta && !x.tb) {
@@ -182,8 +213,8 @@ int main(int argc, char **argv) {
             }
         }
 #endif
-        printf("%-28s %5d %5d %5d %2d %2d %8.1f %8.1f %8.1f %8.1f %8.1f\n", label, x.m, x.n, x.k, x.ta, x.tb, g_s, g_o, g_p,
-               g_x, g_xc);
+        printf("%-28s %5d %5d %5d %2d %2d %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f\n", label, x.m, x.n, x.k, x.ta, x.tb, g_s, g_o, g_p,
+               g_x, g_xc, g_in);
         fflush(stdout);
         free(x.a); free(x.b); free(x.c); free(x.a16); free(x.bv);
     }

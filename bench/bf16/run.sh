@@ -21,10 +21,14 @@ while read -r config ch b; do
     | sed -n 's/^bench gemm [^ ]* ta=\([01]\) tb=\([01]\) m=\([0-9]*\) n=\([0-9]*\) k=\([0-9]*\) beta=\([01]\) calls=\([0-9]*\) share=\([0-9.]*\)/\1 \2 \3 \4 \5 \6 '"$config"':x\7:\8/p' \
     | head -"${TOP:-20}" > "$out/shapes"
   "$out/gemm_bench" --reps "${REPS:-15}" < "$out/shapes" | tee "$out/rates"
-  # Flop-weighted rate of each column over the shapes it measured (0 = not measured).
-  awk -v c="$config" 'NR > 2 && $1 !~ /^#/ { split($1, f, ":"); w = f[3]; for (i = 7; i <= 11; i++) if ($i > 0) { t[i] += w / $i; s[i] += w } }
-    END { printf "mix %s", c; split("sgemm ours port xsmm xsmm+cvt", name, " ");
-          for (i = 7; i <= 11; i++) printf " %s=%.1f", name[i - 6], s[i] > 0 ? s[i] / t[i] : 0; print "" }' "$out/rates"
+  # Flop-weighted rates (time = Σ share / rate) of each column: over every shape it measured ("all"; port
+  # skips the biggest), and over the shapes libxsmm ran (non-transposed) for a like-for-like comparison.
+  awk -v c="$config" '$1 ~ /:x/ { split($1, f, ":"); w = f[3]; for (i = 7; i <= 12; i++) if ($i > 0) { t[i] += w / $i; s[i] += w }
+                                   if ($10 > 0) for (i = 7; i <= 12; i++) if ($i > 0) { tn[i] += w / $i; sn[i] += w } }
+    END { split("sgemm ours port xsmm xsmm+cvt ours-in", name, " "); printf("mix %s all:", c)
+          for (i = 7; i <= 12; i++) if (i < 10 || i == 12) printf(" %s=%.1f", name[i - 6], (s[i] > 0) ? s[i] / t[i] : 0)
+          printf(" | libxsmm shapes (%.0f%% of the flops):", (s[7] > 0) ? 100 * sn[7] / s[7] : 0)
+          for (i = 7; i <= 12; i++) printf(" %s=%.1f", name[i - 6], (sn[i] > 0) ? sn[i] / tn[i] : 0); print "" }' "$out/rates"
 done <<'CONFIGS'
 liae-ud-96-32-32-32-16 1 8
 df-udt-256-96-32-32-16 1 4
