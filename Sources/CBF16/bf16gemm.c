@@ -425,6 +425,12 @@ void dfl_bf16_gemm(int kernel, int trans_a, int trans_b, int m, int n, int k,
     run(kernel, m, n, k, A, B, beta, c, ldc);
 }
 
+void dfl_bf16_packed_layout(int n, int *panel, int *column_block_size, int *k_pairs_block) {
+    *panel = panel_columns(n);
+    *column_block_size = column_block(*panel);
+    *k_pairs_block = kb_pairs;
+}
+
 size_t dfl_bf16_packed_words(int k, int n) {
     int nr = panel_columns(n);
     return (size_t)((n + nr - 1) / nr) * nr * (size_t)((k + 1) / 2);

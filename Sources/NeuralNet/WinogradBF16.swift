@@ -4,8 +4,9 @@ import CBF16
 /// The Winograd passes under bf16 precision (`MatmulPrecision.bf16`): the same transforms as the fp32
 /// passes, but the GEMM operands are written as bf16 by the transforms themselves, in the layouts the kernel
 /// reads in place, so no GEMM converts or packs per call:
-/// - forward (and input gradient): U[ξ] is packed once per call (`dfl_bf16_pack_b`) and shared by every
-///   tile block; the input transform writes V[ξ] as bf16 rows (tile × channel pairs); M stays fp32.
+/// - forward (and input gradient): the filter transform writes U[ξ] in the kernel's packed layout once per
+///   call, shared by every tile block; the input transform writes V[ξ] as bf16 rows (tile × channel pairs);
+///   M stays fp32.
 /// - weight gradient: the transforms of x and dY write V[ξ] and dM[ξ] with tiles paired (word = tile 2p |
 ///   tile 2p+1 for one channel), the k-major layout `dfl_bf16_gemm_kmajor` multiplies; dU stays fp32.
 /// Rounding is CBF16's (nearest even), so the results equal those of the generic bf16 GEMM on the fp32
@@ -18,16 +19,9 @@ extension WinogradConvolution {
         let cin = g.inChannels, cout = g.outChannels, cinWords = (cin + 1) / 2
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
-        let u = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
-        transformFilter(tile, weight: weight, cin: cin, cout: cout, u: u)
         let packedWords = dfl_bf16_packed_words(Int32(cin), Int32(cout))
         let packed = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.packedFilter, count: a2 * packedWords))
-        parallelRanges(a2, costPerItem: cin * cout) { r in
-            for xi in r {
-                dfl_bf16_pack_b(kernel.code, 0, Int32(cin), Int32(cout), u + xi * cin * cout, Int32(cout),
-                                (packed + 4 * xi * packedWords).assumingMemoryBound(to: UInt32.self))
-            }
-        }
+        transformFilterPacked(tile, weight: weight, cin: cin, cout: cout, packed: packed, packedWords: packedWords)
         let zeros = workspace.scratch(WinogradSlot.zeros, count: cin)
         zeros.update(repeating: 0, count: cin)
 
@@ -71,6 +65,62 @@ extension WinogradConvolution {
             }
             transformOutputs(tiling, prod: prod, stride: bt * cout, tiles: r, bias: bias, activation: activation,
                              y: y, shuffled: shuffled, stage: stages[t])
+        }
+    }
+
+    /// U[ξ] = G g Gᵀ (as `transformFilter`) written straight into the kernel's packed bf16 layout
+    /// (`dfl_bf16_packed_layout`), U[ξ] at word ξ·packedWords: input channels 2p and 2p + 1 share a word.
+    static func transformFilterPacked(_ tile: WinogradTile, weight: UnsafePointer<Float>, cin: Int, cout: Int,
+                                      packed: UnsafeMutableRawPointer, packedWords: Int) {
+        let a2 = tile.alpha * tile.alpha, tap = cin * cout, pairs = (cin + 1) / 2
+        var panel: Int32 = 0, block: Int32 = 0, kBlock: Int32 = 0
+        dfl_bf16_packed_layout(Int32(cout), &panel, &block, &kBlock)
+        let nr = Int(panel), nc = Int(block), kb = Int(kBlock)
+        /// Word of k-pair p, column j.
+        @inline(__always) func word(_ p: Int, _ j: Int) -> Int {
+            let jc = j / nc * nc, pc = p / kb * kb, ncols = min(nc, cout - jc), kp = min(kb, pairs - pc)
+            let q = (j - jc) / nr
+            return jc / nr * nr * pairs + (ncols + nr - 1) / nr * nr * pc + q * nr * kp + (p - pc) * nr + (j - jc - q * nr)
+        }
+        parallelRanges(pairs, costPerItem: 2 * cout * a2 * 4) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 6 * WinogradTransform.laneStride) { tmpBuffer in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * 36 * 8) { stageBuffer in
+                let tmp = tmpBuffer.baseAddress!, stage0 = stageBuffer.baseAddress!, stage1 = stage0 + 36 * 8
+                for p in range {
+                    let src0 = weight + 2 * p * cout, hasSecond = 2 * p + 1 < cin
+                    var c = 0
+                    while c + 8 <= cout {
+                        WinogradTransform.filterTile(SIMD8<Float>.self, tile, src: src0 + c, srcStride: tap, tmp: tmp,
+                                                     dst: stage0, dstStride: 8)
+                        if hasSecond {
+                            WinogradTransform.filterTile(SIMD8<Float>.self, tile, src: src0 + cout + c, srcStride: tap,
+                                                         tmp: tmp, dst: stage1, dstStride: 8)
+                        }
+                        let at = word(p, c)
+                        for xi in 0..<a2 {
+                            let lo = bf16Bits(SIMD8<Float>.load(stage0 + 8 * xi))
+                            let hi = hasSecond ? bf16Bits(SIMD8<Float>.load(stage1 + 8 * xi)) : .zero
+                            packed.storeBytes(of: lo | (hi &<< 16), toByteOffset: 4 * (xi * packedWords + at),
+                                              as: SIMD8<UInt32>.self)
+                        }
+                        c += 8
+                    }
+                    while c < cout {
+                        WinogradTransform.filterTile(Float.self, tile, src: src0 + c, srcStride: tap, tmp: tmp, dst: stage0,
+                                                     dstStride: 1)
+                        if hasSecond {
+                            WinogradTransform.filterTile(Float.self, tile, src: src0 + cout + c, srcStride: tap, tmp: tmp,
+                                                         dst: stage1, dstStride: 1)
+                        }
+                        let at = word(p, c)
+                        for xi in 0..<a2 {
+                            let w = bf16Bits(stage0[xi]) | (hasSecond ? bf16Bits(stage1[xi]) << 16 : 0)
+                            packed.storeBytes(of: w, toByteOffset: 4 * (xi * packedWords + at), as: UInt32.self)
+                        }
+                        c += 1
+                    }
+                }
+            }}
         }
     }
 

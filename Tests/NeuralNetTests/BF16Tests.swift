@@ -151,6 +151,34 @@ final class BF16Tests: XCTestCase {
         }
     }
 
+    /// The bf16 forward's filter transform, written straight into the packed layout, equals the fp32 transform
+    /// packed by `dfl_bf16_pack_b` word for word (odd channel counts, columns off the panel width, several
+    /// column and k blocks).
+    func testPackedFilterTransformEqualsTransformThenPack() {
+        for tile in [WinogradTile.f2, .f4] {
+            for (cin, cout) in [(1, 1), (3, 12), (17, 40), (64, 88), (301, 600), (520, 96)] {
+                let w = Self.random(9 * cin * cout, seed: UInt64(cin * 7 + cout))
+                let a2 = tile.alpha * tile.alpha, words = dfl_bf16_packed_words(Int32(cin), Int32(cout))
+                var u = [Float](repeating: 0, count: a2 * cin * cout)
+                WinogradConvolution.transformFilter(tile, weight: w, cin: cin, cout: cout, u: &u)
+                var want = [UInt32](repeating: 0, count: a2 * words), got = want
+                for xi in 0..<a2 {
+                    u.withUnsafeBufferPointer { ub in
+                        want.withUnsafeMutableBufferPointer { wb in
+                            dfl_bf16_pack_b(MatmulKernel.bf16Portable.code, 0, Int32(cin), Int32(cout), ub.baseAddress! + xi * cin * cout,
+                                            Int32(cout), wb.baseAddress! + xi * words)
+                        }
+                    }
+                }
+                got.withUnsafeMutableBytes { g in
+                    WinogradConvolution.transformFilterPacked(tile, weight: w, cin: cin, cout: cout, packed: g.baseAddress!,
+                                                              packedWords: words)
+                }
+                XCTAssertEqual(got, want, "\(tile) \(cin)->\(cout)")
+            }
+        }
+    }
+
     /// The Swift rounding the Winograd transforms use (8 lanes and scalar) gives the C kernels' bits.
     func testSwiftRoundingEqualsKernelRounding() {
         var values: [Float] = [0, -0.0, .infinity, -.infinity, .nan, -.nan, .greatestFiniteMagnitude, .leastNonzeroMagnitude,

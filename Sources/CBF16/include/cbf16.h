@@ -33,6 +33,13 @@ void dfl_bf16_gemm(int kernel, int trans_a, int trans_b, int m, int n, int k,
 /// Words of B (k × n) packed by dfl_bf16_pack_b under the current blocking.
 size_t dfl_bf16_packed_words(int k, int n);
 
+/// The packed layout for n columns: panels of `panel` columns, blocks of `column_block_size` columns and
+/// `k_pairs_block` k pairs. Word (p, j) of a packed B (k-pair p, column j) sits at, with jc = j rounded down to
+/// the column block, pc = p rounded down to the k block, kp = min(k_pairs_block, pairs − pc), q = (j − jc) / panel:
+///   (jc / panel)·panel·pairs + ⌈ncols(jc) / panel⌉·panel·pc + q·panel·kp + (p − pc)·panel + (j − jc − q·panel)
+/// (ncols(jc) = min(column_block_size, n − jc)). Lanes past n in the last panel are never read.
+void dfl_bf16_packed_layout(int n, int *panel, int *column_block_size, int *k_pairs_block);
+
 /// Packs op(B) (k × n) once for several dfl_bf16_gemm_rows calls (a Winograd layer's transformed filter).
 void dfl_bf16_pack_b(int kernel, int trans_b, int k, int n, const float *b, int ldb, uint32_t *out);
 
