@@ -52,6 +52,9 @@ test-portable: deps
 	PORTABLE=1 $(SWIFT) build $(TEST_FLAGS) --build-tests --scratch-path .build-portable
 	PORTABLE=1 OPENBLAS_CORETYPE=Haswell $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing \
 	  --scratch-path .build-portable --filter '$(NUMERIC_TESTS)'
+	# The bf16 tests once more as on a CPU without AVX512-BF16 (portable kernel only, auto = fp32).
+	PORTABLE=1 DFL_BF16_HARDWARE=0 OPENBLAS_CORETYPE=Haswell $(SWIFT) test $(TEST_FLAGS) --skip-build \
+	  --disable-swift-testing --scratch-path .build-portable --filter BF16Tests
 
 demo: build
 	$(MAKE) -C examples demo BIN="$(BIN)"

@@ -7,6 +7,9 @@ public final class Dense: Layer {
     public var parameters: [Parameter] { [weight, bias] }
     private var input: Tensor?
     private var output: Tensor?
+    /// The precision of this layer's multiplies; nil follows `MatmulPrecision.global`.
+    public var precision: MatmulPrecision?
+    private var matmulKernel: MatmulKernel { (precision ?? MatmulPrecision.global).resolved }
 
     /// A dense layer with Glorot-uniform weights and zero bias.
     public init(name: String, inFeatures: Int, outFeatures: Int, rng: inout SeededRNG) {
@@ -24,7 +27,7 @@ public final class Dense: Layer {
         let y = Tensor.reuse(output, shape: [n, outFeatures])
         output = y
         for r in 0..<n { (y.data + r * outFeatures).update(from: bias.value.data, count: outFeatures) }
-        sgemm(m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures, b: weight.value.data,
+        matmul(matmulKernel, m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures, b: weight.value.data,
               ldb: outFeatures, beta: 1, c: y.data, ldc: outFeatures)
         MACCounter.forward += n * inFeatures * outFeatures
         return y
@@ -34,10 +37,11 @@ public final class Dense: Layer {
         guard let x = input else { preconditionFailure("backward before forward") }
         let n = x.shape[0]
         addColumnSums(dy.data, rows: n, cols: outFeatures, into: bias.grad.data)
-        sgemm(transA: true, m: inFeatures, n: outFeatures, k: n, a: x.data, lda: inFeatures, b: dy.data,
+        let kernel = matmulKernel
+        matmul(kernel, transA: true, m: inFeatures, n: outFeatures, k: n, a: x.data, lda: inFeatures, b: dy.data,
               ldb: outFeatures, beta: 1, c: weight.grad.data, ldc: outFeatures)
         let dx = GradientPool.take(x.shape)
-        sgemm(transB: true, m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures,
+        matmul(kernel, transB: true, m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures,
               b: weight.value.data, ldb: outFeatures, beta: 0, c: dx.data, ldc: inFeatures)
         return dx
     }

@@ -82,18 +82,19 @@ enum Im2colConvolution {
                         y: UnsafeMutablePointer<Float>, shuffled: Bool = false, weightTransposed: Bool = false,
                         workspace: Workspace) {
         let cout = g.outChannels
+        let kernel = workspace.matmulKernel
         let br = blockRows(rows: g.rows, patch: g.isPointwise ? g.inChannels : g.patch)
         let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
         let outs = shuffled ? perThread(workspace, base: WorkspaceSlot.outputBlocks, count: br * cout) : []
         forEachBlock(rows: g.rows, blockRows: br) { t, r in
             let dst = shuffled ? outs[t] : y + r.lowerBound * cout
             if g.isPointwise {
-                sgemm(m: r.count, n: cout, k: g.inChannels, a: x + r.lowerBound * g.inChannels, lda: g.inChannels,
+                matmul(kernel, m: r.count, n: cout, k: g.inChannels, a: x + r.lowerBound * g.inChannels, lda: g.inChannels,
                       b: weight, ldb: cout, beta: 0, c: dst, ldc: cout)
             } else {
                 im2col(g, x: x, rows: r, col: cols[t])
                 // weightTransposed: B is stored (out, patch) and read transposed.
-                sgemm(transB: weightTransposed, m: r.count, n: cout, k: g.patch, a: cols[t], lda: g.patch, b: weight,
+                matmul(kernel, transB: weightTransposed, m: r.count, n: cout, k: g.patch, a: cols[t], lda: g.patch, b: weight,
                       ldb: weightTransposed ? g.patch : cout, beta: 0, c: dst, ldc: cout)
             }
             if bias != nil || activation != .identity {
@@ -135,9 +136,10 @@ enum Im2colConvolution {
         if let dWeight { weightGradient(g, x: x, dPre: dPre, dWeight: dWeight, workspace: workspace) }
         guard let dx else { return }
         let cin = g.inChannels, cout = g.outChannels
+        let kernel = workspace.matmulKernel
         if g.isPointwise {
             forEachBlock(rows: g.rows, blockRows: blockRows(rows: g.rows, patch: cout)) { _, r in
-                sgemm(transB: true, m: r.count, n: cin, k: cout, a: dPre + r.lowerBound * cout, lda: cout,
+                matmul(kernel, transB: true, m: r.count, n: cin, k: cout, a: dPre + r.lowerBound * cout, lda: cout,
                       b: weight, ldb: cout, beta: 0, c: dx + r.lowerBound * cin, ldc: cin)
             }
         } else if g.stride == 1 && g.kernel % 2 == 1 {
@@ -167,7 +169,7 @@ enum Im2colConvolution {
                 let n = min(chunk, g.batch - s)
                 let base = s * outPixels
                 forEachBlock(rows: n * outPixels, blockRows: blockRows(rows: n * outPixels, patch: g.patch)) { _, r in
-                    sgemm(transB: true, m: r.count, n: g.patch, k: cout, a: dPre + (base + r.lowerBound) * cout, lda: cout,
+                    matmul(kernel, transB: true, m: r.count, n: g.patch, k: cout, a: dPre + (base + r.lowerBound) * cout, lda: cout,
                           b: weight, ldb: cout, beta: 0, c: dCol + r.lowerBound * g.patch, ldc: g.patch)
                 }
                 col2im(g, col: dCol, samples: s..<(s + n), dx: dx)
@@ -184,6 +186,7 @@ enum Im2colConvolution {
                                dWeight: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let cout = g.outChannels, k = g.isPointwise ? g.inChannels : g.patch
         let threads = Threads.count
+        let kernel = workspace.matmulKernel
         if threads > 1 && cout >= 128 * threads {
             let br = max(1, min(4096, max(256, blockFloats / max(1, k))))
             let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
@@ -199,7 +202,7 @@ enum Im2colConvolution {
                         im2col(g, x: x, rows: r, col: cols[t])
                         a = UnsafePointer(cols[t])
                     }
-                    sgemm(transA: true, m: k, n: c1 - c0, k: r.count, a: a, lda: k,
+                    matmul(kernel, transA: true, m: k, n: c1 - c0, k: r.count, a: a, lda: k,
                           b: dPre + r.lowerBound * cout + c0, ldb: cout, beta: 1, c: dWeight + c0, ldc: cout)
                     start = r.upperBound
                 }
@@ -226,7 +229,7 @@ enum Im2colConvolution {
                 im2col(g, x: x, rows: r, col: cols[t])
                 a = UnsafePointer(cols[t])
             }
-            sgemm(transA: true, m: k, n: cout, k: r.count, a: a, lda: k, b: dPre + r.lowerBound * cout, ldb: cout,
+            matmul(kernel, transA: true, m: k, n: cout, k: r.count, a: a, lda: k, b: dPre + r.lowerBound * cout, ldb: cout,
                   beta: 1, c: partials[t], ldc: cout)
         }
         if used <= 1 {

@@ -128,8 +128,15 @@ public final class Parameter {
 public final class Workspace {
     private var buffers: [Int: Tensor] = [:]
 
+    /// The precision of the matrix multiplies of the layers working in this workspace (an engine's
+    /// convolutions); nil follows `MatmulPrecision.global`.
+    public var precision: MatmulPrecision?
+
     /// An empty workspace.
     public init() {}
+
+    /// The GEMM routine of this workspace's layers, resolved on this CPU.
+    var matmulKernel: MatmulKernel { (precision ?? MatmulPrecision.global).resolved }
 
     /// Scratch of at least `count` floats for `slot` (distinct slots never alias).
     public func scratch(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {

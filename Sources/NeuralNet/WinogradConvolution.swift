@@ -87,6 +87,12 @@ enum WinogradConvolution {
         let cin = g.inChannels, cout = g.outChannels
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
+        let kernel = workspace.matmulKernel
+        if kernel.isBF16 {
+            forwardBF16(g, tile: tile, x: x, weight: weight, bias: bias, activation: activation, y: y, shuffled: shuffled,
+                        workspace: workspace, kernel: kernel)
+            return
+        }
         let u = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
         transformFilter(tile, weight: weight, cin: cin, cout: cout, u: u)
         let zeros = workspace.scratch(WinogradSlot.zeros, count: cin)
@@ -104,7 +110,7 @@ enum WinogradConvolution {
                 while true {
                     let xi = next.take()
                     if xi >= a2 { break }
-                    sgemm(m: tiles, n: cout, k: cin, a: v + xi * tiles * cin, lda: cin, b: u + xi * cin * cout,
+                    matmul(kernel, m: tiles, n: cout, k: cin, a: v + xi * tiles * cin, lda: cin, b: u + xi * cin * cout,
                           ldb: cout, beta: 0, c: prod + xi * tiles * cout, ldc: cout)
                 }
             }
@@ -126,7 +132,7 @@ enum WinogradConvolution {
             let v = vs[t], prod = ms[t]
             transformInputs(tiling, x: x, zeros: zeros, tiles: r, v: v, stride: bt * cin)
             for xi in 0..<a2 {
-                sgemm(m: r.count, n: cout, k: cin, a: v + xi * bt * cin, lda: cin, b: u + xi * cin * cout,
+                matmul(kernel, m: r.count, n: cout, k: cin, a: v + xi * bt * cin, lda: cin, b: u + xi * cin * cout,
                       ldb: cout, beta: 0, c: prod + xi * bt * cout, ldc: cout)
             }
             transformOutputs(tiling, prod: prod, stride: bt * cout, tiles: r, bias: bias, activation: activation,
@@ -232,6 +238,11 @@ enum WinogradConvolution {
         let cin = g.inChannels, cout = g.outChannels, H = g.height, W = g.width
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
+        let kernel = workspace.matmulKernel
+        if kernel.isBF16 {
+            weightGradientBF16(g, tile: tile, x: x, dPre: dPre, dWeight: dWeight, workspace: workspace, kernel: kernel)
+            return
+        }
         let du = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
         parallelRanges(a2 * cin * cout) { r in (du + r.lowerBound).update(repeating: 0, count: r.count) }
         let zeros = workspace.scratch(WinogradSlot.zeros, count: max(cin, cout))
@@ -277,7 +288,7 @@ enum WinogradConvolution {
                 while true {
                     let xi = next.take()
                     if xi >= a2 { break }
-                    sgemm(transA: true, m: cin, n: cout, k: count, a: v + xi * chunk * cin, lda: cin,
+                    matmul(kernel, transA: true, m: cin, n: cout, k: count, a: v + xi * chunk * cin, lda: cin,
                           b: dm + xi * chunk * cout, ldb: cout, beta: 1, c: du + xi * cin * cout, ldc: cout)
                 }
             }
@@ -285,6 +296,13 @@ enum WinogradConvolution {
             if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
             start += count
         }
+        addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight)
+    }
+
+    /// dW += Gᵀ dU[ξ] G for the transformed-domain gradient dU (α², cin, cout).
+    static func addFilterGradient(_ tile: WinogradTile, du: UnsafePointer<Float>, cin: Int, cout: Int,
+                                  dWeight: UnsafeMutablePointer<Float>) {
+        let a2 = tile.alpha * tile.alpha
         let plane = cin * cout
         parallelRanges(cin, costPerItem: cout * a2 * 4) { rows in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 6 * WinogradTransform.laneStride) { tmpBuffer in
@@ -337,6 +355,8 @@ enum WinogradSlot {
     static let products = 700
     /// Per-thread staging of one tile's outputs (cropped or pixel-shuffled pixels): `outputStage + thread`.
     static let outputStage = 800
+    /// U[ξ] packed for the bf16 kernel (`WinogradBF16.swift`).
+    static let packedFilter = 502
 }
 
 extension ConvGeometry {

@@ -1,14 +1,18 @@
 // dfl-bench: speed figures for this machine, one `bench <name> key=value ...` line per measurement.
 //
-//   dfl-bench [--quick] [--threads N] [--configs LIST]   machine info, sgemm (1 and 2 threads), every
+//   dfl-bench [--quick] [--threads N] [--configs LIST] [--precision P]   machine info, sgemm (1 and 2 threads), every
 //                                                        training config, each in its own child process
 //   dfl-bench sgemm --threads N [--size 2048]
 //   dfl-bench train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS]
-//                   [--algo fast|dense|f2|f4] [--no-polyphase]
+//                   [--algo fast|dense|f2|f4] [--no-polyphase] [--precision fp32|bf16|auto] [--gemm-shapes]
+//                                                   --precision: the operands of the convolutions' and dense
+//                                                   layers' multiplies (bf16: rounded to bfloat16, fp32
+//                                                   accumulation); --gemm-shapes: a `bench gemm` line per GEMM
+//                                                   shape of one step (calls, share of the step's flops);
 //                                                   with a Winograd choice, also a `bench layers` line: each 3×3
 //                                                   stride-1 and 5×5 stride-2 conv's algorithms (forward/input
 //                                                   grad/weight grad); --no-polyphase keeps 5×5 stride 2 dense
-//   dfl-bench conv SIZE CIN COUT K STRIDE BATCH [--algo fast|dense|f2|f4] [--no-polyphase]
+//   dfl-bench conv SIZE CIN COUT K STRIDE BATCH [--algo fast|dense|f2|f4] [--no-polyphase] [--precision P]
 //                                                   one layer, forward + backward
 //
 // fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
@@ -112,6 +116,14 @@ func sgemmCommand(_ args: [String]) {
     print(String(format: "bench sgemm threads=%d n=%d gflops=%.1f", threads, size, g))
 }
 
+/// Sets `MatmulPrecision.global` from `--precision` (default fp32); returns it.
+func setPrecision(_ args: [String]) throws -> MatmulPrecision {
+    let name = option(args, "--precision") ?? "fp32"
+    guard let p = MatmulPrecision(rawValue: name) else { throw ValidationFailure("--precision must be fp32, bf16 or auto") }
+    MatmulPrecision.global = p
+    return p
+}
+
 func trainCommand(_ args: [String]) throws {
     guard args.count >= 2 else { throw ValidationFailure("train needs a config") }
     let name = args[1]
@@ -124,6 +136,7 @@ func trainCommand(_ args: [String]) throws {
     guard let choice = ConvAlgorithmChoice(rawValue: algo) else { throw ValidationFailure("--algo must be fast, dense, f2 or f4") }
     ConvolutionSelection.choice = choice
     if args.contains("--no-polyphase") { ConvolutionSelection.polyphase = false }
+    let precision = try setPrecision(args)
     Threads.set(threads)
     let config = try ModelConfig(name, channels: channels)
     // DFL defaults (AdaBelief, masked training) plus the eyes/mouth term, as the PyTorch peer step computes it;
@@ -140,6 +153,7 @@ func trainCommand(_ args: [String]) throws {
     var times: [Double] = []
     var sgemmDuring: [Double] = []
     var cpuRatios: [Double] = []
+    var cpuTimes: [Double] = []
     var macs = 0
     for _ in 0..<iterations {
         MACCounter.reset()
@@ -147,6 +161,7 @@ func trainCommand(_ args: [String]) throws {
         model.trainStep(data)
         times.append(now() - t0)
         let stepCPU = cpuSeconds() - c0
+        cpuTimes.append(stepCPU)
         macs = MACCounter.forward
         // The reference rate is sampled between iterations, under the same load as the step itself
         // (the machine may be shared), with the same thread count.
@@ -170,6 +185,25 @@ func trainCommand(_ args: [String]) throws {
         print("bench layers \(config.description) algo=\(algo) " + layers.joined(separator: " "))
         ConvProfiler.table = [:]
     }
+    if args.contains("--gemm-shapes") {
+        // Every GEMM of one more step by shape: calls and share of the step's GEMM flops.
+        GEMMShapes.table = [:]
+        GEMMShapes.enabled = true
+        model.trainStep(data)
+        GEMMShapes.enabled = false
+        func flops(_ key: String) -> Double {
+            let f = key.split(separator: " ").compactMap { Double($0) }
+            return 2 * f[2] * f[3] * f[4] * Double(GEMMShapes.table[key]!)
+        }
+        let total = GEMMShapes.table.keys.reduce(0) { $0 + flops($1) }
+        for key in GEMMShapes.table.keys.sorted(by: { flops($0) > flops($1) }) {
+            let f = key.split(separator: " ")
+            print(String(format: "bench gemm %@ ta=%@ tb=%@ m=%@ n=%@ k=%@ beta=%@ calls=%d share=%.4f", config.description,
+                         String(f[0]), String(f[1]), String(f[2]), String(f[3]), String(f[4]), String(f[5]),
+                         GEMMShapes.table[key]!, flops(key) / total))
+        }
+        GEMMShapes.table = [:]
+    }
     if args.contains("--profile") {
         ConvProfiler.enabled = true
         let t0 = now()
@@ -192,11 +226,12 @@ func trainCommand(_ args: [String]) throws {
     let iterationFlops = 2 * 3 * Double(macs)
     let gflops = iterationFlops / (ms / 1000) / 1e9
     // Effective rate: the dense multiply-adds (MACCounter counts them whatever the algorithm) per second.
-    var line = String(format: "bench train %@ ch=%d batch=%d threads=%d algo=%@ ms_per_iter=%.1f ms_min=%.1f effective_gflops=%.1f",
-                      config.description, channels, batch, threads, algo, ms, times.min()! * 1000, gflops)
+    var line = String(format: "bench train %@ ch=%d batch=%d threads=%d algo=%@ precision=%@ matmul=%@ ms_per_iter=%.1f ms_min=%.1f effective_gflops=%.1f",
+                      config.description, channels, batch, threads, algo, precision.description,
+                      precision.resolved.description, ms, times.min()! * 1000, gflops)
     let sgemmNow = median(sgemmDuring)
-    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f", gflops / sgemmNow, sgemmNow,
-                   median(cpuRatios))
+    line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f cpu_ms_per_iter=%.1f", gflops / sgemmNow,
+                   sgemmNow, median(cpuRatios), median(cpuTimes) * 1000)
     if let sgemm { line += String(format: " fraction_of_sgemm_at_start=%.3f sgemm_gflops_at_start=%.1f", gflops / sgemm, sgemm) }
     line += String(format: " iter_gmacs=%.2f params=%d peak_rss_mb=%.0f iterations=%d", 3 * Double(macs) / 1e9,
                    model.parameterCount, peakRSSMegabytes(), iterations)
@@ -245,7 +280,8 @@ func allCommand(_ args: [String]) {
         for algo in ["dense", "fast"] {
             let childArgs = ["train", name, "--channels", "\(ch)", "--batch", "\(b)", "--threads", "\(threads)",
                              "--iterations", quick ? "3" : "10", "--warmup", quick ? "1" : "2",
-                             "--sgemm", String(format: "%.1f", rates[threads]!), "--algo", algo]
+                             "--sgemm", String(format: "%.1f", rates[threads]!), "--algo", algo,
+                             "--precision", option(args, "--precision") ?? "fp32"]
             if runChild(childArgs) != 0 { failed = true; printError("dfl-bench: \(name) algo=\(algo) failed") }
         }
     }
@@ -268,6 +304,7 @@ do {
         if let a = option(args, "--algo").flatMap(ConvAlgorithmChoice.init) { ConvolutionSelection.choice = a }
         if args.contains("--dense-dw") { ConvolutionSelection.winogradWeightGradient = false }
         if args.contains("--no-polyphase") { ConvolutionSelection.polyphase = false }
+        let precision = try setPrecision(args)
         Threads.set(threads)
         var rng = SeededRNG(seed: 1)
         let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
@@ -277,26 +314,29 @@ do {
         let dy = Tensor(shape: [b, conv.outputSize(hw), conv.outputSize(hw), cout])
         for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
         var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = [], fwd: [Double] = [], bwd: [Double] = []
+        var cpuFwd: [Double] = [], cpuBwd: [Double] = []
         for rep in 0..<intOption(args, "--reps", 6) + 1 {
             MACCounter.reset()
             let t0 = now(), c0 = cpuSeconds()
             _ = conv.forward(x)
-            let t1 = now()
+            let t1 = now(), cMid = cpuSeconds()
             GradientPool.give(conv.backward(dy))
             let t = now() - t0, c = cpuSeconds() - c0
-            if rep > 0 { fwd.append(t1 - t0); bwd.append(t - (t1 - t0)) }
+            if rep > 0 { fwd.append(t1 - t0); bwd.append(t - (t1 - t0)); cpuFwd.append(cMid - c0); cpuBwd.append(c - (cMid - c0)) }
             let flops = 6 * Double(MACCounter.forward)
+            // --no-sgemm: no reference multiply between the passes (profiling the layer alone); the ratios are then 0.
+            let noSgemm = args.contains("--no-sgemm")
             let c1 = cpuSeconds()
-            let s = measureSgemm(threads: threads, size: 2048, repeats: 1)
-            let sc = cpuSeconds() - c1
+            let s = noSgemm ? .infinity : measureSgemm(threads: threads, size: 2048, repeats: 1)
+            let sc = noSgemm ? .infinity : cpuSeconds() - c1
             Threads.set(threads)
             // Per CPU-second rates are insensitive to being descheduled on a shared machine.
             let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
             if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
         }
-        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d algo=%@/%@/%@ fwd_ms=%.2f bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
-                     hw, hw, cin, cout, k, st, b, conv.algorithm.description, conv.inputGradientAlgorithm.description, conv.weightGradientAlgorithm.description,
-                     median(fwd) * 1000, median(bwd) * 1000, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
+        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d precision=%@ algo=%@/%@/%@ fwd_ms=%.2f bwd_ms=%.2f cpu_fwd_ms=%.2f cpu_bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
+                     hw, hw, cin, cout, k, st, b, precision.resolved.description, conv.algorithm.description, conv.inputGradientAlgorithm.description, conv.weightGradientAlgorithm.description,
+                     median(fwd) * 1000, median(bwd) * 1000, median(cpuFwd) * 1000, median(cpuBwd) * 1000, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
     case "checkpoint":
         // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
         guard args.count == 4, let ch = Int(args[2]) else { throw ValidationFailure("checkpoint CONFIG CHANNELS PATH") }
@@ -309,7 +349,7 @@ do {
         print(String(format: "bench checkpoint %@ ch=%d path=%@ tensors=%d src_loss=%.4f", config.description, ch, args[3],
                      model.parameters.count * 3, losses.srcMean))
     case "-h", "--help":
-        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS] [--algo fast|dense|f2|f4] [--no-polyphase] | conv SIZE CIN COUT K STRIDE BATCH [--algo ...]")
+        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] [--precision fp32|bf16|auto] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS] [--algo fast|dense|f2|f4] [--no-polyphase] [--precision fp32|bf16|auto] [--gemm-shapes] | conv SIZE CIN COUT K STRIDE BATCH [--algo ...] [--precision ...]")
     default: allCommand(args)
     }
 } catch {
