@@ -4,6 +4,7 @@ import ArgumentParser
 import ColorTransfer
 import Foundation
 import Merge
+import NeuralNet
 import ToolSupport
 
 /// Why a config file or setting value was refused.
@@ -73,3 +74,4 @@ extension MaskMode: ExpressibleByArgument {}
 extension ColorMode: ExpressibleByArgument {}
 extension ChromaMode: ExpressibleByArgument {}
 extension SharpenMode: ExpressibleByArgument {}
+extension MatmulPrecision: ExpressibleByArgument {}

@@ -4,6 +4,7 @@ import ColorTransfer
 import FaceSet
 import Foundation
 import Merge
+import NeuralNet
 import ToolSupport
 
 struct MergeCommand: ParsableCommand {
@@ -90,6 +91,9 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "JPEG quality of .jpg output frames, 1...100 (default 95).")
     var jpegQuality: Int?
 
+    @Option(help: "Operands of the network's matrix multiplies: fp32, bf16 (fast only on CPUs with AVX512-BF16) or auto (bf16 where the CPU has it). (default: fp32)")
+    var precision: MatmulPrecision?
+
     @Flag(help: "Time the merge (every mode, or the one --mode names) on the given frames and faces; nothing is written.")
     var bench = false
 
@@ -151,6 +155,7 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         let (settings, quality) = try resolvedSettings()
+        if let precision { MatmulPrecision.global = precision }
         let diagnostics = Diagnostics(toolName: "dfl-merge")
         let frames = try input.resolvePaths()
         var faces = try readAlignedFaces(aligned) { diagnostics.fail($0, $1) }
@@ -169,7 +174,7 @@ struct MergeCommand: ParsableCommand {
                              onlyGivenMode: mode != nil || (config != nil && settings.mode != .overlay))
             return
         }
-        printError("dfl-merge: model \(model!): \(predictor.resolution) px, \(predictor.channels) channel(s), face type \(predictor.faceType.shortName)")
+        printError("dfl-merge: model \(model!): \(predictor.resolution) px, \(predictor.channels) channel(s), face type \(predictor.faceType.shortName), matmul \(MatmulPrecision.global.resolved)")
         printError("dfl-merge: settings: " + settings.keyValueLines.joined(separator: " ") + " jpeg-quality=\(quality)")
         let job = MergeJob(merger: merger, frames: frames, faces: faces, outDirectory: try OutputDirectory(out!),
                            maskDirectory: try maskOut.map { try OutputDirectory($0) }, jpegQuality: quality,

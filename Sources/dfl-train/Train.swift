@@ -86,7 +86,8 @@ extension DFLTrain {
                        + (options.isPretraining ? "(pretraining) " : "")
                        + "face type \(options.faceType.shortName), \(session.model.parameterCount) parameters, iteration \(session.state.iteration), "
                        + "\(srcStore.count) src and \(dstStore.count) dst faces"
-                       + (heldOut.map { ", \($0.count) held out" } ?? "") + ", batch \(options.batchSize)")
+                       + (heldOut.map { ", \($0.count) held out" } ?? "") + ", batch \(options.batchSize)"
+                       + ", matmul \(MatmulPrecision.global.resolved)")
         }
         if !quiet {
             let m = session.model

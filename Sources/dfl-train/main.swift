@@ -139,6 +139,7 @@ struct DFLTrain: ParsableCommand {
     func run() throws {
         if let t = loop.threads { Threads.set(t) }
         if let a = loop.convAlgo { ConvolutionSelection.choice = a }
+        if let p = loop.precision { MatmulPrecision.global = p }
         do {
             switch try mode() {
             case .importDFL:
