@@ -61,6 +61,7 @@ let package = Package(
                             "AtomicIO"]),
         library("Sort", ["Imaging", "FaceSet", "FaceAlign", "AtomicIO"]),
         library("SAEHD", ["NeuralNet"]),
+        library("XSeg", ["NeuralNet", "FaceSet", "Imaging", "AtomicIO"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging", "ColorTransfer",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
