@@ -91,6 +91,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "SAEHDTests", dependencies: ["SAEHD", "NeuralNet", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "XSegTests", dependencies: ["XSeg", "NeuralNet", "FaceSet", "Imaging", "AtomicIO"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),
         .testTarget(name: "ExtractTests", dependencies: ["FaceDetect", "FaceAlign", "FaceSet", "Imaging", "TestSupport"],
