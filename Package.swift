@@ -91,7 +91,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "SAEHDTests", dependencies: ["SAEHD", "NeuralNet", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
-        .testTarget(name: "XSegTests", dependencies: ["XSeg", "NeuralNet", "FaceSet", "Imaging", "AtomicIO"],
+        .testTarget(name: "XSegTests", dependencies: ["XSeg", "NeuralNet", "FaceSet", "Imaging", "AtomicIO", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),
