@@ -37,7 +37,12 @@ final class XSegGradientTests: XCTestCase {
 
     /// Every element of every weight's gradient, and the per-sample losses, against the independent float64
     /// reference (tools/fixtures/xseg/make_gradient_reference.py: autograd on DFL's 64 px weights, input and
-    /// target), in normal and pretrain mode: within 1e-3 of each tensor's largest gradient.
+    /// target), in normal and pretrain mode: within 2.5e-4 (normal) and 2e-3 (pretrain, where everything goes
+    /// through the linear bottleneck) of each tensor's largest gradient, measured up to 2.5e-5 and 4.7e-4 over
+    /// OpenBLAS's Haswell and Cooper Lake kernels; FRN's eps within 1e-2 of itself. The eps gradient, Σ over samples and channels of −s²/2 · Σ_pixels dy·x̂·weight, is a
+    /// small sum of large terms of both signs, so float32 rounding of the incoming gradient weighs far more
+    /// in it (measured up to 9e-4 relative with OpenBLAS's Cooper Lake kernel, 3e-4 with Haswell's); a wrong
+    /// sign, a missing |eps| or a factor is still far outside.
     func testGradientMatchesFloat64Reference() throws {
         let net = try XSegModelFolder.read(Fixture.folder(64)).network
         let ref = try Fixture.reference(64)
@@ -50,7 +55,7 @@ final class XSegGradientTests: XCTestCase {
             let (losses, dLogits) = XSegLoss.sigmoidCrossEntropy(logits: net.forward(x), target: target)
             net.backward(dLogits)
             for (got, expected) in zip(losses, want[prefix + "loss"]!.values) { XCTAssertEqual(got, Double(expected), accuracy: 1e-6) }
-            var worst = (name: "", error: Float(0))
+            var worst = (name: "", error: Float(0)), worstEps = (name: "", error: Float(0))
             for p in net.parameters {
                 let key = XSegNetwork.dflKey(p.name)
                 guard let w = want[prefix + "grad/" + key] else { XCTFail("no \(prefix)grad/\(key)"); continue }
@@ -58,10 +63,13 @@ final class XSegGradientTests: XCTestCase {
                 let expected = p === net.inputConvWeight ? inputAxisReversed(w.values, shape: w.shape) : w.values
                 let scale = max(expected.reduce(0) { max($0, abs($1)) }, 1e-6)
                 let error = maxAbsDifference(p.grad.array, expected) / scale
-                if error > worst.error { worst = (key, error) }
-                XCTAssertLessThanOrEqual(error, 1e-3, "\(prefix)\(key)")
+                let isEps = key.hasSuffix("/frn/eps:0")
+                if isEps, error > worstEps.error { worstEps = (key, error) }
+                if !isEps, error > worst.error { worst = (key, error) }
+                XCTAssertLessThanOrEqual(error, isEps ? 1e-2 : pretrain ? 2e-3 : 2.5e-4, "\(prefix)\(key)")
             }
-            print("\(prefix.isEmpty ? "normal" : "pretrain"): largest gradient error \(worst.error) of the tensor's largest element (\(worst.name))")
+            print("\(prefix.isEmpty ? "normal" : "pretrain"): largest gradient error \(worst.error) of the tensor's "
+                  + "largest element (\(worst.name)); FRN eps \(worstEps.error) (\(worstEps.name))")
         }
         net.pretrain = false
     }
@@ -140,7 +148,8 @@ final class XSegGradientTests: XCTestCase {
         net.backward(dLogits)
         for (p, g) in zip(net.parameters, first) {
             let scale = g.reduce(0) { max($0, abs($1)) }
-            XCTAssertLessThanOrEqual(maxAbsDifference(p.grad.array, g.map { 2 * $0 }), 1e-5 * scale, p.name)
+            // Adding onto g rounds differently from computing g twice; an overwrite would be off by g.
+            XCTAssertLessThanOrEqual(maxAbsDifference(p.grad.array, g.map { 2 * $0 }), 1e-4 * scale, p.name)
         }
     }
 }
