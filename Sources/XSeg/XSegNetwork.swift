@@ -90,6 +90,8 @@ public final class XSegNetwork {
     private let workspace = Workspace()
     private var skips: [Tensor] = []
     private var zeroSkips: [Tensor] = []
+    /// `pretrain` as the last forward pass ran it (its backward follows that pass).
+    private var forwardPretrain = false
     /// Every layer's output of the last forward pass, in forward order (tests compare them with DFL's).
     private(set) var trace: [(name: String, tensor: Tensor)] = []
 
@@ -191,6 +193,7 @@ public final class XSegNetwork {
         var h = x
         skips = []
         trace = []
+        forwardPretrain = pretrain
         func note(_ name: String, _ t: Tensor) -> Tensor { trace.append((name, t)); return t }
         for level in 0..<6 {
             for block in encoder[level] { h = note(block.name, block.forward(h)) }
@@ -218,7 +221,7 @@ public final class XSegNetwork {
             let parts = joins[i].backward(d)
             GradientPool.give(d)
             // In pretrain mode the skips are constants: their gradient goes nowhere.
-            if !pretrain { skipGradients[level] = parts[1] }
+            if !forwardPretrain { skipGradients[level] = parts[1] }
             d = ups[i].backward(parts[0])
         }
         d = pass(reshape, d)

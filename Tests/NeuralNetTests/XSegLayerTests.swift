@@ -112,6 +112,27 @@ final class XSegLayerTests: XCTestCase {
         }
     }
 
+    /// Each backward writes every element of the gradient it takes from the pool: a second backward into a
+    /// poisoned buffer gives the first one's result.
+    func testBackwardWritesAllOfItsGradient() {
+        let frn = FilterResponseNorm(name: "f", channels: 20)
+        frn.eps.value.data[0] = 0.1
+        let tlu = TLU(name: "t", channels: 20)
+        let layers: [Layer] = [frn, tlu, BlurPool(filterSize: 2), BlurPool(filterSize: 3), BlurPool(filterSize: 4)]
+        for layer in layers {
+            let x = GradientCheck.random([2, 7, 6, 20], seed: 31)
+            let dy = GradientCheck.random(layer.forward(x).shape, seed: 32)
+            let first = layer.backward(dy)
+            let want = first.array
+            GradientPool.give(first)
+            GradientPool.poisonFreeBuffers(with: .nan)
+            let second = layer.backward(dy)
+            XCTAssertTrue(second === first || second.root === first.root, "\(type(of: layer)): the pool gave another buffer")
+            XCTAssertEqual(second.array, want, "\(type(of: layer))")
+            GradientPool.give(second)
+        }
+    }
+
     /// The transposed convolution XSeg's UpConvBlocks use is the spec's scatter: input (i, j) adds its 3×3
     /// footprint, kernel `(3, 3, out, in)`, to output rows 2i…2i+2 and columns 2j…2j+2; row/column 2H dropped.
     func testTransposedConvolutionIsTheScatter() {

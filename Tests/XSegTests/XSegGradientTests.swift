@@ -126,9 +126,10 @@ final class XSegGradientTests: XCTestCase {
         net.pretrain = false
     }
 
-    /// Every backward writes all of each gradient buffer it takes from the pool (poisoned buffers change
-    /// nothing), and gradients accumulate.
-    func testBackwardWritesEveryGradientItTakes() throws {
+    /// A poisoned gradient pool changes nothing (the first layers of the backward pass take poisoned buffers;
+    /// later ones get buffers earlier layers rewrote, which XSegLayerTests and the float64 reference cover),
+    /// and gradients accumulate.
+    func testPoisonedPoolAndAccumulation() throws {
         let net = XSegNetwork(resolution: 64, baseChannels: 2, seed: 3)
         let x = Tensor(shape: [2, 64, 64, 3])
         var rng = SeededRNG(seed: 8)
