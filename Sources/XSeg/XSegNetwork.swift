@@ -130,8 +130,8 @@ public final class XSegNetwork {
         dense1 = Dense(name: XSegNetwork.scope + ".dense1", inFeatures: flat, outFeatures: XSegNetwork.codeSize, rng: &rng)
         dense2 = Dense(name: XSegNetwork.scope + ".dense2", inFeatures: XSegNetwork.codeSize, outFeatures: flat, rng: &rng)
         reshape = ReshapeCHW(height: lo, width: lo, channels: 8 * b)
-        // Decoder, level 5 down to 0: up_l (in → half of level l's width, 4b at most), then the blocks on
-        // concat(up, skip_l), named uconv<l><k> with k counting down.
+        // Decoder, level 5 down to 0: up_l (the level below's width → level l's width, at most 4b), then the
+        // blocks on concat(up, skip_l), named uconv<l><k> with k counting down.
         var upBlocks: [XSegBlock] = [], dec: [[XSegBlock]] = []
         var below = 8 * b
         for level in (0..<6).reversed() {
