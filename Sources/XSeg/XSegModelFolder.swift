@@ -5,7 +5,8 @@
 // values are interpreted, any other global is refused, nothing is executed.
 //
 // DFL's network sees BGR, ours RGB: the first convolution's input-channel axis (and its RMSprop slot) is
-// reversed here, at the boundary, so everything inside the project is RGB.
+// reversed here, at the boundary, so everything inside the project is RGB (docs/xseg.md, "Input"; the same
+// design as docs/dfl-model-folder.md, "Channel order").
 import AtomicIO
 import FaceSet
 import Foundation
