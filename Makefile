@@ -47,7 +47,7 @@ test: deps
 # host has it) with OpenBLAS's AVX2 kernel, so a pass here is not one CPU kind's rounding. Own build folder.
 # TrainerTests (mostly whole-tool runs whose numbers come from the suites above) stay out, to keep CI
 # under 30 minutes on 2 cores.
-NUMERIC_TESTS = NeuralNetTests|SAEHDTests|SamplesTests|ColorTransferTests|ImagingTests|MergeTests
+NUMERIC_TESTS = NeuralNetTests|SAEHDTests|SamplesTests|ColorTransferTests|ImagingTests|MergeTests|XSegTests
 test-portable: deps
 	PORTABLE=1 $(SWIFT) build $(TEST_FLAGS) --build-tests --scratch-path .build-portable
 	PORTABLE=1 OPENBLAS_CORETYPE=Haswell $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing \

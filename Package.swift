@@ -63,6 +63,7 @@ let package = Package(
                             "AtomicIO"]),
         library("Sort", ["Imaging", "FaceSet", "FaceAlign", "AtomicIO"]),
         library("SAEHD", ["NeuralNet"]),
+        library("XSeg", ["NeuralNet", "FaceSet", "Imaging", "AtomicIO"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging", "ColorTransfer",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -91,6 +92,8 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "CBF16", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "SAEHDTests", dependencies: ["SAEHD", "NeuralNet", "TestSupport"],
+                    resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "XSegTests", dependencies: ["XSeg", "NeuralNet", "FaceSet", "Imaging", "AtomicIO", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "FaceAlign", "Imaging"],
                     swiftSettings: nativeSwift),
