@@ -76,7 +76,8 @@ let package = Package(
         tool("dfl-sort", ["Sort", "FaceSet", "Imaging", "FaceAlign"]),
         // NATIVE_CPU lets the benchmark report the vector width the build targets.
         .executableTarget(name: "dfl-bench",
-                          dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport"],
+                          dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
         tool("dfl-merge", ["Merge", "ModelStore", "SAEHD", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
 

@@ -8,9 +8,7 @@
 #include <dlib/image_transforms.h>
 
 #include <cstdio>
-#include <cstring>
 #include <exception>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -61,6 +59,11 @@ struct cdlib_predictor {
         dlib::deserialize(deltas, in);
         if (forests.size() != anchor_idx.size() || forests.size() != deltas.size())
             throw dlib::serialization_error("inconsistent shape predictor cascade");
+        if (num_parts() != 68) {
+            char message[96];
+            std::snprintf(message, sizeof message, "the model has %lu landmarks, not 68", num_parts());
+            throw dlib::serialization_error(message);
+        }
     }
 
     unsigned long num_parts() const { return initial_shape.size() / 2; }
@@ -87,20 +90,16 @@ struct cdlib_predictor {
     }
 };
 
+using cdlib_shim::guarded;
 using cdlib_shim::set_error;
 using cdlib_shim::valid_image;
 
 extern "C" {
 
 cdlib_detector *cdlib_detector_create(char *error, size_t error_capacity) {
-    try {
+    return guarded(error, error_capacity, "creating the face detector", static_cast<cdlib_detector *>(nullptr), [&] {
         return new cdlib_detector();
-    } catch (const std::exception &e) {
-        set_error(error, error_capacity, e.what());
-    } catch (...) {
-        set_error(error, error_capacity, "unknown error creating the face detector");
-    }
-    return nullptr;
+    });
 }
 
 void cdlib_detector_destroy(cdlib_detector *detector) { delete detector; }
@@ -113,7 +112,7 @@ int cdlib_detect(cdlib_detector *detector, const uint8_t *gray, int width, int h
         set_error(error, error_capacity, "bad argument to cdlib_detect");
         return CDLIB_BAD_ARGUMENT;
     }
-    try {
+    return guarded(error, error_capacity, "in face detection", static_cast<int>(CDLIB_ERROR), [&] {
         const gray_view view{gray, height, width, stride};
         std::vector<dlib::rect_detection> found;
         // As dlib's Python binding: upsample with pyramid_up, detect, map boxes back with rect_down.
@@ -136,60 +135,12 @@ int cdlib_detect(cdlib_detector *detector, const uint8_t *gray, int width, int h
             boxes[i] = cdlib_rect{r.left(), r.top(), r.right(), r.bottom(), found[i].detection_confidence};
         }
         return n;
-    } catch (const std::exception &e) {
-        set_error(error, error_capacity, e.what());
-    } catch (...) {
-        set_error(error, error_capacity, "unknown error in face detection");
-    }
-    return CDLIB_ERROR;
+    });
 }
 
 cdlib_predictor *cdlib_predictor_load(const char *path, int *status, char *error, size_t error_capacity) {
-    int dummy = 0;
-    int &code = status != nullptr ? *status : dummy;
-    if (path == nullptr) {
-        code = CDLIB_BAD_ARGUMENT;
-        set_error(error, error_capacity, "no model path");
-        return nullptr;
-    }
-    try {
-        std::ifstream file(path, std::ios::binary);
-        if (!file) {
-            code = CDLIB_MODEL_OPEN;
-            set_error(error, error_capacity, std::strerror(errno));
-            return nullptr;
-        }
-        auto *p = new cdlib_predictor();
-        try {
-            p->read(file);
-        } catch (const dlib::serialization_error &e) {
-            delete p;
-            code = CDLIB_MODEL_FORMAT;
-            set_error(error, error_capacity, e.what());
-            return nullptr;
-        } catch (...) {
-            delete p;
-            throw;
-        }
-        if (p->num_parts() != 68) {
-            const unsigned long parts = p->num_parts();
-            delete p;
-            code = CDLIB_MODEL_FORMAT;
-            char message[96];
-            std::snprintf(message, sizeof message, "the model has %lu landmarks, not 68", parts);
-            set_error(error, error_capacity, message);
-            return nullptr;
-        }
-        code = CDLIB_OK;
-        return p;
-    } catch (const std::exception &e) {
-        code = CDLIB_ERROR;
-        set_error(error, error_capacity, e.what());
-    } catch (...) {
-        code = CDLIB_ERROR;
-        set_error(error, error_capacity, "unknown error loading the landmark model");
-    }
-    return nullptr;
+    return cdlib_shim::load_model<cdlib_predictor>(path, status, error, error_capacity, "landmark model",
+                                                   [](cdlib_predictor &p, std::istream &in) { p.read(in); });
 }
 
 void cdlib_predictor_destroy(cdlib_predictor *predictor) { delete predictor; }
@@ -201,17 +152,12 @@ int cdlib_predict(const cdlib_predictor *predictor, const uint8_t *gray, int wid
         set_error(error, error_capacity, "bad argument to cdlib_predict");
         return CDLIB_BAD_ARGUMENT;
     }
-    try {
+    return guarded(error, error_capacity, "fitting landmarks", static_cast<int>(CDLIB_ERROR), [&] {
         const gray_view view{gray, height, width, stride};
         const dlib::rectangle rect(box.left, box.top, box.right, box.bottom);
         predictor->predict(view, rect, xy);
         return CDLIB_OK;
-    } catch (const std::exception &e) {
-        set_error(error, error_capacity, e.what());
-    } catch (...) {
-        set_error(error, error_capacity, "unknown error fitting landmarks");
-    }
-    return CDLIB_ERROR;
+    });
 }
 
 }  // extern "C"

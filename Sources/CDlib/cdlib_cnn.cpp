@@ -9,12 +9,10 @@
 
 #include <algorithm>
 #include <dlfcn.h>
-#include <cerrno>
-#include <cstring>
 #include <exception>
-#include <fstream>
 #include <vector>
 
+using cdlib_shim::guarded;
 using cdlib_shim::set_error;
 using cdlib_shim::valid_image;
 
@@ -43,49 +41,17 @@ struct cdlib_cnn {
 extern "C" {
 
 cdlib_cnn *cdlib_cnn_load(const char *path, int *status, char *error, size_t error_capacity) {
-    int dummy = 0;
-    int &code = status != nullptr ? *status : dummy;
-    if (path == nullptr) {
-        code = CDLIB_BAD_ARGUMENT;
-        set_error(error, error_capacity, "no model path");
-        return nullptr;
-    }
-    try {
-        std::ifstream file(path, std::ios::binary);
-        if (!file) {
-            code = CDLIB_MODEL_OPEN;
-            set_error(error, error_capacity, std::strerror(errno));
-            return nullptr;
-        }
-        auto *cnn = new cdlib_cnn();
-        try {
-            // dlib checks each layer's name and shape while reading, so another network's file is refused.
-            dlib::deserialize(cnn->net, file);
-        } catch (const dlib::serialization_error &e) {
-            delete cnn;
-            code = CDLIB_MODEL_FORMAT;
-            set_error(error, error_capacity, e.what());
-            return nullptr;
-        } catch (...) {
-            delete cnn;
-            throw;
-        }
-        // Frames already run in parallel on every core; OpenBLAS threads inside each frame's convolutions
-        // would only contend with them (measured: a third more wall time). Looked up at run time, so any
-        // BLAS works.
-        using set_threads_fn = void (*)(int);
+    // dlib checks each layer's name and shape while reading, so another network's file is refused.
+    cdlib_cnn *cnn = cdlib_shim::load_model<cdlib_cnn>(path, status, error, error_capacity, "CNN face detector",
+                                                       [](cdlib_cnn &c, std::istream &in) { dlib::deserialize(c.net, in); });
+    // Frames already run in parallel on every core; OpenBLAS threads inside each frame's convolutions
+    // would only contend with them (measured: a third more wall time). Looked up at run time, so any
+    // BLAS works.
+    using set_threads_fn = void (*)(int);
+    if (cnn != nullptr)
         if (auto set_threads = reinterpret_cast<set_threads_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
             set_threads(1);
-        code = CDLIB_OK;
-        return cnn;
-    } catch (const std::exception &e) {
-        code = CDLIB_ERROR;
-        set_error(error, error_capacity, e.what());
-    } catch (...) {
-        code = CDLIB_ERROR;
-        set_error(error, error_capacity, "unknown error loading the CNN face detector");
-    }
-    return nullptr;
+    return cnn;
 }
 
 cdlib_cnn *cdlib_cnn_clone(const cdlib_cnn *cnn, char *error, size_t error_capacity) {
@@ -93,14 +59,9 @@ cdlib_cnn *cdlib_cnn_clone(const cdlib_cnn *cnn, char *error, size_t error_capac
         set_error(error, error_capacity, "bad argument to cdlib_cnn_clone");
         return nullptr;
     }
-    try {
+    return guarded(error, error_capacity, "copying the CNN face detector", static_cast<cdlib_cnn *>(nullptr), [&] {
         return new cdlib_cnn(*cnn);
-    } catch (const std::exception &e) {
-        set_error(error, error_capacity, e.what());
-    } catch (...) {
-        set_error(error, error_capacity, "unknown error copying the CNN face detector");
-    }
-    return nullptr;
+    });
 }
 
 void cdlib_cnn_destroy(cdlib_cnn *cnn) { delete cnn; }
@@ -112,7 +73,7 @@ int cdlib_cnn_detect(cdlib_cnn *cnn, const uint8_t *rgb, int width, int height, 
         set_error(error, error_capacity, "bad argument to cdlib_cnn_detect");
         return CDLIB_BAD_ARGUMENT;
     }
-    try {
+    return guarded(error, error_capacity, "in CNN face detection", static_cast<int>(CDLIB_ERROR), [&] {
         // The network's input type is a matrix of rgb_pixel: one copy of the caller's rows. Tiny images
         // break the network's input pyramid (dlib throws for 2×2 and 8×8 frames), so anything under 64 px
         // is padded with black to 64 on the right and bottom: a black border holds no face, and no face the
@@ -139,12 +100,7 @@ int cdlib_cnn_detect(cdlib_cnn *cnn, const uint8_t *rgb, int width, int height, 
             boxes[i] = cdlib_rect{r.left(), r.top(), r.right(), r.bottom(), found[i].detection_confidence};
         }
         return n;
-    } catch (const std::exception &e) {
-        set_error(error, error_capacity, e.what());
-    } catch (...) {
-        set_error(error, error_capacity, "unknown error in CNN face detection");
-    }
-    return CDLIB_ERROR;
+    });
 }
 
 }  // extern "C"

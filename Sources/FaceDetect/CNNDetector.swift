@@ -22,14 +22,11 @@ public final class CNNFaceModel: @unchecked Sendable {
     /// exists, the installed path (so the error names where it should be).
     public static func resolvePath(_ explicit: String? = nil,
                                    environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let p = explicit, !p.isEmpty { return p }
-        if let p = environment[environmentVariable], !p.isEmpty { return p }
-        let executableDir = (Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().path) ?? "."
-        let installed = URL(fileURLWithPath: executableDir).appendingPathComponent(installedRelativePath).standardized.path
-        for candidate in [installed, sourceTreePath] where FileManager.default.isReadableFile(atPath: candidate) {
-            return candidate
+        shimModelPath(explicit, variable: environmentVariable, environment: environment) {
+            let executableDir = (Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().path) ?? "."
+            let installed = URL(fileURLWithPath: executableDir).appendingPathComponent(installedRelativePath).standardized.path
+            return [installed, sourceTreePath].first { FileManager.default.isReadableFile(atPath: $0) } ?? installed
         }
-        return installed
     }
 
     /// The file the model was read from.
@@ -40,21 +37,8 @@ public final class CNNFaceModel: @unchecked Sendable {
     /// file cannot be opened and `detectorModelInvalid` when it is not this network.
     public init(path explicit: String? = nil) throws {
         let path = CNNFaceModel.resolvePath(explicit)
-        var message = [CChar](repeating: 0, count: 512)
-        var status: Int32 = 0
-        guard let h = cdlib_cnn_load(path, &status, &message, message.count) else {
-            let reason = messageString(message)
-            switch status {
-            case Int32(CDLIB_MODEL_OPEN), Int32(CDLIB_BAD_ARGUMENT):
-                throw FaceDetectError.detectorModelMissing(path: path, reason: reason)
-            case Int32(CDLIB_MODEL_FORMAT):
-                throw FaceDetectError.detectorModelInvalid(path: path, reason: reason)
-            default:
-                throw FaceDetectError.detectorFailed(reason)
-            }
-        }
+        handle = try loadShimModel(.cnnDetector, path: path, cdlib_cnn_load)
         self.path = path
-        handle = h
     }
 
     deinit { cdlib_cnn_destroy(handle) }
@@ -105,20 +89,10 @@ public final class CNNDetector {
         guard (0...2).contains(upsample) else {
             throw FaceDetectError.detectorFailed("CNN upsample count \(upsample) is outside 0...2")
         }
-        var message = [CChar](repeating: 0, count: 512)
-        var capacity = 64
-        while true {
-            var boxes = [cdlib_rect](repeating: cdlib_rect(), count: capacity)
-            let n = plane.pixels.withUnsafeBufferPointer { px in
-                cdlib_cnn_detect(handle, px.baseAddress, Int32(plane.width), Int32(plane.height),
-                                 Int32(plane.width * 3), Int32(upsample), threshold, &boxes, Int32(capacity),
-                                 &message, message.count)
-            }
-            if n < 0 { throw FaceDetectError.detectorFailed(messageString(message)) }
-            if Int(n) > capacity { capacity = Int(n); continue }
-            return boxes.prefix(Int(n)).map {
-                BoxDetection(box: FaceBox(left: $0.left, top: $0.top, right: $0.right, bottom: $0.bottom),
-                             score: $0.score)
+        return try detectShimBoxes { boxes, capacity, message, messageCapacity in
+            plane.pixels.withUnsafeBufferPointer { px in
+                cdlib_cnn_detect(handle, px.baseAddress, Int32(plane.width), Int32(plane.height), Int32(plane.width * 3),
+                                 Int32(upsample), threshold, boxes, capacity, message, messageCapacity)
             }
         }
     }

@@ -56,19 +56,10 @@ public final class HOGDetector {
         guard (0...4).contains(upsample) else {
             throw FaceDetectError.detectorFailed("upsample count \(upsample) is outside 0...4")
         }
-        var message = [CChar](repeating: 0, count: 512)
-        var capacity = 64
-        while true {
-            var boxes = [cdlib_rect](repeating: cdlib_rect(), count: capacity)
-            let n = plane.pixels.withUnsafeBufferPointer { px in
+        return try detectShimBoxes { boxes, capacity, message, messageCapacity in
+            plane.pixels.withUnsafeBufferPointer { px in
                 cdlib_detect(handle, px.baseAddress, Int32(plane.width), Int32(plane.height), Int32(plane.width),
-                             Int32(upsample), threshold, &boxes, Int32(capacity), &message, message.count)
-            }
-            if n < 0 { throw FaceDetectError.detectorFailed(messageString(message)) }
-            if Int(n) > capacity { capacity = Int(n); continue }
-            return boxes.prefix(Int(n)).map {
-                HOGDetection(box: FaceBox(left: $0.left, top: $0.top, right: $0.right, bottom: $0.bottom),
-                             score: $0.score)
+                             Int32(upsample), threshold, boxes, capacity, message, messageCapacity)
             }
         }
     }

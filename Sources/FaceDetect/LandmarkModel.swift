@@ -15,9 +15,7 @@ public final class LandmarkModel: @unchecked Sendable {
     /// The path used: `explicit` if given, else `$DFL_LANDMARKS_MODEL` if set and not empty, else Debian's.
     public static func resolvePath(_ explicit: String? = nil,
                                    environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let p = explicit, !p.isEmpty { return p }
-        if let p = environment[environmentVariable], !p.isEmpty { return p }
-        return debianPath
+        shimModelPath(explicit, variable: environmentVariable, environment: environment) { debianPath }
     }
 
     /// The file the model was read from.
@@ -28,19 +26,8 @@ public final class LandmarkModel: @unchecked Sendable {
     /// cannot be opened and `modelInvalid` when it is not a 68-point shape predictor.
     public init(path explicit: String? = nil) throws {
         let path = LandmarkModel.resolvePath(explicit)
-        var message = [CChar](repeating: 0, count: 512)
-        var status: Int32 = 0
-        guard let h = cdlib_predictor_load(path, &status, &message, message.count) else {
-            let reason = messageString(message)
-            switch status {
-            case Int32(CDLIB_MODEL_OPEN), Int32(CDLIB_BAD_ARGUMENT):
-                throw FaceDetectError.modelMissing(path: path, reason: reason)
-            default:
-                throw FaceDetectError.modelInvalid(path: path, reason: reason)
-            }
-        }
+        handle = try loadShimModel(.landmarks, path: path, cdlib_predictor_load)
         self.path = path
-        handle = h
     }
 
     deinit { cdlib_predictor_destroy(handle) }

@@ -14,11 +14,16 @@
 //                                                   grad/weight grad); --no-polyphase keeps 5×5 stride 2 dense
 //   dfl-bench conv SIZE CIN COUT K STRIDE BATCH [--algo fast|dense|f2|f4] [--no-polyphase] [--precision P]
 //                                                   one layer, forward + backward
+//   dfl-bench checkpoint CONFIG CHANNELS PATH       one step on random data, then save (format check)
+//
+// The command line is parsed by swift-argument-parser (Bench* commands at the end of this file): an unknown or
+// misspelt option, a bad value or a missing argument is a usage error (exit 2) before anything is measured.
 //
 // fraction_of_sgemm divides the step's GFLOP/s by the median sgemm rate (2048³, same thread count) sampled
 // between the timed iterations, so both see the same machine load; the rate measured at the start of the
 // run is printed too (sgemm_gflops_at_start). cpu_time_fraction compares FLOPs per CPU-second of the step
 // and of sgemm, which a shared machine disturbs less than wall-clock rates.
+import ArgumentParser
 import Foundation
 import COpenBLAS
 import NeuralNet
@@ -85,15 +90,6 @@ func vectorDescription() -> (bits: Int, isa: String) {
     #endif
 }
 
-func option(_ args: [String], _ name: String) -> String? {
-    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
-    return args[i + 1]
-}
-
-func intOption(_ args: [String], _ name: String, _ fallback: Int) -> Int {
-    option(args, name).flatMap(Int.init) ?? fallback
-}
-
 /// Median GFLOP/s of `cblas_sgemm` on square `n` matrices with `threads` threads.
 func measureSgemm(threads: Int, size n: Int, repeats: Int) -> Double {
     Threads.setBLAS(threads)
@@ -110,41 +106,32 @@ func measureSgemm(threads: Int, size n: Int, repeats: Int) -> Double {
     return 2 * Double(n) * Double(n) * Double(n) / median(times) / 1e9
 }
 
-func sgemmCommand(_ args: [String]) {
-    let threads = intOption(args, "--threads", 1), size = intOption(args, "--size", 2048)
-    let g = measureSgemm(threads: threads, size: size, repeats: intOption(args, "--repeats", 5))
+func sgemmCommand(_ args: BenchSgemm) {
+    let threads = args.threads, size = args.size
+    let g = measureSgemm(threads: threads, size: size, repeats: args.repeats)
     print(String(format: "bench sgemm threads=%d n=%d gflops=%.1f", threads, size, g))
 }
 
-/// Sets `MatmulPrecision.global` from `--precision` (default fp32); returns it.
-func setPrecision(_ args: [String]) throws -> MatmulPrecision {
-    let name = option(args, "--precision") ?? "fp32"
-    guard let p = MatmulPrecision(rawValue: name) else { throw ValidationFailure("--precision must be fp32, bf16 or auto") }
-    MatmulPrecision.global = p
-    return p
-}
-
-func trainCommand(_ args: [String]) throws {
-    guard args.count >= 2 else { throw ValidationFailure("train needs a config") }
-    let name = args[1]
-    let channels = intOption(args, "--channels", 3), batch = intOption(args, "--batch", 8)
-    let threads = intOption(args, "--threads", 2)
-    let iterations = max(1, intOption(args, "--iterations", 10)), warmup = intOption(args, "--warmup", 2)
-    let sgemm = option(args, "--sgemm").flatMap(Double.init)
+func trainCommand(_ args: BenchTrain) throws {
+    let name = args.config
+    let channels = args.channels, batch = args.batch
+    let threads = args.threads
+    let iterations = max(1, args.iterations), warmup = args.warmup
+    let sgemm = args.sgemm
     // dense: im2col + sgemm everywhere; fast: Winograd where ConvolutionSelection's shape rules pick it.
-    let algo = option(args, "--algo") ?? "fast"
-    guard let choice = ConvAlgorithmChoice(rawValue: algo) else { throw ValidationFailure("--algo must be fast, dense, f2 or f4") }
+    let choice = args.algo, algo = choice.rawValue
     ConvolutionSelection.choice = choice
-    if args.contains("--no-polyphase") { ConvolutionSelection.polyphase = false }
-    let precision = try setPrecision(args)
+    if args.noPolyphase { ConvolutionSelection.polyphase = false }
+    MatmulPrecision.global = args.precision
+    let precision = args.precision
     Threads.set(threads)
     let config = try ModelConfig(name, channels: channels)
     // DFL defaults (AdaBelief, masked training) plus the eyes/mouth term, as the PyTorch peer step computes it;
     // --gan-power / --true-face-power add the discriminators and their steps.
-    let ganPower = option(args, "--gan-power").flatMap(Float.init) ?? 0
-    let trueFacePower = option(args, "--true-face-power").flatMap(Float.init) ?? 0
+    let ganPower = args.ganPower
+    let trueFacePower = args.trueFacePower
     let lossOptions = LossOptions(maskedTraining: true, eyesMouthPriority: true, ganPower: ganPower,
-                                  ganPatchSize: intOption(args, "--gan-patch-size", 0), ganDims: intOption(args, "--gan-dims", 16),
+                                  ganPatchSize: args.ganPatchSize, ganDims: args.ganDims,
                                   trueFacePower: trueFacePower)
     let model = SAEHDModel(config: config, seed: 1, lossOptions: lossOptions)
     let data = TrainingBatch(batch: batch, resolution: config.resolution, channels: channels)
@@ -172,7 +159,7 @@ func trainCommand(_ args: [String]) throws {
         // FLOPs per CPU-second of the step against those of sgemm (2 calls inside measureSgemm).
         cpuRatios.append((6 * Double(macs) / stepCPU) / (4 * 2048.0 * 2048 * 2048 / sgemmCPU))
     }
-    if choice != .dense && !args.contains("--profile") {
+    if choice != .dense && !args.profile {
         // Which algorithm each 3×3 stride-1 and 5×5 stride-2 convolution ran (forward/input gradient/weight gradient), from the
         // profiler's keys of one more step.
         ConvProfiler.table = [:]
@@ -185,7 +172,7 @@ func trainCommand(_ args: [String]) throws {
         print("bench layers \(config.description) algo=\(algo) " + layers.joined(separator: " "))
         ConvProfiler.table = [:]
     }
-    if args.contains("--gemm-shapes") {
+    if args.gemmShapes {
         // Every GEMM of one more step by shape: calls and share of the step's GEMM flops.
         GEMMShapes.table = [:]
         GEMMShapes.enabled = true
@@ -204,7 +191,7 @@ func trainCommand(_ args: [String]) throws {
         }
         GEMMShapes.table = [:]
     }
-    if args.contains("--profile") {
+    if args.profile {
         ConvProfiler.enabled = true
         let t0 = now()
         model.trainStep(data)
@@ -239,11 +226,6 @@ func trainCommand(_ args: [String]) throws {
     print(line)
 }
 
-struct ValidationFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
-
 /// Runs this executable again with `arguments`, echoing its `bench` lines; returns its exit status.
 func runChild(_ arguments: [String]) -> Int32 {
     let p = Process()
@@ -254,9 +236,9 @@ func runChild(_ arguments: [String]) -> Int32 {
     return p.terminationStatus
 }
 
-func allCommand(_ args: [String]) {
-    let quick = args.contains("--quick")
-    let threads = intOption(args, "--threads", 2)
+func allCommand(_ args: BenchAll) {
+    let quick = args.quick
+    let threads = args.threads
     let vec = vectorDescription()
     setvbuf(stdout, nil, _IOLBF, 0)
     print("bench machine cpu=\"\(cpuModel())\" cores=\(ProcessInfo.processInfo.activeProcessorCount) isa=\"\(vec.isa)\" vector_bits=\(vec.bits) blas_core=\(Threads.blasCoreName) openblas_coretype_env=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
@@ -266,14 +248,7 @@ func allCommand(_ args: [String]) {
         rates[t] = measureSgemm(threads: t, size: 2048, repeats: repeats)
         print(String(format: "bench sgemm threads=%d n=2048 gflops=%.1f", t, rates[t]!))
     }
-    var configs = defaultConfigs
-    if let list = option(args, "--configs") {
-        configs = list.split(separator: ",").compactMap { item in
-            let f = item.split(separator: ":").map(String.init)  // name:channels:batch
-            guard f.count == 3, let c = Int(f[1]), let b = Int(f[2]) else { return nil }
-            return (f[0], c, b)
-        }
-    }
+    let configs = args.configs ?? defaultConfigs
     var failed = false
     for (name, ch, b) in configs {
         // The dense path and the fast path (Winograd where the shape rules pick it) in the same run.
@@ -281,78 +256,67 @@ func allCommand(_ args: [String]) {
             let childArgs = ["train", name, "--channels", "\(ch)", "--batch", "\(b)", "--threads", "\(threads)",
                              "--iterations", quick ? "3" : "10", "--warmup", quick ? "1" : "2",
                              "--sgemm", String(format: "%.1f", rates[threads]!), "--algo", algo,
-                             "--precision", option(args, "--precision") ?? "fp32"]
+                             "--precision", args.precision.rawValue]
             if runChild(childArgs) != 0 { failed = true; printError("dfl-bench: \(name) algo=\(algo) failed") }
         }
     }
     if failed { exit(1) }
 }
 
-let args = Array(CommandLine.arguments.dropFirst())
-do {
-    switch args.first {
-    case "sgemm": sgemmCommand(args)
-    case "train": try trainCommand(args)
-    case "conv":
-        // dfl-bench conv HxW CIN COUT K STRIDE BATCH [--threads N] [--block-floats N]: one layer, forward+backward.
-        guard args.count >= 7, let hw = Int(args[1]), let cin = Int(args[2]), let cout = Int(args[3]),
-              let k = Int(args[4]), let st = Int(args[5]), let b = Int(args[6]) else {
-            throw ValidationFailure("conv SIZE CIN COUT K STRIDE BATCH")
-        }
-        let threads = intOption(args, "--threads", 2)
-        if let bf = option(args, "--block-floats").flatMap(Int.init) { ConvolutionTuning.blockFloats = bf }
-        if let a = option(args, "--algo").flatMap(ConvAlgorithmChoice.init) { ConvolutionSelection.choice = a }
-        if args.contains("--dense-dw") { ConvolutionSelection.winogradWeightGradient = false }
-        if args.contains("--no-polyphase") { ConvolutionSelection.polyphase = false }
-        let precision = try setPrecision(args)
+/// dfl-bench conv: one layer, forward + backward.
+func convCommand(_ args: BenchConv) {
+    let threads = args.threads
+    let (hw, cin, cout, k, st, b) = (args.size, args.cin, args.cout, args.k, args.stride, args.batch)
+    if let bf = args.blockFloats { ConvolutionTuning.blockFloats = bf }
+    if let a = args.algo { ConvolutionSelection.choice = a }
+    if args.denseDw { ConvolutionSelection.winogradWeightGradient = false }
+    if args.noPolyphase { ConvolutionSelection.polyphase = false }
+    MatmulPrecision.global = args.precision
+    let precision = args.precision
+    Threads.set(threads)
+    var rng = SeededRNG(seed: 1)
+    let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
+                      activation: .leakyReLU(0.1), workspace: Workspace(), rng: &rng)
+    let x = Tensor(shape: [b, hw, hw, cin])
+    for i in 0..<x.count { x.data[i] = rng.nextUnitFloat() - 0.5 }
+    let dy = Tensor(shape: [b, conv.outputSize(hw), conv.outputSize(hw), cout])
+    for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
+    var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = [], fwd: [Double] = [], bwd: [Double] = []
+    var cpuFwd: [Double] = [], cpuBwd: [Double] = []
+    for rep in 0..<args.reps + 1 {
+        MACCounter.reset()
+        let t0 = now(), c0 = cpuSeconds()
+        _ = conv.forward(x)
+        let t1 = now(), cMid = cpuSeconds()
+        GradientPool.give(conv.backward(dy))
+        let t = now() - t0, c = cpuSeconds() - c0
+        if rep > 0 { fwd.append(t1 - t0); bwd.append(t - (t1 - t0)); cpuFwd.append(cMid - c0); cpuBwd.append(c - (cMid - c0)) }
+        let flops = 6 * Double(MACCounter.forward)
+        // --no-sgemm: no reference multiply between the passes (profiling the layer alone); the ratios are then 0.
+        let c1 = cpuSeconds()
+        let s = args.noSgemm ? .infinity : measureSgemm(threads: threads, size: 2048, repeats: 1)
+        let sc = args.noSgemm ? .infinity : cpuSeconds() - c1
         Threads.set(threads)
-        var rng = SeededRNG(seed: 1)
-        let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: k, stride: st,
-                          activation: .leakyReLU(0.1), workspace: Workspace(), rng: &rng)
-        let x = Tensor(shape: [b, hw, hw, cin])
-        for i in 0..<x.count { x.data[i] = rng.nextUnitFloat() - 0.5 }
-        let dy = Tensor(shape: [b, conv.outputSize(hw), conv.outputSize(hw), cout])
-        for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
-        var ratios: [Double] = [], rates: [Double] = [], cpuRatios: [Double] = [], fwd: [Double] = [], bwd: [Double] = []
-        var cpuFwd: [Double] = [], cpuBwd: [Double] = []
-        for rep in 0..<intOption(args, "--reps", 6) + 1 {
-            MACCounter.reset()
-            let t0 = now(), c0 = cpuSeconds()
-            _ = conv.forward(x)
-            let t1 = now(), cMid = cpuSeconds()
-            GradientPool.give(conv.backward(dy))
-            let t = now() - t0, c = cpuSeconds() - c0
-            if rep > 0 { fwd.append(t1 - t0); bwd.append(t - (t1 - t0)); cpuFwd.append(cMid - c0); cpuBwd.append(c - (cMid - c0)) }
-            let flops = 6 * Double(MACCounter.forward)
-            // --no-sgemm: no reference multiply between the passes (profiling the layer alone); the ratios are then 0.
-            let noSgemm = args.contains("--no-sgemm")
-            let c1 = cpuSeconds()
-            let s = noSgemm ? .infinity : measureSgemm(threads: threads, size: 2048, repeats: 1)
-            let sc = noSgemm ? .infinity : cpuSeconds() - c1
-            Threads.set(threads)
-            // Per CPU-second rates are insensitive to being descheduled on a shared machine.
-            let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
-            if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
-        }
-        print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d precision=%@ algo=%@/%@/%@ fwd_ms=%.2f bwd_ms=%.2f cpu_fwd_ms=%.2f cpu_bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
-                     hw, hw, cin, cout, k, st, b, precision.resolved.description, conv.algorithm.description, conv.inputGradientAlgorithm.description, conv.weightGradientAlgorithm.description,
-                     median(fwd) * 1000, median(bwd) * 1000, median(cpuFwd) * 1000, median(cpuBwd) * 1000, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
-    case "checkpoint":
-        // dfl-bench checkpoint CONFIG CHANNELS PATH: one training step on random data, then save (format check).
-        guard args.count == 4, let ch = Int(args[2]) else { throw ValidationFailure("checkpoint CONFIG CHANNELS PATH") }
-        let config = try ModelConfig(args[1], channels: ch)
-        let model = SAEHDModel(config: config, seed: 1)
-        let data = TrainingBatch(batch: 1, resolution: config.resolution, channels: ch)
-        data.fillRandom(seed: 2)
-        let losses = model.trainStep(data)
-        try model.save(to: args[3])
-        print(String(format: "bench checkpoint %@ ch=%d path=%@ tensors=%d src_loss=%.4f", config.description, ch, args[3],
-                     model.parameters.count * 3, losses.srcMean))
-    case "-h", "--help":
-        print("usage: dfl-bench [--quick] [--threads N] [--configs name:ch:batch,...] [--precision fp32|bf16|auto] | sgemm --threads N | train CONFIG --channels C --batch B [--threads N] [--iterations N] [--warmup N] [--sgemm GFLOPS] [--algo fast|dense|f2|f4] [--no-polyphase] [--precision fp32|bf16|auto] [--gemm-shapes] | conv SIZE CIN COUT K STRIDE BATCH [--algo ...] [--precision ...]")
-    default: allCommand(args)
+        // Per CPU-second rates are insensitive to being descheduled on a shared machine.
+        let sgemmFlops = 2.0 * 2048 * 2048 * 2048 * 2  // warm-up call + timed call inside measureSgemm
+        if rep > 0 { rates.append(flops / t / 1e9); ratios.append(flops / t / 1e9 / s); cpuRatios.append((flops / c) / (sgemmFlops / sc)) }
     }
-} catch {
-    printError("dfl-bench: \(error)")
-    exit(2)
+    print(String(format: "bench conv %dx%d %d->%d k%d s%d b%d precision=%@ algo=%@/%@/%@ fwd_ms=%.2f bwd_ms=%.2f cpu_fwd_ms=%.2f cpu_bwd_ms=%.2f gflops=%.1f fraction_of_sgemm=%.3f cpu_time_fraction=%.3f block_floats=%d",
+                 hw, hw, cin, cout, k, st, b, precision.resolved.description, conv.algorithm.description, conv.inputGradientAlgorithm.description, conv.weightGradientAlgorithm.description,
+                 median(fwd) * 1000, median(bwd) * 1000, median(cpuFwd) * 1000, median(cpuBwd) * 1000, median(rates), median(ratios), median(cpuRatios), ConvolutionTuning.blockFloats))
 }
+
+/// dfl-bench checkpoint: one training step on random data, then save (format check).
+func checkpointCommand(_ args: BenchCheckpoint) throws {
+    let ch = args.channels
+    let config = try ModelConfig(args.config, channels: ch)
+    let model = SAEHDModel(config: config, seed: 1)
+    let data = TrainingBatch(batch: 1, resolution: config.resolution, channels: ch)
+    data.fillRandom(seed: 2)
+    let losses = model.trainStep(data)
+    try model.save(to: args.path)
+    print(String(format: "bench checkpoint %@ ch=%d path=%@ tensors=%d src_loss=%.4f", config.description, ch, args.path,
+                 model.parameters.count * 3, losses.srcMean))
+}
+
+DFLBench.runAsTool()

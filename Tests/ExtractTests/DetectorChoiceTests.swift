@@ -24,6 +24,77 @@ struct PoetryJamFrame {
     }
 }
 
+/// One face a person sees in a poetry-jam frame, placed by eye (Fixtures/poetry_jam/faces.txt): its centre and
+/// about its width in frame pixels.
+struct PoetryJamFace: Equatable {
+    enum Kind: String {
+        /// A clear face (expected_faces.txt's clear count).
+        case clear
+        /// A face that is cut, blurred or small (part of the unsure count).
+        case unsure
+        /// A clear face the default detector is known to miss.
+        case missed
+    }
+    var frame: String
+    var kind: Kind
+    var x: Double
+    var y: Double
+    var size: Double
+
+    static func all() throws -> [PoetryJamFace] {
+        let text = try String(contentsOf: ToolRunner.poetryJam.appendingPathComponent("faces.txt"), encoding: .utf8)
+        return try text.split(separator: "\n").compactMap { line -> PoetryJamFace? in
+            let fields = line.split(separator: "#", omittingEmptySubsequences: false)[0].split(separator: " ")
+            guard !fields.isEmpty else { return nil }
+            guard fields.count == 5, let kind = Kind(rawValue: String(fields[1])), let x = Double(fields[2]),
+                  let y = Double(fields[3]), let size = Double(fields[4]) else {
+                throw NSError(domain: "faces.txt", code: 1, userInfo: [NSLocalizedDescriptionKey: "bad line: \(line)"])
+            }
+            return PoetryJamFace(frame: String(fields[0]), kind: kind, x: x, y: y, size: size)
+        }
+    }
+}
+
+/// A face dfl-extract wrote: its file, its frame and its box in the frame (DFL's source_rect).
+struct WrittenFace {
+    var path: String
+    var frame: String
+    var rect: [Int]
+    var centre: (x: Double, y: Double) { (Double(rect[0] + rect[2]) / 2, Double(rect[1] + rect[3]) / 2) }
+    var width: Double { Double(rect[2] - rect[0] + 1) }
+
+    /// The faces of a run, from their metadata.
+    static func read(_ run: ToolRun) throws -> [WrittenFace] {
+        try run.lines.map { path in
+            let face = try DFLJPG.read([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            let meta = try XCTUnwrap(face.metadata, path)
+            return WrittenFace(path: path, frame: meta.sourceFilename ?? "", rect: try XCTUnwrap(meta.sourceRect, path))
+        }
+    }
+}
+
+/// Matches written faces to listed ones, frame by frame: a written face and a listed face of the same frame
+/// are the same face when the box centre lies within half the listed width of the listed centre and the box
+/// width is within a factor 2 of the listed width; pairs are taken closest first, each face at most once.
+/// Returns the written faces that match no listed face (false faces) and the listed faces no written face
+/// matches (misses).
+func matchFaces(_ written: [WrittenFace], _ listed: [PoetryJamFace]) -> (falseFaces: [WrittenFace], misses: [PoetryJamFace]) {
+    var pairs: [(distance: Double, w: Int, l: Int)] = []
+    for (i, w) in written.enumerated() {
+        for (j, l) in listed.enumerated() where l.frame == w.frame {
+            let d = ((w.centre.x - l.x) * (w.centre.x - l.x) + (w.centre.y - l.y) * (w.centre.y - l.y)).squareRoot()
+            if d <= 0.5 * l.size && (0.5...2).contains(w.width / l.size) { pairs.append((d, i, j)) }
+        }
+    }
+    var usedW = Set<Int>(), usedL = Set<Int>()
+    for p in pairs.sorted(by: { ($0.distance, $0.w, $0.l) < ($1.distance, $1.w, $1.l) })
+    where !usedW.contains(p.w) && !usedL.contains(p.l) {
+        usedW.insert(p.w); usedL.insert(p.l)
+    }
+    return (written.indices.filter { !usedW.contains($0) }.map { written[$0] },
+            listed.indices.filter { !usedL.contains($0) }.map { listed[$0] })
+}
+
 final class DetectorChoiceTests: XCTestCase {
     /// Faces written per frame stem.
     func counts(_ run: ToolRun) -> [String: Int] {
@@ -35,11 +106,26 @@ final class DetectorChoiceTests: XCTestCase {
         return n
     }
 
-    /// The default detector finds clearly more of the faces a person sees than HOG, and never more faces in
-    /// a frame than there are (so every face it writes is a face; the debug frames were checked by eye too).
+    /// The listed faces agree with the counts: per frame, clear + missed faces are the clear count and the
+    /// placed unsure faces at most the unsure count.
+    func testFaceListAgreesWithTheCounts() throws {
+        let frames = try PoetryJamFrame.all(), faces = try PoetryJamFace.all()
+        XCTAssertEqual(Set(faces.map(\.frame)).subtracting(frames.map(\.name)), [])
+        for f in frames {
+            let mine = faces.filter { $0.frame == f.name }
+            XCTAssertEqual(mine.filter { $0.kind != .unsure }.count, f.clear, f.name)
+            XCTAssertLessThanOrEqual(mine.filter { $0.kind == .unsure }.count, f.unsure, f.name)
+        }
+        XCTAssertEqual(faces.filter { $0.kind == .missed }.count, 1)
+    }
+
+    /// Every face the default detector writes is a face a person sees there (matched by place and size to
+    /// Fixtures/poetry_jam/faces.txt: no false face), and it finds every clear face but the one documented
+    /// miss; HOG writes no false face either. The default finds clearly more of the faces than HOG.
     func testPoetryJamDefaultFindsMoreFacesThanHOG() throws {
         let frames = try PoetryJamFrame.all()
         XCTAssertEqual(frames.count, 18)
+        let listed = try PoetryJamFace.all()
         let paths = frames.map { ToolRunner.poetryJam.appendingPathComponent($0.name).path }
         let dir = try ToolRunner.temporaryDirectory("poetry")
         let hogRun = try ToolRunner.run(["--detector", "hog", "--face-type", "f", "--size", "256",
@@ -48,6 +134,14 @@ final class DetectorChoiceTests: XCTestCase {
                                          "--out", dir.appendingPathComponent("default").path] + paths)
         XCTAssertEqual(hogRun.status, 0, hogRun.stderr)
         XCTAssertEqual(defRun.status, 0, defRun.stderr)
+        // Each written face is a listed face of its frame; the default misses no clear face but the documented one.
+        for (name, run) in [("default", defRun), ("hog", hogRun)] {
+            let (falseFaces, misses) = matchFaces(try WrittenFace.read(run), listed)
+            XCTAssertEqual(falseFaces.map(\.path), [], "\(name): faces written where faces.txt has none: \(falseFaces.map { "\($0.frame) \($0.rect)" })")
+            if name == "default" {
+                XCTAssertEqual(misses.filter { $0.kind == .clear }.map { "\($0.frame) \($0.x),\($0.y)" }, [], "clear faces the default missed")
+            }
+        }
         let hog = counts(hogRun), found = counts(defRun)
         var clearTotal = 0, hogTotal = 0, defaultTotal = 0, framesWithFace = 0
         for f in frames {

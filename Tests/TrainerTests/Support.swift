@@ -52,10 +52,11 @@ let trainerExecutable: String = {
     return candidates.last!.appendingPathComponent("dfl-train").path
 }()
 
-/// Starts dfl-train (standard output and error to files so nothing blocks).
-func startTrainer(_ arguments: [String], logs: String, stdin: String? = nil) throws -> Process {
+/// Starts dfl-train, or `tool` (another tool built next to it), with standard output and error to files so
+/// nothing blocks.
+func startTrainer(_ arguments: [String], logs: String, stdin: String? = nil, tool: String = "dfl-train") throws -> Process {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: trainerExecutable)
+    process.executableURL = URL(fileURLWithPath: trainerExecutable).deletingLastPathComponent().appendingPathComponent(tool)
     process.arguments = arguments
     FileManager.default.createFile(atPath: logs + ".out", contents: nil)
     FileManager.default.createFile(atPath: logs + ".err", contents: nil)
@@ -71,10 +72,10 @@ func startTrainer(_ arguments: [String], logs: String, stdin: String? = nil) thr
     return process
 }
 
-/// Runs dfl-train to completion.
-func runTrainer(_ arguments: [String], in dir: String, stdin: String? = nil) throws -> ToolResult {
+/// Runs dfl-train, or `tool` (dfl-info, dfl-merge, …), to completion.
+func runTrainer(_ arguments: [String], in dir: String, stdin: String? = nil, tool: String = "dfl-train") throws -> ToolResult {
     let logs = dir + "/log-" + UUID().uuidString
-    let p = try startTrainer(arguments, logs: logs, stdin: stdin)
+    let p = try startTrainer(arguments, logs: logs, stdin: stdin, tool: tool)
     p.waitUntilExit()
     let out = (try? String(contentsOfFile: logs + ".out", encoding: .utf8)) ?? ""
     let err = (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? ""
