@@ -52,7 +52,8 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Mask: the face square, the landmark hull, the model's learned masks, or the face's stored XSeg mask. (default: dst)")
     var maskMode: MaskMode?
 
-    @Option(help: "Erode (> 0) or dilate (< 0) the mask, in 1/(4·resolution) of the face crop, -400...400 (default 0).")
+    // Options that take negative values read the next word as their value even when it starts with '-'.
+    @Option(parsing: .unconditional, help: "Erode (> 0) or dilate (< 0) the mask, in 1/(4·resolution) of the face crop, -400...400 (default 0).")
     var erode: Int?
 
     @Option(help: "Feather the mask edge, same units, 0...400 (default 0).")
@@ -61,7 +62,7 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Blur the merged face along its motion between neighbouring frames, 0...100 (default 0; frames with one face only).")
     var motionBlur: Int?
 
-    @Option(help: "Scale the pasted face by 1 % per unit, -50...50 (default 0).")
+    @Option(parsing: .unconditional, help: "Scale the face's crop by 1 % per unit, -50...50, as DeepFaceLab does: a larger crop of the frame holds the same face, so a positive value pastes a smaller face (20: 1/1.2 of the size) and a negative one a larger face (default 0).")
     var outputFaceScale: Int?
 
     @Option(help: "Colour transfer toward the frame's face. (default: none)")
@@ -76,7 +77,7 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Sharpen kernel. (default: box)")
     var sharpenMode: SharpenMode?
 
-    @Option(help: "Sharpen (> 0) or blur (< 0) the merged face, -100...100 (default 0).")
+    @Option(parsing: .unconditional, help: "Sharpen (> 0) or blur (< 0) the merged face, -100...100 (default 0).")
     var sharpenAmount: Int?
 
     @Option(help: "auto, color, gray (grayscale frames, as SAEHDBW) or luma (replace only the luma; auto's choice for 1-channel models on colour frames). (default: auto)")
