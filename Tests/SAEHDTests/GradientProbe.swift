@@ -1,3 +1,4 @@
+import Foundation
 import NeuralNet
 import SAEHD
 import XCTest
@@ -21,14 +22,19 @@ struct SlopeProbe {
     /// The step, the central difference there, and the bound on its error.
     let step: Double, slope: Double, bound: Double
 
-    init(largestStep: Double, halvings: Int = 9, _ f: (Double) -> Double) {
-        let delta = largestStep * 1e-3
+    /// The rounding noise of f: the standard deviation of f about a least-squares line through seven points
+    /// `delta` apart.
+    static func noise(delta: Double, _ f: (Double) -> Double) -> Double {
         let ks = Array(-3...3).map(Double.init)
         let values = ks.map { f($0 * delta) }
         let mean = values.reduce(0, +) / 7
         let fit = zip(ks, values).map { $0 * ($1 - mean) }.reduce(0, +) / 28     // Σk² = 28
         let residuals = zip(ks, values).map { $1 - mean - fit * $0 }
-        let sigma = (residuals.map { $0 * $0 }.reduce(0, +) / 5).squareRoot()
+        return (residuals.map { $0 * $0 }.reduce(0, +) / 5).squareRoot()
+    }
+
+    init(largestStep: Double, halvings: Int = 9, _ f: (Double) -> Double) {
+        let sigma = Self.noise(delta: largestStep * 1e-3, f)
         func central(_ t: Double) -> Double { (f(t) - f(-t)) / (2 * t) }
         let steps = (0...halvings).map { largestStep / Double(1 << $0) }
         let slopes = steps.map(central)
@@ -48,20 +54,85 @@ struct SlopeProbe {
     func agrees(_ a: Double) -> Bool { abs(a - slope) <= 0.03 * abs(slope) + bound + 1e-9 }
 }
 
-/// Whole-model gradients against finite differences of the summed SAEHD objective on `batch`, for five
-/// weight tensors spread over the networks (first, ⅓, ½, ⅔, last).
+/// The change of f over a path against the analytic gradient integrated along the same path: the check for
+/// directions that are not built from the gradient.
 ///
-/// A single weight's slope is too small to measure in float32 here: the step it needs to rise above the
-/// rounding noise crosses LeakyReLU kinks. Measured on liae-ud-32 with the background style: the one-sided
-/// slopes of encoder.down1.downs_0.conv1.weight[19] differ by 10 % at a step of 4e-3, and the left one
-/// converges to the analytic −0.01607, which the dense and Winograd paths, on one or two threads, give
-/// alike. So each probe moves a whole weight tensor at once, along u = (g ⊙ m)/|g ⊙ m| for the analytic
-/// gradient g and a mask m (all ones, then two random halves), and the slope of f along u must be |g ⊙ m|,
-/// within 3 % plus the probe's measured error bound. The signal is √n times a single weight's, so a step
-/// small enough to converge stays above the noise; a wrong element of g, a wrong sign or scale of a
-/// layer's gradient, or one that misses part of the tensor all change it. Probes whose bound exceeds 10 %
-/// of the slope (tiny slopes) cannot judge: at least 12 of the 15 must. Every element on its own is
-/// checked against the float64 reference in CrossCheckTests.
+/// Along a random unit direction u the slope ⟨g, u⟩ is about |g|/√n, √n times smaller than along g, and a
+/// central difference cannot measure it: at every step the noise allows, the difference straddles the
+/// LeakyReLU kinks nearest to 0 (the objective has some 10⁵ pre-activations, so some lie within any step),
+/// and their jumps are a sizeable part of so small a slope. Measured on liae-ud-32, encoder.down1's
+/// central differences along random directions stay 5–11 % of |g|/√n off ⟨g, u⟩ at every step from 8e-3
+/// down to 2.5e-4 while SlopeProbe's drift, hidden under the noise of the smaller steps, bounds them at
+/// 1–3 %. The integral does not care where the kinks are: f is continuous and piecewise smooth, so
+/// f(x(h)) − f(x(−h)) = ∫ ⟨∇f(x(τ)), x′(τ)⟩ dτ exactly, and the analytic gradient, evaluated at points
+/// along the path, sees the same kinks as f. So the probe visits n + 1 evenly spaced points from −h·u to
+/// +h·u, takes f and the analytic gradient at each (one computeGradients), and compares f's change with the
+/// trapezoid rule over the points actually visited (the weights rounded to float32, so the rounding of the
+/// path is no error). Its bound: the trapezoid rule's own error, estimated as its difference from the rule
+/// over every other point (a kink inside an interval costs at most its jump times the interval, and halving
+/// the intervals halves that), plus three standard deviations of f's rounding noise in the difference.
+/// A wrong gradient is wrong at every point of the path, so it shows as the integral of its error along u.
+struct PathProbe {
+    /// h; (f(+h) − f(−h))/2h; the analytic gradient integrated over the path, /2h; the bound on their difference.
+    let step: Double, secant: Double, integrated: Double, bound: Double
+
+    init(step h: Double, intervals n: Int = 16, noise sigma: Double,
+         _ visit: (Double) -> (value: Double, position: [Float], gradient: [Float])) {
+        let points = (0...n).map { visit(-h + 2 * h * Double($0) / Double(n)) }
+        func trapezoid(every k: Int) -> Double {
+            var total = 0.0
+            for j in stride(from: 0, to: n, by: k) {
+                let a = points[j], b = points[j + k]
+                for i in a.position.indices {
+                    total += 0.5 * (Double(a.gradient[i]) + Double(b.gradient[i])) * (Double(b.position[i]) - Double(a.position[i]))
+                }
+            }
+            return total
+        }
+        let fine = trapezoid(every: 1), coarse = trapezoid(every: 2)
+        step = h
+        secant = (points[n].value - points[0].value) / (2 * h)
+        integrated = fine / (2 * h)
+        bound = abs(fine - coarse) / (2 * h) + 3 * 2.0.squareRoot() * sigma / (2 * h)
+    }
+}
+
+/// A seeded random unit vector (Gaussian components).
+func randomUnitDirection(_ count: Int, _ rng: inout SeededRNG) -> [Double] {
+    let v = (0..<count).map { _ -> Double in
+        let a = max(Double(rng.nextUnitFloat()), 1e-12), b = Double(rng.nextUnitFloat())
+        return (-2 * log(a)).squareRoot() * cos(2 * Double.pi * b)
+    }
+    let length = v.map { $0 * $0 }.reduce(0, +).squareRoot()
+    return v.map { $0 / length }
+}
+
+/// Whole-model gradients against finite differences of the summed SAEHD objective on `batch`, for five
+/// weight tensors spread over the networks (first, ⅓, ½, ⅔, last), along two kinds of direction.
+///
+/// **Along the gradient.** A single weight's slope is too small to measure in float32 here: the step it
+/// needs to rise above the rounding noise crosses LeakyReLU kinks. Measured on liae-ud-32 with the
+/// background style: the one-sided slopes of encoder.down1.downs_0.conv1.weight[19] differ by 10 % at a
+/// step of 4e-3, and the left one converges to the analytic −0.01607, which the dense and Winograd paths,
+/// on one or two threads, give alike. So each probe moves a whole weight tensor at once, along
+/// u = (g ⊙ m)/|g ⊙ m| for the analytic gradient g and a mask m (all ones, then two random halves), and the
+/// slope of f along u must be |g ⊙ m|, within 3 % plus the probe's measured error bound. The signal is √n
+/// times a single weight's, so a step small enough to converge stays above the noise; a wrong sign or scale
+/// of a layer's gradient changes it. Probes whose bound exceeds 10 % of the slope (tiny slopes) cannot
+/// judge: at least 12 of the 15 must.
+///
+/// **Along random directions.** A direction built from g cannot see what g leaves out: the slope of f along
+/// u differs from |g ⊙ m| by ⟨t − g, u⟩ for the true gradient t, so a gradient exact on part of a tensor and
+/// zero elsewhere passes exactly, and an error uncorrelated with g (15 % of |g|, say) moves the slope by
+/// 15 %/√n. So each tensor is also probed along four seeded random unit directions (Gaussian, nothing taken
+/// from g), with PathProbe: f's change over the path must equal the analytic gradient integrated along it
+/// within 3 % of |g|/√n (the typical size of a slope along a random direction) plus the probe's bound. A
+/// missing part of the gradient moves that by about |t_missing|/√n, a 15 % uncorrelated error by
+/// 0.15·|g|/√n (times a standard normal per direction). The path's half-length h is chosen from the
+/// measured rounding noise σ of f so that its share of the bound is about 1 % of |g|/√n (h ≈ 212·σ·√n/|g|,
+/// between 2e-3 and 0.05); probes whose bound exceeds 10 % of |g|/√n cannot judge: at least 15 of the 20
+/// must. Every element on its own is checked against the float64 reference in CrossCheckTests, for the
+/// configurations that have one.
 func checkWeightGradientsByFiniteDifferences(_ model: SAEHDModel, batch: TrainingBatch, name: String,
                                             file: StaticString = #filePath, line: UInt = #line) {
     for p in model.parameters { p.grad.zero() }
@@ -72,6 +143,7 @@ func checkWeightGradientsByFiniteDifferences(_ model: SAEHDModel, batch: Trainin
         let l = model.computeGradients(batch)
         return l.src.reduce(0, +) + l.dst.reduce(0, +)
     }
+    let report = ProcessInfo.processInfo.environment["PROBE_REPORT"] != nil
     let picks = model.parameters.filter { $0.name.hasSuffix("weight") }
     let chosen = [picks.first!, picks[picks.count / 3], picks[picks.count / 2], picks[2 * picks.count / 3], picks.last!]
     var rng = SeededRNG(seed: 1)
@@ -93,6 +165,7 @@ func checkWeightGradientsByFiniteDifferences(_ model: SAEHDModel, batch: Trainin
             }
             for i in start.indices { p.value.data[i] = start[i] }
             let label = "\(name) \(p.name) probe \(probe)"
+            if report { print("\(label): analytic \(norm), finite difference \(found.slope) ± \(found.bound) at step \(found.step)") }
             // A bound above 10 % of the slope leaves the probe unable to judge.
             guard found.bound <= 0.1 * abs(found.slope) + 1e-9 else { continue }
             XCTAssertTrue(found.agrees(norm),
@@ -102,4 +175,38 @@ func checkWeightGradientsByFiniteDifferences(_ model: SAEHDModel, batch: Trainin
         }
     }
     XCTAssertGreaterThanOrEqual(checked, 12, "\(name): probes with an error bound under 10 %", file: file, line: line)
+
+    // Random directions.
+    var random = SeededRNG(seed: 2)
+    var judged = 0
+    for p in chosen {
+        let g = analytic[p.name]!.map(Double.init), start = p.value.array
+        let scale = g.map { $0 * $0 }.reduce(0, +).squareRoot() / Double(g.count).squareRoot()
+        let directions = (0..<4).map { _ in randomUnitDirection(g.count, &random) }
+        func move(_ u: [Double], _ t: Double) { for i in u.indices { p.value.data[i] = Float(Double(start[i]) + t * u[i]) } }
+        // f's rounding noise as these weights move: seven points 2e-6 apart (SlopeProbe's spacing) share most
+        // of their roundings and show 2–7 times less scatter than points 2e-5 or 1e-4 apart, which agree.
+        let sigma = [2e-5, 1e-4].map { delta in SlopeProbe.noise(delta: delta) { t in move(directions[0], t); return objective() } }.max()!
+        let h = scale > 0 ? min(0.05, max(2e-3, 212 * sigma / scale)) : 2e-3
+        for (k, u) in directions.enumerated() {
+            let found = PathProbe(step: h, noise: sigma) { t in
+                move(u, t)
+                p.grad.zero()
+                let value = objective()
+                return (value, p.value.array, p.grad.array)
+            }
+            for i in start.indices { p.value.data[i] = start[i] }
+            let label = "\(name) \(p.name) random direction \(k)"
+            let message = "\(label): f changes by \(found.secant) per unit, the analytic gradient integrated gives \(found.integrated)"
+                + " (⟨g, u⟩ \(zip(g, u).map { $0 * $1 }.reduce(0, +)), |g|/√n \(scale)) ± \(found.bound) at h \(found.step)"
+            if report { print(message) }
+            guard found.bound <= 0.1 * scale + 1e-9 else { continue }
+            XCTAssertLessThanOrEqual(abs(found.secant - found.integrated), 0.03 * scale + found.bound + 1e-9, message,
+                                     file: file, line: line)
+            judged += 1
+        }
+    }
+    XCTAssertGreaterThanOrEqual(judged, 15, "\(name): random-direction probes with an error bound under 10 % of |g|/√n",
+                                file: file, line: line)
+    for q in model.parameters { q.grad.zero() }
 }
