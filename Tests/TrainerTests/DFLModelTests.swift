@@ -184,6 +184,7 @@ final class DFLModelTests: XCTestCase {
         XCTAssertEqual(back.state.options.channels, 1)
         XCTAssertEqual(back.state.options.config, o.config)
         XCTAssertEqual(back.losses, losses)
+        XCTAssertEqual(back.model.parameters.map(\.name), model.parameters.map(\.name))
         for (a, b) in zip(model.parameters, back.model.parameters) { XCTAssertEqual(a.value.array, b.value.array, a.name) }
         // Exporting again under the same name needs --force.
         XCTAssertThrowsError(try DFLModelFolder.export(model: model, state: state, losses: losses, to: dir + "/dfl", name: "bw", force: false)) {
@@ -217,7 +218,9 @@ final class DFLModelTests: XCTestCase {
             XCTAssertEqual(back.state.options.optimizer, optimizer)
             XCTAssertTrue(back.state.options.lrDropout && back.state.options.randomSrcFlip)
             XCTAssertEqual(back.model.optimizer.iterations, 1)
-            for (i, p) in model.parameters.enumerated() {
+            XCTAssertEqual(back.model.parameters.map(\.name), model.parameters.map(\.name), config)
+            XCTAssertEqual(back.model.optimizer.slots.map(\.count), model.optimizer.slots.map(\.count), config)
+            for (i, p) in model.parameters.enumerated() where i < back.model.parameters.count {
                 XCTAssertEqual(p.value.array, back.model.parameters[i].value.array, p.name)
                 for j in model.optimizer.slots[i].indices {
                     XCTAssertEqual(model.optimizer.slots[i][j].array, back.model.optimizer.slots[i][j].array, p.name)
