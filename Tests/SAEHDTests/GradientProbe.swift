@@ -59,18 +59,19 @@ struct SlopeProbe {
 ///
 /// Along a random unit direction u the slope ⟨g, u⟩ is about |g|/√n, √n times smaller than along g, and a
 /// central difference cannot measure it: at every step the noise allows, the difference straddles the
-/// LeakyReLU kinks nearest to 0 (the objective has some 10⁵ pre-activations, so some lie within any step),
-/// and their jumps are a sizeable part of so small a slope. Measured on liae-ud-32, encoder.down1's
-/// central differences along random directions stay 5–11 % of |g|/√n off ⟨g, u⟩ at every step from 8e-3
-/// down to 2.5e-4 while SlopeProbe's drift, hidden under the noise of the smaller steps, bounds them at
-/// 1–3 %. The integral does not care where the kinks are: f is continuous and piecewise smooth, so
-/// f(x(h)) − f(x(−h)) = ∫ ⟨∇f(x(τ)), x′(τ)⟩ dτ exactly, and the analytic gradient, evaluated at points
-/// along the path, sees the same kinks as f. So the probe visits n + 1 evenly spaced points from −h·u to
-/// +h·u, takes f and the analytic gradient at each (one computeGradients), and compares f's change with the
-/// trapezoid rule over the points actually visited (the weights rounded to float32, so the rounding of the
-/// path is no error). Its bound: the trapezoid rule's own error, estimated as its difference from the rule
-/// over every other point (a kink inside an interval costs at most its jump times the interval, and halving
-/// the intervals halves that), plus three standard deviations of f's rounding noise in the difference.
+/// LeakyReLU kinks nearest to 0 (the objective has tens of thousands of pre-activations, so some lie within
+/// any step), and their jumps are a sizeable part of so small a slope. Measured on liae-ud-32,
+/// encoder.down1's central differences along random directions stay 5–11 % of |g|/√n off ⟨g, u⟩ at every
+/// step from 8e-3 down to 2.5e-4, while SlopeProbe's drift, hidden under the noise of the smaller steps,
+/// bounds them at 1–3 %. The integral does not care where the kinks are: f is continuous and piecewise
+/// smooth, so f(x(h)) − f(x(−h)) = ∫ ⟨∇f(x(τ)), x′(τ)⟩ dτ exactly, and the analytic gradient, evaluated at
+/// points along the path, sees the same kinks as f. So the probe visits 17 evenly spaced points (16
+/// intervals) from −h·u to +h·u, takes f and the analytic gradient at each (one computeGradients), and
+/// compares f's change with the trapezoid rule over the points actually visited (the weights rounded to
+/// float32, so the rounding of the path is no error). Its bound: the trapezoid rule's own error, estimated
+/// as its difference from the rule over every other point (a kink inside an interval costs at most its jump
+/// times the interval, and halving the intervals halves that), plus three standard deviations of f's
+/// rounding noise in the difference. With it the same encoder.down1 probes agree to 0.1–1 % of |g|/√n.
 /// A wrong gradient is wrong at every point of the path, so it shows as the integral of its error along u.
 struct PathProbe {
     /// h; (f(+h) − f(−h))/2h; the analytic gradient integrated over the path, /2h; the bound on their difference.
