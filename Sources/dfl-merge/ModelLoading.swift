@@ -10,6 +10,7 @@ import Merge
 import NeuralNet
 import ModelStore
 import SAEHD
+import XSeg
 
 struct ModelLoadError: Error, CustomStringConvertible {
     let description: String
@@ -64,4 +65,15 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
 func loadPredictor(modelDirectory: String, dflName: String? = nil) throws -> FacePredictor {
     let opened = try ModelStore.open(modelDirectory, dflName: dflName, includeOptimizer: false)
     return SAEHDPredictor(model: opened.model, faceType: opened.state.options.faceType)
+}
+
+/// The XSeg network as the merger's `XSegMasker` (one face at a time, serialised).
+extension XSegFaceMasker: XSegMasker {}
+
+/// The XSeg model of `--xseg-model`, only read: a DeepFaceLab XSeg folder (`XSeg_256.npy`, the one DFL's merger
+/// loads, else the folder's only `XSeg_<res>.npy`; its face type from `XSeg_data.dat` when the folder has one).
+/// Our own XSeg model directories open here too once the XSeg store reads them: this is the one line to change.
+func loadXSegMasker(path: String) throws -> XSegFaceMasker {
+    let resolution = XSegModelFolder.resolutions(in: path).contains(XSegNetwork.dflResolution) ? XSegNetwork.dflResolution : nil
+    return try XSegFaceMasker(model: try XSegModelFolder.read(path, resolution: resolution, includeOptimizer: false))
 }
