@@ -38,15 +38,15 @@ public struct FrameMerger: Sendable {
     public let predictor: FacePredictor
     public let settings: MergeSettings
     /// The XSeg model of the `xseg-prd`/`xseg-dst` mask modes (nil when the mode runs none).
-    public let xsegMasker: XSegMasker?
+    public let segmenter: FaceSegmenter?
 
-    /// Throws for settings out of range, and for a mask mode that runs an XSeg model without `xsegMasker`.
-    public init(predictor: FacePredictor, settings: MergeSettings, xsegMasker: XSegMasker? = nil) throws {
+    /// Throws for settings out of range, and for a mask mode that runs an XSeg model without `segmenter`.
+    public init(predictor: FacePredictor, settings: MergeSettings, segmenter: FaceSegmenter? = nil) throws {
         try settings.validate()
-        if settings.maskMode.needsXSegModel && xsegMasker == nil { throw MergeError.missingXSegModel(settings.maskMode) }
+        if settings.maskMode.needsXSegModel && segmenter == nil { throw MergeError.missingXSegModel(settings.maskMode) }
         self.predictor = predictor
         self.settings = settings
-        self.xsegMasker = xsegMasker
+        self.segmenter = segmenter
     }
 
     /// The colour mode used for frames with `frameChannels` channels (`auto` resolved).
@@ -327,7 +327,7 @@ public struct FrameMerger: Sendable {
             return warpAffine(xseg, matrix: toCrop.rowMajor, width: r, height: r, interpolation: .cubic).clipped()
         case .xsegPrd, .xsegDst, .xsegPrdTimesDst, .learnedTimesXSeg:
             // docs/xseg.md, "XSeg in the merger": the product of the parts the mode names.
-            guard let masker = xsegMasker, let frame = xsegFrame else { throw MergeError.missingXSegModel(settings.maskMode) }
+            guard let masker = segmenter, let frame = xsegFrame else { throw MergeError.missingXSegModel(settings.maskMode) }
             let xseg = XSegFaceMasks(masker: masker, resolution: r, modelFaceType: predictor.faceType)
             let parts = settings.maskMode.xsegParts
             var product = FloatImage(width: r, height: r, channels: 1, fill: 1)

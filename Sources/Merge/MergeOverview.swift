@@ -3,7 +3,7 @@
 // - `FacePredictor` is the model as the merger sees it (dst face in, predicted face and masks out);
 //   `IdentityPredictor` is the no-network stand-in for geometry tests and benchmarks. dfl-merge adapts a
 //   trained SAEHD model to it.
-// - `XSegMasker` is the XSeg network of the XSeg mask modes as the merger sees it (a face crop at its
+// - `FaceSegmenter` is the XSeg network of the XSeg mask modes as the merger sees it (a face crop at its
 //   resolution and face type in, DFL's extract mask out); `XSegFaceMasks` cuts the crops and maps the masks
 //   back into the work mask (docs/xseg.md, "XSeg in the merger"). dfl-merge adapts a DFL XSeg folder to it.
 // - `FrameMerger(predictor:settings:).merge(frame:faces:)` runs MergeMaskedFace for every `FrameFace` of a

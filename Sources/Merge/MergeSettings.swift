@@ -63,7 +63,7 @@ public enum MaskMode: String, Sendable, CaseIterable {
         }
     }
 
-    /// Whether this mode runs an XSeg network (it needs an `XSegMasker`).
+    /// Whether this mode runs an XSeg network (it needs a `FaceSegmenter`).
     public var needsXSegModel: Bool { xsegParts.predicted || xsegParts.dst }
 }
 

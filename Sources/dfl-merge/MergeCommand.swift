@@ -176,10 +176,10 @@ struct MergeCommand: ParsableCommand {
             diagnostics.fail(model ?? "model", error)
             throw ExitCode(1)
         }
-        var xsegMasker: XSegFaceMasker?
+        var segmenter: XSegFaceMasker?
         if let xsegModel {
             if settings.maskMode.needsXSegModel {
-                do { xsegMasker = try loadXSegMasker(path: xsegModel) } catch {
+                do { segmenter = try loadFaceSegmenter(path: xsegModel) } catch {
                     diagnostics.fail(xsegModel, error)
                     throw ExitCode(1)
                 }
@@ -187,16 +187,16 @@ struct MergeCommand: ParsableCommand {
                 diagnostics.warn("--xseg-model is not used by mask mode \(settings.maskMode.rawValue)")
             }
         }
-        let merger = try FrameMerger(predictor: predictor, settings: settings, xsegMasker: xsegMasker)
+        let merger = try FrameMerger(predictor: predictor, settings: settings, segmenter: segmenter)
         if bench {
             try runBenchmark(merger: merger, frames: frames, faces: faces, identity: model == nil,
                              onlyGivenMode: mode != nil || (config != nil && settings.mode != .overlay))
             return
         }
         printError("dfl-merge: model \(model!): \(predictor.resolution) px, \(predictor.channels) channel(s), face type \(predictor.faceType.shortName), matmul \(MatmulPrecision.global.resolved)")
-        if let xsegMasker, let xsegModel {
-            printError("dfl-merge: xseg model \(xsegModel): \(xsegMasker.resolution) px, face type "
-                       + (xsegMasker.faceType.map { "\($0.shortName)" } ?? "not recorded (the model's, \(predictor.faceType.shortName), is used)"))
+        if let segmenter, let xsegModel {
+            printError("dfl-merge: xseg model \(xsegModel): \(segmenter.resolution) px, face type "
+                       + (segmenter.faceType.map { "\($0.shortName)" } ?? "not recorded (the model's, \(predictor.faceType.shortName), is used)"))
         }
         printError("dfl-merge: settings: " + settings.keyValueLines.joined(separator: " ") + " jpeg-quality=\(quality)")
         let job = MergeJob(merger: merger, frames: frames, faces: faces, outDirectory: try OutputDirectory(out!),

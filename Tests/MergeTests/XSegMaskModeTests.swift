@@ -8,7 +8,7 @@ import XCTest
 import XSeg
 
 /// The XSeg network as the merger's masker (dfl-merge declares the same conformance).
-extension XSegFaceMasker: XSegMasker {}
+extension XSegFaceMasker: FaceSegmenter {}
 
 /// The DFL-written XSeg fixture folder of XSegTests (64 px, base 4, face type wf; its masks vary over the
 /// face: about a quarter of each fixture face above 0.5, values down to 0).
@@ -16,7 +16,7 @@ let xsegFixtureFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponen
     .appendingPathComponent("XSegTests/Fixtures/xseg-64-b4").path
 
 /// A masker whose mask is a fixed function of the crop it is given; it records the crops.
-final class FunctionMasker: XSegMasker, @unchecked Sendable {
+final class FunctionMasker: FaceSegmenter, @unchecked Sendable {
     let resolution: Int
     let faceType: FaceType?
     let function: (FloatImage) -> FloatImage
@@ -35,12 +35,12 @@ final class FunctionMasker: XSegMasker, @unchecked Sendable {
 }
 
 /// The r×r work mask (step 4, values below 1/255 dropped) of one face, in float, as raw-predict returns it.
-func workMask(_ mode: MaskMode, predictor: FacePredictor, masker: XSegMasker?, frame: Image,
+func workMask(_ mode: MaskMode, predictor: FacePredictor, masker: FaceSegmenter?, frame: Image,
               face: FrameFace) throws -> FloatImage {
     var settings = MergeSettings()
     settings.mode = .rawPredict
     settings.maskMode = mode
-    let merger = try FrameMerger(predictor: predictor, settings: settings, xsegMasker: masker)
+    let merger = try FrameMerger(predictor: predictor, settings: settings, segmenter: masker)
     var work = frame.toFloat()
     var total = FloatImage(width: frame.width, height: frame.height, channels: 1)
     var change: FloatImage?
@@ -70,7 +70,7 @@ final class XSegMaskModeTests: XCTestCase {
                 XCTAssertThrowsError(try FrameMerger(predictor: predictor, settings: settings), "\(mode)") { error in
                     XCTAssertEqual(error as? MergeError, .missingXSegModel(mode))
                 }
-                XCTAssertNoThrow(try FrameMerger(predictor: predictor, settings: settings, xsegMasker: masker))
+                XCTAssertNoThrow(try FrameMerger(predictor: predictor, settings: settings, segmenter: masker))
             } else {
                 XCTAssertNoThrow(try FrameMerger(predictor: predictor, settings: settings), "\(mode)")
             }

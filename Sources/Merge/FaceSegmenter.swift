@@ -7,7 +7,7 @@ import FaceSet
 import Imaging
 
 /// An XSeg segmentation model as the merger sees it: an aligned face in, its face mask out.
-public protocol XSegMasker: Sendable {
+public protocol FaceSegmenter: Sendable {
     /// Side of the square faces the model takes and returns (256 for DFL's XSeg).
     var resolution: Int { get }
     /// The face type of the crops the model was trained on (DFL's XSeg_data.dat `face_type`), or nil when the
@@ -23,7 +23,7 @@ public protocol XSegMasker: Sendable {
 /// The XSeg masks of one face, in the merge's r×r mask space (the face-swap model's crop), computed as the
 /// mask mode asks (docs/xseg.md, "XSeg in the merger").
 struct XSegFaceMasks {
-    let masker: XSegMasker
+    let masker: FaceSegmenter
     /// The face-swap model's resolution and face type (the merge's mask space).
     let resolution: Int
     let modelFaceType: FaceType
