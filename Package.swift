@@ -46,7 +46,7 @@ let package = Package(
 
         library("AtomicIO", []),
         library("Imaging", ["CTurboJPEG", "CPNG"]),
-        library("FaceSet", []),
+        library("FaceSet", ["AtomicIO"]),
         library("FaceAlign", ["FaceSet", "Imaging"]),
         .target(name: "CDlib", cxxSettings: nativeCxx,
                 linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("lapack"), .linkedLibrary("blas"),

@@ -1,4 +1,5 @@
-// Convex hull of integer pixel points (Andrew's monotone chain), as cv2.convexHull on int landmarks.
+// Convex hulls (Andrew's monotone chain): of integer pixel points, as cv2.convexHull on int landmarks, and of
+// real-valued points (the merge's anti-aliased hull mask).
 
 /// A point on the pixel grid (DFL truncates landmarks to int before filling masks).
 public struct PixelPoint: Sendable, Hashable {
@@ -31,12 +32,23 @@ public struct PixelPoint: Sendable, Hashable {
 /// The convex hull's vertices in counter-clockwise order (in y-down image coordinates: clockwise on
 /// screen), without collinear points; fewer than 3 points come back deduplicated.
 public func convexHull(_ points: [PixelPoint]) -> [PixelPoint] {
-    let sorted = Array(Set(points)).sorted { $0.x != $1.x ? $0.x < $1.x : $0.y < $1.y }
+    monotoneChain(Array(Set(points)), \.x, \.y)
+}
+
+/// The convex hull of real-valued points, in the same order and with the same rules; fewer than 3 points
+/// come back as they are (sorted).
+public func convexHull(points: [Point2D]) -> [Point2D] {
+    monotoneChain(points, \.x, \.y)
+}
+
+/// Andrew's monotone chain over the coordinates `x` and `y` of `points`.
+private func monotoneChain<P, T: Comparable & SignedNumeric>(_ points: [P], _ x: KeyPath<P, T>, _ y: KeyPath<P, T>) -> [P] {
+    let sorted = points.sorted { $0[keyPath: x] != $1[keyPath: x] ? $0[keyPath: x] < $1[keyPath: x] : $0[keyPath: y] < $1[keyPath: y] }
     guard sorted.count >= 3 else { return sorted }
-    func cross(_ o: PixelPoint, _ a: PixelPoint, _ b: PixelPoint) -> Int {
-        (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x)
+    func cross(_ o: P, _ a: P, _ b: P) -> T {
+        (a[keyPath: x] - o[keyPath: x]) * (b[keyPath: y] - o[keyPath: y]) - (a[keyPath: y] - o[keyPath: y]) * (b[keyPath: x] - o[keyPath: x])
     }
-    var lower: [PixelPoint] = [], upper: [PixelPoint] = []
+    var lower: [P] = [], upper: [P] = []
     for p in sorted {
         while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], p) <= 0 { lower.removeLast() }
         lower.append(p)

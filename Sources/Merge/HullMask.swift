@@ -28,26 +28,6 @@ func faceHullPolygons(landmarks: [Point2D], eyebrowsExpandMod mod: Double = 1) t
     return faceHullParts.map { part in convexHull(points: part.map { lm[$0] }) }
 }
 
-/// The convex hull of points (Andrew's monotone chain), counter-clockwise in a y-up frame, no repeated or
-/// collinear points; fewer than 3 points come back as they are (sorted).
-func convexHull(points: [Point2D]) -> [Point2D] {
-    let sorted = points.sorted { $0.x != $1.x ? $0.x < $1.x : $0.y < $1.y }
-    guard sorted.count >= 3 else { return sorted }
-    func cross(_ o: Point2D, _ a: Point2D, _ b: Point2D) -> Double {
-        (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x)
-    }
-    var lower: [Point2D] = [], upper: [Point2D] = []
-    for p in sorted {
-        while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], p) <= 0 { lower.removeLast() }
-        lower.append(p)
-    }
-    for p in sorted.reversed() {
-        while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], p) <= 0 { upper.removeLast() }
-        upper.append(p)
-    }
-    return Array(lower.dropLast() + upper.dropLast())
-}
-
 /// A convex polygon cut to the axis-aligned box [x0, x1] × [y0, y1] (Sutherland–Hodgman); empty when it misses.
 func clipConvexPolygon(_ polygon: [Point2D], x0: Double, y0: Double, x1: Double, y1: Double) -> [Point2D] {
     var out = polygon

@@ -62,59 +62,17 @@ public enum DFLFiles {
 
 /// Reading DFL's pickles through the whitelist reader.
 extension DFLFiles {
-    /// Reads a pickle file through the whitelist reader; limits grow with the file (a long loss history
-    /// has millions of values) but stay bounded by its size.
+    /// A pickle file through the whitelist reader (`DFLPickleFile.read`).
     static func readPickle(_ path: String, limit: Int) throws -> PickleValue {
-        guard FileManager.default.fileExists(atPath: path) else { throw TrainerError.corruptModel("\(path): file is missing") }
-        let bytes: [UInt8]
-        do { bytes = try FileBytes.read(path, limit: limit) } catch { throw TrainerError.corruptModel("\(path): \(error)") }
-        var limits = PickleReader.Limits()
-        limits.maxValues = max(limits.maxValues, 2 * bytes.count)
-        limits.maxMemo = max(limits.maxMemo, bytes.count)
-        limits.maxStack = max(limits.maxStack, bytes.count)
-        let value: PickleValue
-        do { value = try PickleReader.read(bytes, limits: limits) } catch let FaceSetError.pickle(m, offset) {
-            throw TrainerError.corruptModel("\(path): not a readable pickle (byte \(offset): \(m))")
-        } catch {
-            throw TrainerError.corruptModel("\(path): not a readable pickle (\(error))")
-        }
-        if let g = firstOpaque(value) {
-            throw TrainerError.corruptModel("\(path): the pickle calls the Python global \(g), which is not allowed (only numpy arrays are read)")
-        }
-        return value
-    }
-
-    /// The first global outside the reader's whitelist, as `module.name`.
-    static func firstOpaque(_ v: PickleValue) -> String? {
-        switch v {
-        case let .opaque(o): return o.module + "." + o.name
-        case let .list(a), let .tuple(a): return a.lazy.compactMap(firstOpaque).first
-        case let .dict(p): return p.lazy.compactMap { firstOpaque($0.key) ?? firstOpaque($0.value) }.first
-        default: return nil
+        do { return try DFLPickleFile.read(path, limit: limit) } catch let e as DFLPickleFile.ReadError {
+            throw TrainerError.corruptModel(e.description)
         }
     }
 
-    /// A weight or optimizer file: a dict of string keys to float32/float16 arrays (and integer scalars,
-    /// `iters:0`, when `allowIntegers`), returned as arrays (scalars as 0-d int64 arrays).
+    /// A weight or optimizer file (`DFLPickleFile.arrays`).
     static func readArrays(_ path: String, allowIntegers: Bool = false) throws -> [String: NDArray] {
-        guard case let .dict(pairs) = try readPickle(path, limit: DFLFiles.maxWeightFileBytes) else {
-            throw TrainerError.corruptModel("\(path): not a DeepFaceLab weight file (the pickle is not a dict)")
-        }
-        var out: [String: NDArray] = [:]
-        for pair in pairs {
-            guard case let .string(key) = pair.key else { throw TrainerError.corruptModel("\(path): a key is not a string") }
-            switch pair.value {
-            case let .ndarray(a) where ["f4", "f2"].contains(a.typeString) && a.byteOrder != ">":
-                out[key] = a
-            case let .ndarray(a) where allowIntegers && a.typeString.hasPrefix("i") && a.count == 1:
-                out[key] = a
-            case let .int(i) where allowIntegers:
-                out[key] = try NDArray(int64s: [i], shape: [])
-            default:
-                throw TrainerError.corruptModel("\(path): \(key) is not a float32 or float16 array")
-            }
-        }
-        return out
+        do { return try DFLPickleFile.arrays(path, limit: DFLFiles.maxWeightFileBytes, allowIntegers: allowIntegers) }
+        catch let e as DFLPickleFile.ReadError { throw TrainerError.corruptModel(e.description) }
     }
 
     /// Copies array `a` into `t` (float16 widened); the shapes must match exactly.

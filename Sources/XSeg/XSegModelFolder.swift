@@ -228,61 +228,15 @@ public enum XSegModelFolder {
         return state
     }
 
-    /// Reads a pickle through FaceSet's whitelist reader, refusing any global it does not interpret. Limits
-    /// grow with the file (a long loss history has millions of values) but stay bounded by its size.
+    /// A pickle file through the whitelist reader (`DFLPickleFile.read`).
     static func readPickle(_ path: String, limit: Int) throws -> PickleValue {
-        guard FileManager.default.fileExists(atPath: path) else { throw XSegError("\(path): file is missing") }
-        let bytes: [UInt8]
-        do { bytes = try FileBytes.read(path, limit: limit) } catch { throw XSegError("\(path): \(error)") }
-        var limits = PickleReader.Limits()
-        limits.maxValues = max(limits.maxValues, 2 * bytes.count)
-        limits.maxMemo = max(limits.maxMemo, bytes.count)
-        limits.maxStack = max(limits.maxStack, bytes.count)
-        let value: PickleValue
-        do { value = try PickleReader.read(bytes, limits: limits) } catch let FaceSetError.pickle(m, offset) {
-            throw XSegError("\(path): not a readable pickle (byte \(offset): \(m))")
-        } catch {
-            throw XSegError("\(path): not a readable pickle (\(error))")
-        }
-        if let g = firstOpaque(value) {
-            throw XSegError("\(path): the pickle calls the Python global \(g), which is not allowed "
-                            + "(only numpy arrays and plain values are read; nothing was run)")
-        }
-        return value
+        do { return try DFLPickleFile.read(path, limit: limit) } catch let e as DFLPickleFile.ReadError { throw XSegError(e.description) }
     }
 
-    /// The first global outside the reader's whitelist, as `module.name`.
-    static func firstOpaque(_ v: PickleValue) -> String? {
-        switch v {
-        case let .opaque(o): return o.module + "." + o.name
-        case let .list(a), let .tuple(a): return a.lazy.compactMap(firstOpaque).first
-        case let .dict(p): return p.lazy.compactMap { firstOpaque($0.key) ?? firstOpaque($0.value) }.first
-        default: return nil
-        }
-    }
-
-    /// A weight or optimizer file: a dict of string keys to little-endian float32/float16 arrays (and, with
-    /// `allowIntegers`, an integer `iters:0`).
+    /// A weight or optimizer file (`DFLPickleFile.arrays`).
     static func readArrays(_ path: String, allowIntegers: Bool) throws -> [String: NDArray] {
-        guard case let .dict(pairs) = try readPickle(path, limit: maxWeightFileBytes) else {
-            throw XSegError("\(path): not a DeepFaceLab weight file (the pickle is not a dict)")
-        }
-        var out: [String: NDArray] = [:]
-        for pair in pairs {
-            guard case let .string(key) = pair.key else { throw XSegError("\(path): a key is not a string") }
-            guard out[key] == nil else { throw XSegError("\(path): key \(key) appears twice") }
-            switch pair.value {
-            case let .ndarray(a) where ["f4", "f2"].contains(a.typeString) && a.byteOrder != ">":
-                out[key] = a
-            case let .ndarray(a) where allowIntegers && a.typeString.hasPrefix("i") && a.count == 1:
-                out[key] = a
-            case let .int(i) where allowIntegers:
-                out[key] = try NDArray(int64s: [i], shape: [])
-            default:
-                throw XSegError("\(path): \(key) is not a float32 or float16 array")
-            }
-        }
-        return out
+        do { return try DFLPickleFile.arrays(path, limit: maxWeightFileBytes, allowIntegers: allowIntegers) }
+        catch let e as DFLPickleFile.ReadError { throw XSegError(e.description) }
     }
 
     /// Copies array `a` into `t` (float16 widened); the shapes must match exactly.

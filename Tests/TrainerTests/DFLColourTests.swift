@@ -23,19 +23,6 @@ final class DFLColourTests: XCTestCase {
         return (file.tensors, faces)
     }
 
-    /// Runs one of the tools next to dfl-train.
-    func runTool(_ name: String, _ arguments: [String]) throws -> ToolResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: trainerExecutable).deletingLastPathComponent().appendingPathComponent(name)
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return ToolResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-
     /// The PNG at `path` as floats in [0, 1], RGB.
     func pixels(_ path: String) throws -> [Float] {
         try decodeImage([UInt8](try XCTUnwrap(FileManager.default.contents(atPath: path)))).toFloat().data
@@ -107,8 +94,8 @@ final class DFLColourTests: XCTestCase {
             try FileManager.default.copyItem(atPath: examples + "/" + name, toPath: frames + "/" + name)
         }
         let color = DFLFixture.root + "/df-ud-64-color"
-        let r = try runTool("dfl-merge", ["--model", color, "--aligned", Self.faces64, "--out", dir + "/merged",
-                                          "--mask-out", dir + "/masks", "-q", frames])
+        let r = try runTrainer(["--model", color, "--aligned", Self.faces64, "--out", dir + "/merged",
+                                "--mask-out", dir + "/masks", "-q", frames], in: dir, tool: "dfl-merge")
         XCTAssertEqual(r.status, 0, r.stderr)
         let (tensors, _) = try reference(color + "/reference.safetensors")
         let swap = try XCTUnwrap(tensors["pred_src_dst"]).values
