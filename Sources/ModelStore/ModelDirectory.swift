@@ -87,6 +87,9 @@ public struct ModelDirectory: Sendable {
         let file = gen + "/model.json"
         guard let data = FileManager.default.contents(atPath: file) else { throw TrainerError.corruptModel("\(file): cannot read") }
         guard data.count <= maxStateBytes else { throw TrainerError.corruptModel("\(file): too large") }
+        if XSegModelState.describesXSeg(data) {
+            throw TrainerError.incompatibleModel("\(file): an XSeg model (dfl-xseg), not an SAEHD model")
+        }
         let state: ModelState
         do { state = try JSONDecoder().decode(ModelState.self, from: data) } catch {
             throw TrainerError.corruptModel("\(file): not a model description (\(error))")
