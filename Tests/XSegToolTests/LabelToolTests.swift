@@ -101,7 +101,7 @@ final class LabelToolTests: XCTestCase {
     func testTrainRefusesUnlabelledAndMalformedFaces() throws {
         let work = temporaryDirectory(self), faces = try Fixture.copyFaces(to: work)
         for name in Fixture.faces { try stripLabels(faces + "/" + name) }
-        var r = try xseg(["train", "--model", work + "/m1"] + tiny + [faces])
+        var r = try xseg(["train", "--model", work + "/m1", "--iterations", "2"] + tiny + [faces])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("none of the 3 faces has labels"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m1"))
@@ -112,14 +112,14 @@ final class LabelToolTests: XCTestCase {
             SegIEPolygon(kind: .include, points: [SIMD2(10, 10), SIMD2(200, 10), SIMD2(100, 200)]),
             SegIEPolygon(kind: .exclude, points: [SIMD2(10, 10), SIMD2(20, 20)])])
         try Data(try MetadataEdit.setting("seg_ie_polys", to: twoPoints, in: bytes(path))!).write(to: URL(fileURLWithPath: path))
-        r = try xseg(["train", "--model", work + "/m2"] + tiny + [malformed])
+        r = try xseg(["train", "--model", work + "/m2", "--iterations", "2"] + tiny + [malformed])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains(path) && r.stderr.contains("polygon 2 (exclude) has 2 point(s)"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m2"))
         // A plain JPEG (no metadata) among the faces.
         let plain = try Fixture.copyFaces(to: work)
         try Data(try encodeJPEG(Image(width: 32, height: 32, channels: 3, fill: 9), quality: 90)).write(to: URL(fileURLWithPath: plain + "/x.jpg"))
-        r = try xseg(["train", "--model", work + "/m3"] + tiny + [plain])
+        r = try xseg(["train", "--model", work + "/m3", "--iterations", "2"] + tiny + [plain])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains(plain + "/x.jpg"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m3"))

@@ -121,6 +121,10 @@ final class TrainToolTests: XCTestCase {
             if ((try? FileManager.default.contentsOfDirectory(atPath: model + "/saves")) ?? []).contains(where: { !linked.contains("saves/" + $0) }) {
                 interrupted += 1
             }
+            // `current` always names a complete save on its own (it is switched only after the save is written).
+            let current = model + "/" + (try FileManager.default.destinationOfSymbolicLink(atPath: model + "/current"))
+            XCTAssertEqual(try XSegModelDirectory(current).load(includeOptimizer: true).state.iteration,
+                           try XSegModelDirectory(model).loadState().iteration, "trial \(trial): current is not complete")
             let opened = try XSegStore.open(model, includeOptimizer: true)
             XCTAssertGreaterThanOrEqual(opened.state.iteration, last, "trial \(trial) went back in time")
             XCTAssertEqual(opened.optimizer.iterations, opened.state.iteration)
