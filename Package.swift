@@ -81,7 +81,7 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
         tool("dfl-xseg", ["Trainer", "ModelStore", "XSeg", "Samples", "NeuralNet", "FaceSet", "Imaging", "AtomicIO"]),
-        tool("dfl-merge", ["Merge", "ModelStore", "SAEHD", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
+        tool("dfl-merge", ["Merge", "ModelStore", "SAEHD", "XSeg", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
 
         // Shared by the test targets that run the built tools (not part of any product).
         .target(name: "TestSupport", dependencies: ["Imaging"], path: "Tests/TestSupport"),
@@ -109,7 +109,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "ModelStore", "SAEHD", "NeuralNet", "Samples", "Imaging", "FaceSet"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
-        .testTarget(name: "MergeTests", dependencies: ["Merge", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "TestSupport"],
+        .testTarget(name: "MergeTests", dependencies: ["Merge", "XSeg", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         // dfl-xseg as a user runs it; reads XSegTests' fixtures from the source tree.
         .testTarget(name: "XSegToolTests", dependencies: ["XSeg", "ModelStore", "Trainer", "Samples", "SAEHD", "NeuralNet", "FaceSet", "FaceAlign",

@@ -35,7 +35,8 @@ faces=Tests/TrainerTests/Fixtures/faces
 configs='df-ud-96-256-64-64-22 3 8
 liae-ud-96-32-32-32-16 1 8
 df-udt-192-128-48-32-16 1 4
-df-udt-256-96-32-32-16 1 4'
+df-udt-256-96-32-32-16 1 4
+liae-udt-128-96-32-32-16 1 8'
 rounds=3; engine_iters=5; trainer_iters=10
 if [ "${QUICK:-0}" = 1 ]; then rounds=1; engine_iters=3; trainer_iters=5; fi
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -54,6 +55,35 @@ while read -r config ch b; do
   echo "bench trainer $config ch=$ch batch=$b threads=$THREADS rounds=$rounds engine_ms_per_iter=$e trainer_ms_per_iter=$t" \
     "trainer_over_engine=$(awk -v t="$t" -v e="$e" 'BEGIN { printf "%.3f", t / e }')"
 done <<<"$configs"
+
+# bf16 matrix multiplies (docs/bf16.md) against fp32, on CPUs with AVX512-BF16 (elsewhere bf16 runs a portable
+# kernel with the same results, slowly, and is not timed): every config's fast step with each precision,
+# alternately ROUNDS times, medians. SAEHDBW's seed measured its two configs on a 2 GB GeForce 750 Ti:
+# df-udt-256-96-32-32-16 b4 at about 1200 ms per iteration, liae-udt-128-96-32-32-16 b8 at 444-463 ms.
+declare -A bf16_ms=()
+if "$BIN/dfl-bench" train liae-ud-96-32-32-32-16 --channels 1 --batch 1 --iterations 1 --warmup 0 --precision auto \
+     | grep -q 'matmul=bf16-avx512'; then
+  while read -r config ch b; do
+    f32=(); b16=()
+    for _ in $(seq "$rounds"); do
+      for p in fp32 bf16; do
+        ms=$("$BIN/dfl-bench" train "$config" --channels "$ch" --batch "$b" --threads "$THREADS" --iterations "$engine_iters" \
+          --warmup 1 --precision "$p" | sed -n 's/^bench train .* ms_per_iter=\([0-9.]*\).*/\1/p' || true)
+        if [ "$p" = fp32 ]; then f32+=("$ms"); else b16+=("$ms"); fi
+      done
+    done
+    f=$(printf '%s\n' "${f32[@]}" | median); g=$(printf '%s\n' "${b16[@]}" | median); bf16_ms[$config]=$g
+    gpu=""
+    case "$config" in
+      df-udt-256-96-32-32-16) gpu=" gtx750ti_ms_per_iter=1200" ;;
+      liae-udt-128-96-32-32-16) gpu=" gtx750ti_ms_per_iter=444-463" ;;
+    esac
+    echo "bench bf16 $config ch=$ch batch=$b threads=$THREADS rounds=$rounds fp32_ms_per_iter=$f bf16_ms_per_iter=$g" \
+      "speedup=$(awk -v a="$f" -v b="$g" 'BEGIN { printf "%.2f", a / b }')$gpu"
+  done <<<"$configs"
+else
+  echo "bench bf16 skipped=1 reason=\"no AVX512-BF16 on this CPU\""
+fi
 
 # What held-out evaluation (dfl-train --holdout) costs: the README's liae-ud-96-32-32-32-16 1-channel model,
 # batch 8, with the 8 gray held-out fixture faces resized to 96 px, evaluated every 2 iterations. One
@@ -120,6 +150,16 @@ if [ "${PEERS:-0}" = 1 ]; then
     speedup="?"
     if [ -n "$ours" ] && [ -n "$ms" ]; then speedup=$(awk -v p="$ms" -v o="$ours" 'BEGIN { printf "%.2f", p / o }'); fi
     echo "bench peer torch $config ch=$ch batch=$b threads=$THREADS ms_per_iter=${ms:-?} peak_rss_mb=${rss:-?} fast_ms_per_iter=${ours:-?} fast_speedup=$speedup"
+    # Where the CPU has bf16, the peer as its users run it there too (torch.autocast bf16), and our bf16 step
+    # against the faster of the peer's two.
+    if [ -n "${bf16_ms[$config]:-}" ]; then
+      out=$("$PYTHON" bench/torch_autocast_step.py --peer "$PEER_SCRIPT" "$archi" "$res" "$ae" "$e" "$d" "$dm" "$ch" "$b" \
+        "$THREADS" "$iters" 2>&1 | tail -1)
+      am=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' <<<"$out")
+      fastest=$(printf '%s\n' "${ms:-}" "${am:-}" | awk '/^[0-9.]+$/' | sort -g | head -1)
+      echo "bench peer torch-bf16 $config ch=$ch batch=$b threads=$THREADS ms_per_iter=${am:-?} fastest_peer_ms=${fastest:-?}" \
+        "ours_bf16_ms_per_iter=${bf16_ms[$config]} bf16_speedup_over_fastest_peer=$(ratio "${fastest:-?}" "${bf16_ms[$config]}" 2)"
+    fi
   done <<<"$configs"
   # The peer with GAN / true face: bench/torch_gan_step.py imports the peer script and adds DeepFaceLab's
   # discriminators and their steps (docs/dfl-model-folder.md §1-6). It and the plain peer run

@@ -49,10 +49,10 @@ extension MaskMode {
     /// The learned masks this mask mode reads.
     public var learnedMasks: LearnedMasks {
         switch self {
-        case .full, .dst, .xseg: return []
+        case .full, .dst, .xseg, .xsegPrd, .xsegDst, .xsegPrdTimesDst: return []
         case .learnedPrd: return .predicted
         case .learnedDst: return .dst
-        case .learnedPrdTimesDst, .learnedPrdPlusDst: return .all
+        case .learnedPrdTimesDst, .learnedPrdPlusDst, .learnedTimesXSeg: return .all
         }
     }
 }

@@ -37,12 +37,16 @@ public struct MergedFrame: Sendable {
 public struct FrameMerger: Sendable {
     public let predictor: FacePredictor
     public let settings: MergeSettings
+    /// The XSeg model of the `xseg-prd`/`xseg-dst` mask modes (nil when the mode runs none).
+    public let segmenter: FaceSegmenter?
 
-    /// Throws for settings out of range.
-    public init(predictor: FacePredictor, settings: MergeSettings) throws {
+    /// Throws for settings out of range, and for a mask mode that runs an XSeg model without `segmenter`.
+    public init(predictor: FacePredictor, settings: MergeSettings, segmenter: FaceSegmenter? = nil) throws {
         try settings.validate()
+        if settings.maskMode.needsXSegModel && segmenter == nil { throw MergeError.missingXSegModel(settings.maskMode) }
         self.predictor = predictor
         self.settings = settings
+        self.segmenter = segmenter
     }
 
     /// The colour mode used for frames with `frameChannels` channels (`auto` resolved).
@@ -88,9 +92,11 @@ public struct FrameMerger: Sendable {
         // Luma mode's chroma strategies act where the prediction differs from the dst face (crop space).
         var change: FloatImage? = colorMode == .luma && settings.chroma != .keep
             ? FloatImage(width: frame.width, height: frame.height, channels: 1) : nil
+        // The XSeg network sees the frame in colour (a gray frame as three equal channels), as it was given.
+        let xsegFrame = settings.maskMode.needsXSegModel && !faces.isEmpty ? rgb.converted(toChannels: 3) : nil
         var lastPrediction: (FloatImage, FloatImage)?
         for (i, face) in faces.enumerated() {
-            lastPrediction = try mergeFace(face, index: i, into: &work, mask: &total, change: &change)
+            lastPrediction = try mergeFace(face, index: i, into: &work, mask: &total, change: &change, xsegFrame: xsegFrame)
         }
         if settings.mode == .rawPredict {
             let r = predictor.resolution
@@ -149,10 +155,10 @@ public struct FrameMerger: Sendable {
     }
 
     /// One face (MergeMaskedFace) merged into `work`, its frame mask added to `total`, and when `change` is
-    /// given, |pasted prediction − dst face| warped into it (maximum over faces). Returns the prediction and
-    /// work mask (what raw-predict shows).
-    func mergeFace(_ face: FrameFace, index: Int, into work: inout FloatImage,
-                   mask total: inout FloatImage, change: inout FloatImage?) throws -> (FloatImage, FloatImage) {
+    /// given, |pasted prediction − dst face| warped into it (maximum over faces). `xsegFrame` is the frame in
+    /// colour for the XSeg mask modes. Returns the prediction and work mask (what raw-predict shows).
+    func mergeFace(_ face: FrameFace, index: Int, into work: inout FloatImage, mask total: inout FloatImage,
+                   change: inout FloatImage?, xsegFrame: FloatImage? = nil) throws -> (FloatImage, FloatImage) {
         let r = predictor.resolution, ft = predictor.faceType, s = settings
         let cn = work.channels
         let scale = 1 + 0.01 * Double(s.outputFaceScale)
@@ -177,7 +183,8 @@ public struct FrameMerger: Sendable {
         // drawn anti-aliased on the grid it is used on (HullMask.swift) instead of filled at r and scaled up.
         let hull = s.maskMode == .dst || (s.maskMode == .xseg && (face.xsegMask == nil || face.xsegToFrame == nil))
         let hullParts = hull ? try maskHullParts(face, faceMat: faceMat) : []
-        var workMask = try selectMask(face, prediction: prediction, faceMat: faceMat, hullParts: hullParts)
+        var workMask = try selectMask(face, prediction: prediction, faceMat: faceMat, hullParts: hullParts,
+                                      xsegFrame: xsegFrame)
         for i in workMask.data.indices where workMask.data[i] < 1 / 255 { workMask.data[i] = 0 }
         if s.mode == .rawPredict { return (predicted, workMask) }
         guard let rect = frameRect(covering: [(maskMat, 4 * r), (faceMat, r)],
@@ -291,9 +298,10 @@ public struct FrameMerger: Sendable {
         return coverageMask(of: parts.map { $0.map { Point2D($0.x * k, $0.y * k) } }, width: size, height: size)
     }
 
-    /// The r×r mask of the mask mode (step 4); `hullParts` are the hull's parts for `dst` and `xseg` without one.
+    /// The r×r mask of the mask mode (step 4); `hullParts` are the hull's parts for `dst` and `xseg` without one;
+    /// `xsegFrame` the colour frame the XSeg modes cut the dst face from.
     private func selectMask(_ face: FrameFace, prediction: FacePrediction, faceMat: Affine2D,
-                            hullParts: [[Point2D]]) throws -> FloatImage {
+                            hullParts: [[Point2D]], xsegFrame: FloatImage?) throws -> FloatImage {
         let r = predictor.resolution
         func learned(_ m: FloatImage?) throws -> FloatImage {
             guard let m, m.width == r, m.height == r, m.channels == 1 else {
@@ -317,6 +325,23 @@ public struct FrameMerger: Sendable {
             guard let xseg = face.xsegMask, let toFrame = face.xsegToFrame else { return hull() }
             let toCrop = faceMat.composed(after: toFrame)
             return warpAffine(xseg, matrix: toCrop.rowMajor, width: r, height: r, interpolation: .cubic).clipped()
+        case .xsegPrd, .xsegDst, .xsegPrdTimesDst, .learnedTimesXSeg:
+            // docs/xseg.md, "XSeg in the merger": the product of the parts the mode names.
+            guard let masker = segmenter, let frame = xsegFrame else { throw MergeError.missingXSegModel(settings.maskMode) }
+            let xseg = XSegFaceMasks(masker: masker, resolution: r, modelFaceType: predictor.faceType)
+            let parts = settings.maskMode.xsegParts
+            var product = FloatImage(width: r, height: r, channels: 1, fill: 1)
+            func multiply(_ m: FloatImage) { for i in product.data.indices { product.data[i] *= m.data[i] } }
+            if settings.maskMode == .learnedTimesXSeg {
+                multiply(try learned(prediction.predictedMask))
+                multiply(try learned(prediction.dstMask))
+            }
+            if parts.predicted {
+                multiply(try xseg.predictedMask(prediction: prediction.image.clipped().converted(toChannels: 3),
+                                                frame: frame, landmarks: face.landmarks, faceMat: faceMat))
+            }
+            if parts.dst { multiply(try xseg.dstMask(frame: frame, landmarks: face.landmarks, faceMat: faceMat)) }
+            return product
         }
     }
 

@@ -11,6 +11,10 @@ public enum MergeError: Error, CustomStringConvertible, Equatable {
     case colorTransferUnsupported(String)
     /// A setting out of its range.
     case invalidSetting(String)
+    /// The mask mode runs an XSeg network and the merger was given none.
+    case missingXSegModel(MaskMode)
+    /// The XSeg masker returned a mask of another shape than it declares.
+    case xsegMaskShape(expected: String, got: String)
 
     public var description: String {
         switch self {
@@ -22,6 +26,10 @@ public enum MergeError: Error, CustomStringConvertible, Equatable {
             return message
         case let .invalidSetting(message):
             return message
+        case let .missingXSegModel(mode):
+            return "mask mode \(mode.rawValue) runs an XSeg model, and the merger was given none"
+        case let .xsegMaskShape(expected, got):
+            return "the XSeg model returned a \(got) mask, expected \(expected)"
         }
     }
 }

@@ -23,7 +23,11 @@ public enum MergeMode: String, Sendable, CaseIterable {
     var isRaw: Bool { self == .rawRGB || self == .rawPredict }
 }
 
-/// Which mask decides where the predicted face replaces the frame.
+/// Which mask decides where the predicted face replaces the frame. DFL's mask_mode numbers (docs/saehd-model.md
+/// §7.2 step 4, docs/xseg.md "XSeg in the merger"): 1 `dst`, 2 `learned-prd`, 3 `learned-dst`, 4
+/// `learned-prd*dst`, 5 `learned-prd+dst`, 6 `xseg-prd` (DFL's XSeg-prd), 7 `xseg-dst` (XSeg-dst), 8
+/// `xseg-prd*dst` (XSeg-prd*XSeg-dst), 9 `learned-prd*dst*xseg-prd*dst` (learned-prd*learned-dst*XSeg-prd*XSeg-dst);
+/// `full` is DFL's 0. `xseg` (the mask stored in the face) has no DFL number: DFL's merger never reads it.
 public enum MaskMode: String, Sendable, CaseIterable {
     /// The whole face square.
     case full
@@ -40,6 +44,27 @@ public enum MaskMode: String, Sendable, CaseIterable {
     case learnedPrdPlusDst = "learned-prd+dst"
     /// The XSeg mask stored in the aligned face's metadata; faces without one use the `dst` hull.
     case xseg
+    /// The XSeg network's mask of the predicted (swapped) face (DFL mode 6).
+    case xsegPrd = "xseg-prd"
+    /// The XSeg network's mask of the dst face, cut from the frame (DFL mode 7).
+    case xsegDst = "xseg-dst"
+    /// `xseg-prd` × `xseg-dst` (DFL mode 8).
+    case xsegPrdTimesDst = "xseg-prd*dst"
+    /// `learned-prd` × `learned-dst` × `xseg-prd` × `xseg-dst` (DFL mode 9).
+    case learnedTimesXSeg = "learned-prd*dst*xseg-prd*dst"
+
+    /// The XSeg network masks this mode multiplies in: the predicted face's, the dst face's.
+    public var xsegParts: (predicted: Bool, dst: Bool) {
+        switch self {
+        case .xsegPrd: return (true, false)
+        case .xsegDst: return (false, true)
+        case .xsegPrdTimesDst, .learnedTimesXSeg: return (true, true)
+        default: return (false, false)
+        }
+    }
+
+    /// Whether this mode runs an XSeg network (it needs a `FaceSegmenter`).
+    public var needsXSegModel: Bool { xsegParts.predicted || xsegParts.dst }
 }
 
 /// How colour frames and the model's channel count meet.

@@ -33,7 +33,7 @@ import ToolSupport
 /// The configurations of issue 5: name, channels, batch.
 let defaultConfigs: [(String, Int, Int)] = [
     ("df-ud-96-256-64-64-22", 3, 8), ("liae-ud-96-32-32-32-16", 1, 8),
-    ("df-udt-192-128-48-32-16", 1, 4), ("df-udt-256-96-32-32-16", 1, 4),
+    ("df-udt-192-128-48-32-16", 1, 4), ("df-udt-256-96-32-32-16", 1, 4), ("liae-udt-128-96-32-32-16", 1, 8),
 ]
 
 func now() -> Double {

@@ -27,7 +27,7 @@ func runBenchmark(merger: FrameMerger, frames: [String], faces: [AlignedFace], i
     for mode in modes {
         var settings = merger.settings
         settings.mode = mode
-        let m = try FrameMerger(predictor: p, settings: settings)
+        let m = try FrameMerger(predictor: p, settings: settings, segmenter: merger.segmenter)
         let lock = NSLock()
         var failure: Error?
         let start = Date()

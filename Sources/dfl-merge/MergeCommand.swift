@@ -6,6 +6,7 @@ import Foundation
 import Merge
 import NeuralNet
 import ToolSupport
+import XSeg
 
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +38,9 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .customLong("dfl-name"), help: "Which DeepFaceLab model of the --model folder to use (NAME of NAME_SAEHD_*) when it holds several.")
     var dflName: String?
 
+    @Option(name: .customLong("xseg-model"), help: ArgumentHelp("The XSeg model of the xseg-prd / xseg-dst mask modes, only read: a DeepFaceLab XSeg folder (XSeg_256.npy; often the SAEHD model's own folder).", valueName: "PATH"))
+    var xsegModel: String?
+
     @Option(name: [.short, .long], help: "Directory for the merged frames (created if needed).")
     var out: String?
 
@@ -49,10 +53,11 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Merge mode. (default: overlay)")
     var mode: MergeMode?
 
-    @Option(help: "Mask: the face square, the landmark hull, the model's learned masks, or the face's stored XSeg mask. (default: dst)")
+    @Option(help: "Mask: the face square, the landmark hull, the model's learned masks, the face's stored XSeg mask, the XSeg network's mask of the predicted or the dst face (--xseg-model), or products of these (DFL's modes 0-9: full, dst, learned-prd, learned-dst, learned-prd*dst, learned-prd+dst, xseg-prd, xseg-dst, xseg-prd*dst, learned-prd*dst*xseg-prd*dst). (default: dst)")
     var maskMode: MaskMode?
 
-    @Option(help: "Erode (> 0) or dilate (< 0) the mask, in 1/(4·resolution) of the face crop, -400...400 (default 0).")
+    // Options that take negative values read the next word as their value even when it starts with '-'.
+    @Option(parsing: .unconditional, help: "Erode (> 0) or dilate (< 0) the mask, in 1/(4·resolution) of the face crop, -400...400 (default 0).")
     var erode: Int?
 
     @Option(help: "Feather the mask edge, same units, 0...400 (default 0).")
@@ -61,7 +66,7 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Blur the merged face along its motion between neighbouring frames, 0...100 (default 0; frames with one face only).")
     var motionBlur: Int?
 
-    @Option(help: "Scale the pasted face by 1 % per unit, -50...50 (default 0).")
+    @Option(parsing: .unconditional, help: "Scale the face's crop by 1 % per unit, -50...50, as DeepFaceLab does: a larger crop of the frame holds the same face, so a positive value pastes a smaller face (20: 1/1.2 of the size) and a negative one a larger face (default 0).")
     var outputFaceScale: Int?
 
     @Option(help: "Colour transfer toward the frame's face. (default: none)")
@@ -76,7 +81,7 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Sharpen kernel. (default: box)")
     var sharpenMode: SharpenMode?
 
-    @Option(help: "Sharpen (> 0) or blur (< 0) the merged face, -100...100 (default 0).")
+    @Option(parsing: .unconditional, help: "Sharpen (> 0) or blur (< 0) the merged face, -100...100 (default 0).")
     var sharpenAmount: Int?
 
     @Option(help: "auto, color, gray (grayscale frames, as SAEHDBW) or luma (replace only the luma; auto's choice for 1-channel models on colour frames). (default: auto)")
@@ -107,8 +112,12 @@ struct MergeCommand: ParsableCommand {
            URL(fileURLWithPath: out).standardizedFileURL.path == URL(fileURLWithPath: maskOut).standardizedFileURL.path {
             throw ValidationError("--mask-out must differ from --out (masks are named like the frames)")
         }
-        do { _ = try resolvedSettings() } catch let e as ConfigError { throw ValidationError(e.description) }
+        let settings: MergeSettings
+        do { settings = try resolvedSettings().0 } catch let e as ConfigError { throw ValidationError(e.description) }
         catch let e as MergeError { throw ValidationError(e.description) }
+        if settings.maskMode.needsXSegModel && xsegModel == nil {
+            throw ValidationError("mask mode \(settings.maskMode.rawValue) runs an XSeg model: give --xseg-model PATH")
+        }
     }
 
     /// Settings from the flags, then the config file, then the defaults; and the JPEG quality.
@@ -168,13 +177,28 @@ struct MergeCommand: ParsableCommand {
             diagnostics.fail(model ?? "model", error)
             throw ExitCode(1)
         }
-        let merger = try FrameMerger(predictor: predictor, settings: settings)
+        var segmenter: XSegFaceMasker?
+        if let xsegModel {
+            if settings.maskMode.needsXSegModel {
+                do { segmenter = try loadFaceSegmenter(path: xsegModel) } catch {
+                    diagnostics.fail(xsegModel, error)
+                    throw ExitCode(1)
+                }
+            } else {
+                diagnostics.warn("--xseg-model is not used by mask mode \(settings.maskMode.rawValue)")
+            }
+        }
+        let merger = try FrameMerger(predictor: predictor, settings: settings, segmenter: segmenter)
         if bench {
             try runBenchmark(merger: merger, frames: frames, faces: faces, identity: model == nil,
                              onlyGivenMode: mode != nil || (config != nil && settings.mode != .overlay))
             return
         }
         printError("dfl-merge: model \(model!): \(predictor.resolution) px, \(predictor.channels) channel(s), face type \(predictor.faceType.shortName), matmul \(MatmulPrecision.global.resolved)")
+        if let segmenter, let xsegModel {
+            printError("dfl-merge: xseg model \(xsegModel): \(segmenter.resolution) px, face type "
+                       + (segmenter.faceType.map { "\($0.shortName)" } ?? "not recorded (the model's, \(predictor.faceType.shortName), is used)"))
+        }
         printError("dfl-merge: settings: " + settings.keyValueLines.joined(separator: " ") + " jpeg-quality=\(quality)")
         let job = MergeJob(merger: merger, frames: frames, faces: faces, outDirectory: try OutputDirectory(out!),
                            maskDirectory: try maskOut.map { try OutputDirectory($0) }, jpegQuality: quality,

@@ -10,6 +10,7 @@ import Merge
 import NeuralNet
 import ModelStore
 import SAEHD
+import XSeg
 
 struct ModelLoadError: Error, CustomStringConvertible {
     let description: String
@@ -64,4 +65,16 @@ final class SAEHDPredictor: FacePredictor, @unchecked Sendable {
 func loadPredictor(modelDirectory: String, dflName: String? = nil) throws -> FacePredictor {
     let opened = try ModelStore.open(modelDirectory, dflName: dflName, includeOptimizer: false)
     return SAEHDPredictor(model: opened.model, faceType: opened.state.options.faceType)
+}
+
+/// The XSeg network as the merger's `FaceSegmenter` (one face at a time, serialised).
+extension XSegFaceMasker: FaceSegmenter {}
+
+/// The XSeg model of `--xseg-model`, only read: a DeepFaceLab XSeg folder (`XSeg_256.npy`, the one DFL's merger
+/// loads, else the folder's only `XSeg_<res>.npy`; its face type from `XSeg_data.dat` when the folder has one).
+/// This is the one place that knows where the network comes from: when the XSeg model store opens our own
+/// XSeg model directories too, its opener goes here (with its masker conforming to `FaceSegmenter`).
+func loadFaceSegmenter(path: String) throws -> XSegFaceMasker {
+    let resolution = XSegModelFolder.resolutions(in: path).contains(XSegNetwork.dflResolution) ? XSegNetwork.dflResolution : nil
+    return try XSegFaceMasker(model: try XSegModelFolder.read(path, resolution: resolution, includeOptimizer: false))
 }

@@ -1,6 +1,10 @@
+import FaceAlign
+import FaceSet
 import Foundation
 import Imaging
+import NeuralNet
 import XCTest
+import XSeg
 
 /// dfl-merge as a user runs it, with a tiny model trained for two iterations by dfl-train.
 final class MergeToolTests: XCTestCase {
@@ -214,5 +218,89 @@ final class MergeToolTests: XCTestCase {
         for i in stride(from: 0, to: g.pixels.count, by: 3) {
             XCTAssertEqual(g.pixels[i], g.pixels[i + 1]); XCTAssertEqual(g.pixels[i], g.pixels[i + 2])
         }
+    }
+
+    /// xseg-dst through the tool with DFL's XSeg folder of the fixtures (64 px, wf) and a 64 px wf model:
+    /// frames and masks written, and each frame's mask is the network's mask of the frame's 64 px wf crop (the
+    /// network run here, not through the tool) taken back into the frame by DFL's chain (docs/saehd-model.md
+    /// §7.2 steps 4–6: 1/255 floor, cubic resize to 4r, clip, cubic warp into the frame, clip, 1/255 floor): 0
+    /// outside the crop, and inside it within 3 levels of 255 (mean 0.35; measured 2.5 and 0.25, the mean of 8-bit rounding: the warp places
+    /// its samples on a 1/32-pixel grid counted from the face's rectangle in the merger and from the frame's
+    /// corner here, and this rough mask's 4r slope turns that into a level or two), 10 on the crop's one-pixel
+    /// edge where the mask drops to 0 (measured 6.4).
+    func testXSegDstModeWithADFLXSegFolder() throws {
+        let frames = try frameDirectory(), out = try temporaryDirectory(self), masks = try temporaryDirectory(self)
+        let r = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out, "--mask-out", masks,
+                                          "--mode", "original", "--mask-mode", "xseg-dst", "--xseg-model", xsegFixtureFolder, frames])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var expectedPaths: [String] = []
+        for stem in Fixtures.frameNames { expectedPaths += [out + "/\(stem).jpg", masks + "/\(stem).png"] }
+        expectedPaths += [out + "/zz_noface.png", masks + "/zz_noface.png"]
+        XCTAssertEqual(r.stdoutLines, expectedPaths)
+        XCTAssertTrue(r.stderr.contains("xseg model \(xsegFixtureFolder): 64 px, face type wf"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("mask-mode=xseg-dst"), r.stderr)
+        let network = try XSegModelFolder.read(xsegFixtureFolder, includeOptimizer: false).network
+        let x = 64
+        for stem in Fixtures.frameNames {
+            let frame = try readImage(path: frames + "/\(stem).jpg"), mask = try readImage(path: masks + "/\(stem).png")
+            let face = try Fixtures.frameFace(stem)
+            var m = try networkMask(network, frame: frame, face: face, size: x)
+            for i in m.data.indices where m.data[i] < 1 / 255 { m.data[i] = 0 }
+            var m4 = m.resized(width: 4 * x, height: 4 * x, method: .cubic)
+            for i in m4.data.indices { m4.data[i] = min(max(m4.data[i], 0), 1) }
+            let toMask = try transformMatrix(landmarks: face.landmarks, size: 4 * x, faceType: .wholeFace)
+            let expected = warpAffine(m4, matrix: toMask.inverted!.rowMajor, width: frame.width, height: frame.height,
+                                      interpolation: .cubic)
+            let mat = try transformMatrix(landmarks: face.landmarks, size: x, faceType: .wholeFace)
+            var worst = 0.0, edge = 0.0, sum = 0.0, inside = 0, outside = 0
+            for qy in 0..<frame.height {
+                for qx in 0..<frame.width {
+                    let e = Double(min(max(expected.data[qy * frame.width + qx], 0), 1))
+                    let d = abs(Double(mask[qx, qy, 0]) / 255 - (e < 1 / 255 ? 0 : e))
+                    let s = mat.apply(Point2D(Double(qx), Double(qy)))
+                    if s.x >= 1 && s.y >= 1 && s.x <= Double(x) - 2 && s.y <= Double(x) - 2 {
+                        worst = max(worst, d)
+                        sum += d
+                        inside += 1
+                    } else if s.x < -2 || s.y < -2 || s.x > Double(x) + 1 || s.y > Double(x) + 1 {
+                        XCTAssertEqual(mask[qx, qy, 0], 0, "\(stem) (\(qx), \(qy)) lies outside the XSeg crop")
+                        outside += 1
+                    } else {
+                        edge = max(edge, d)
+                    }
+                }
+            }
+            print("dfl-merge xseg-dst \(stem): max |diff| \(worst * 255) levels (mean \(sum / Double(inside) * 255)) over \(inside) pixels inside the crop, "
+                  + "\(edge * 255) on its one-pixel edge")
+            XCTAssertGreaterThan(inside, 10000)
+            XCTAssertGreaterThan(outside, 10000)
+            XCTAssertLessThanOrEqual(worst, 3.0 / 255, stem)
+            XCTAssertLessThanOrEqual(sum / Double(inside), 0.35 / 255, stem)
+            XCTAssertLessThanOrEqual(edge, 10.0 / 255, stem)
+            XCTAssertGreaterThan(mask.pixels.filter { $0 > 128 }.count, 5000, "the mask is not empty")
+            XCTAssertGreaterThan(mask.pixels.filter { $0 == 0 }.count, 5000)
+        }
+    }
+
+    /// A mask mode that runs an XSeg model, from a flag or the config file, without --xseg-model is a usage
+    /// error; --xseg-model with a mode that runs none is only a warning.
+    func testXSegModesWithoutAnXSegModelAreUsageErrors() throws {
+        let frames = try frameDirectory(), out = try temporaryDirectory(self)
+        for mode in ["xseg-prd", "xseg-dst", "xseg-prd*dst", "learned-prd*dst*xseg-prd*dst"] {
+            let r = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out,
+                                              "--mask-mode", mode, frames])
+            XCTAssertEqual(r.status, 2, mode)
+            XCTAssertTrue(r.stderr.contains("mask mode \(mode) runs an XSeg model: give --xseg-model PATH"), r.stderr)
+        }
+        let config = try temporaryDirectory(self) + "/merge.cfg"
+        try "mask-mode=xseg-dst\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let fromFile = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out,
+                                                 "--config", config, frames])
+        XCTAssertEqual(fromFile.status, 2)
+        XCTAssertEqual(try directoryListing(out), [])
+        let unused = try runTool("dfl-merge", ["--aligned", alignedDirectory, "--model", try model(), "--out", out,
+                                               "--xseg-model", xsegFixtureFolder, "-q", frames])
+        XCTAssertEqual(unused.status, 0, unused.stderr)
+        XCTAssertTrue(unused.stderr.contains("--xseg-model is not used by mask mode dst"), unused.stderr)
     }
 }

@@ -19,14 +19,19 @@ public struct SlopeProbe {
     /// The step, the central difference there, and the bound on its error.
     public let step: Double, slope: Double, bound: Double
 
-    public init(largestStep: Double, halvings: Int = 9, _ f: (Double) -> Double) {
-        let delta = largestStep * 1e-3
+    /// The rounding noise of f: the standard deviation of f about a least-squares line through seven points
+    /// `delta` apart.
+    public static func noise(delta: Double, _ f: (Double) -> Double) -> Double {
         let ks = Array(-3...3).map(Double.init)
         let values = ks.map { f($0 * delta) }
         let mean = values.reduce(0, +) / 7
         let fit = zip(ks, values).map { $0 * ($1 - mean) }.reduce(0, +) / 28     // Σk² = 28
         let residuals = zip(ks, values).map { $1 - mean - fit * $0 }
-        let sigma = (residuals.map { $0 * $0 }.reduce(0, +) / 5).squareRoot()
+        return (residuals.map { $0 * $0 }.reduce(0, +) / 5).squareRoot()
+    }
+
+    public init(largestStep: Double, halvings: Int = 9, _ f: (Double) -> Double) {
+        let sigma = Self.noise(delta: largestStep * 1e-3, f)
         func central(_ t: Double) -> Double { (f(t) - f(-t)) / (2 * t) }
         let steps = (0...halvings).map { largestStep / Double(1 << $0) }
         let slopes = steps.map(central)

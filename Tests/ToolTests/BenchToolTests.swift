@@ -51,13 +51,13 @@ final class BenchToolTests: XCTestCase {
                                       "--true-face-power", "0.01"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let train = try XCTUnwrap(benchLines(r, "bench train").first, r.stdout)
-        XCTAssertTrue(train.hasPrefix("bench train df-ud-64-16-16-16-16 ch=1 batch=1 threads=1 algo=dense ms_per_iter="), train)
+        XCTAssertTrue(train.hasPrefix("bench train df-ud-64-16-16-16-16 ch=1 batch=1 threads=1 algo=dense precision=fp32 matmul=fp32 ms_per_iter="), train)
         XCTAssertTrue(train.contains(" iterations=1"), train)
         XCTAssertTrue(train.hasSuffix(" gan_power=0.1 true_face_power=0.01"), train)
 
         r = try runTool("dfl-bench", ["conv", "16", "4", "8", "3", "1", "1", "--threads", "1", "--reps", "1", "--algo", "dense"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("bench conv 16x16 4->8 k3 s1 b1 algo=dense/dense/dense "), r.stdout)
+        XCTAssertTrue(r.stdout.hasPrefix("bench conv 16x16 4->8 k3 s1 b1 precision=fp32 algo=dense/dense/dense "), r.stdout)
 
         let dir = try temporaryDirectory(self)
         r = try runTool("dfl-bench", ["checkpoint", "df-ud-64-16-16-16-16", "1", dir + "/c.safetensors"])
