@@ -5,7 +5,11 @@
 //
 //     let masker = try XSegStore.openMasker("workspace/model")
 //     let masks = try masker.extract(crops)            // DFL's extract, r×r, for faces already cropped
+//     let one = try masker.mask(crop)                  // one r×r face (Merge's FaceSegmenter call)
 //     let stored = masker.appliedMasks(alignedFaces)   // what `dfl-xseg apply` stores in each face
+//
+// dfl-merge's `loadFaceSegmenter` can return `XSegStore.openMasker(path)` with `extension XSegMasker:
+// FaceSegmenter {}` to take our model directories too (a folder with several XSeg_<res>.npy gives 256, as there).
 import FaceSet
 import Foundation
 import NeuralNet
@@ -69,6 +73,8 @@ public enum XSegStore {
             }
             return .deepFaceLab(path: path, resolution: resolution)
         }
+        // DFL's merger loads XSeg_256.npy whatever else the folder holds.
+        if found.count > 1 && found.contains(XSegNetwork.dflResolution) { return .deepFaceLab(path: path, resolution: XSegNetwork.dflResolution) }
         guard found.count == 1 else {
             throw TrainerError.incompatibleModel("\(path): several XSeg models (\(found.map { XSegModelFolder.weightsFile(resolution: $0) }.joined(separator: ", ")))")
         }

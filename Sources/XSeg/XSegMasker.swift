@@ -49,6 +49,15 @@ public final class XSegMasker: @unchecked Sendable {
         return out
     }
 
+    /// DFL's `extract` of one face already at the network's resolution (RGB, r×r, not clipped): the merger's
+    /// one-face call (Merge's `FaceSegmenter` asks exactly this). Thread-safe.
+    public func mask(_ face: FloatImage) throws -> FloatImage {
+        guard face.width == resolution, face.height == resolution, face.channels == XSegNetwork.inputChannels else {
+            throw XSegError("face \(face.width)×\(face.height)×\(face.channels) does not fit the XSeg network (\(resolution)×\(resolution)×3)")
+        }
+        return try extract([face], clip: false)[0]
+    }
+
     /// `extract` of 8-bit faces (value / 255; gray faces repeated into three channels).
     public func extract(_ faces: [Image], clip: Bool = false) throws -> [FloatImage] {
         try extract(faces.map(XSegApply.floatImage), clip: clip)

@@ -1,5 +1,6 @@
 import FaceSet
 import Foundation
+import Imaging
 @testable import ModelStore
 import NeuralNet
 import SAEHD
@@ -56,6 +57,25 @@ final class ModelToolTests: XCTestCase {
         XCTAssertEqual(try XSegModelDirectory(model).loadState().iteration, 12)
         let rows = try String(contentsOfFile: model + "/loss.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.count, 13)   // header, DFL's 10, ours 2
+    }
+
+    /// The merger's one-face call through the store: from DFL's folder and from our imported directory, the
+    /// same as the XSeg module's `XSegFaceMasker` on DFL's folder; a face of another size is refused.
+    func testOpenMaskerServesTheMergersOneFaceCall() throws {
+        let work = temporaryDirectory(self), model = work + "/m"
+        XCTAssertEqual(try xseg(["import", "--model", model, "--quiet", Fixture.folder(64)]).status, 0)
+        let reference = try XSegFaceMasker(model: try XSegModelFolder.read(Fixture.folder(64)))
+        let fromFolder = try XSegStore.openMasker(Fixture.folder(64)), fromOurs = try XSegStore.openMasker(model)
+        XCTAssertEqual(fromOurs.faceType, .wholeFace)
+        for name in Fixture.faces {
+            let face = try decodeJPEG(bytes(Fixture.root + "/faces/" + name))
+            let crop = FloatImage(width: 256, height: 256, channels: 3, data: face.pixels.map { Float($0) / 255 })
+                .resized(width: 64, height: 64, method: .lanczos4)
+            let want = try reference.mask(crop)
+            XCTAssertEqual(try fromFolder.mask(crop), want, name)
+            XCTAssertEqual(try fromOurs.mask(crop), want, name)
+        }
+        XCTAssertThrowsError(try fromOurs.mask(FloatImage(width: 32, height: 32, channels: 3)))
     }
 
     /// An SAEHD model (DFL's folder or dfl-train's directory) is not an XSeg model, and an XSeg model
