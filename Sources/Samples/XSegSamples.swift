@@ -74,7 +74,7 @@ public struct XSegFaceRecord: Sendable {
     }
 
     /// An aligned face from its file bytes. DFL crashes on 1-channel faces; here a gray face's value is
-    /// repeated into R, G and B (docs/xseg.md, "Gray faces"). The polygons are checked (`XSegLabels.validate`).
+    /// repeated into R, G and B (docs/xseg.md, "Training": gray faces). The polygons are checked (`XSegLabels.validate`).
     public init(faceFile bytes: [UInt8]) throws {
         let face = try DFLImage.read(bytes)
         guard let meta = face.metadata else { throw FaceSetError.noMetadata }
