@@ -11,7 +11,7 @@ SWIFT    ?= swift
 PORTABLE ?= 0
 export PORTABLE
 
-TOOLS = dfl-extract dfl-gray dfl-resize dfl-sort dfl-pack dfl-info dfl-train dfl-merge
+TOOLS = dfl-extract dfl-gray dfl-resize dfl-sort dfl-pack dfl-info dfl-train dfl-merge dfl-xseg
 DEB_PACKAGES = libturbojpeg0-dev libpng-dev libopenblas-dev libdlib-dev libdlib-data ffmpeg pkg-config \
                python3 python3-numpy
 

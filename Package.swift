@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "dfl-extract", targets: ["dfl-extract"]),
         .executable(name: "dfl-merge", targets: ["dfl-merge"]),
         .executable(name: "dfl-sort", targets: ["dfl-sort"]),
+        .executable(name: "dfl-xseg", targets: ["dfl-xseg"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -58,12 +59,12 @@ let package = Package(
         library("ColorTransfer", ["Imaging"]),
         library("Samples", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
         library("Merge", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
-        library("ModelStore", ["SAEHD", "NeuralNet", "ColorTransfer", "FaceSet", "AtomicIO"]),
-        library("Trainer", ["ModelStore", "SAEHD", "NeuralNet", "Samples", "ColorTransfer", "FaceAlign", "FaceSet", "Imaging",
+        library("ModelStore", ["SAEHD", "XSeg", "NeuralNet", "ColorTransfer", "FaceSet", "AtomicIO"]),
+        library("Trainer", ["ModelStore", "SAEHD", "XSeg", "NeuralNet", "Samples", "ColorTransfer", "FaceAlign", "FaceSet", "Imaging",
                             "AtomicIO"]),
         library("Sort", ["Imaging", "FaceSet", "FaceAlign", "AtomicIO"]),
         library("SAEHD", ["NeuralNet"]),
-        library("XSeg", ["NeuralNet", "FaceSet", "Imaging", "AtomicIO"]),
+        library("XSeg", ["NeuralNet", "FaceSet", "FaceAlign", "Imaging", "AtomicIO"]),
         library("ToolSupport", ["AtomicIO", "FaceSet", "Imaging", "ColorTransfer",
                                 .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -79,6 +80,7 @@ let package = Package(
                           dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
+        tool("dfl-xseg", ["Trainer", "ModelStore", "XSeg", "Samples", "NeuralNet", "FaceSet", "Imaging", "AtomicIO"]),
         tool("dfl-merge", ["Merge", "ModelStore", "SAEHD", "XSeg", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
 
         // Shared by the test targets that run the built tools (not part of any product).
@@ -109,6 +111,10 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "MergeTests", dependencies: ["Merge", "XSeg", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        // dfl-xseg as a user runs it; reads XSegTests' fixtures from the source tree.
+        .testTarget(name: "XSegToolTests", dependencies: ["XSeg", "ModelStore", "Trainer", "Samples", "SAEHD", "NeuralNet", "FaceSet", "FaceAlign",
+                                                           "Imaging", "TestSupport"],
+                    swiftSettings: nativeSwift),
         .testTarget(name: "ToolTests", dependencies: ["FaceSet", "Imaging", "FaceAlign", "TestSupport"], swiftSettings: nativeSwift),
     ],
     // Swift 5 language mode: the numeric kernels share buffers across DispatchQueue.concurrentPerform

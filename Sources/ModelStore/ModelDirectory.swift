@@ -1,22 +1,12 @@
-// The model directory (docs/ARCHITECTURE.md, "The model directory"): model.json, weights.safetensors, optimizer.safetensors, loss.csv and
-// preview/. Saves are crash-safe by construction:
+// The model directory (docs/ARCHITECTURE.md, "The model directory"): model.json, weights.safetensors,
+// optimizer.safetensors, loss.csv and preview/. Saves are crash-safe generations (GenerationStore.swift):
 //
 //   DIR/saves/<generation>/{model.json, weights.safetensors, optimizer.safetensors}   (never modified)
-//   DIR/current  -> saves/<newest generation>     (symlink, replaced by rename(2): atomic)
-//   DIR/previous -> saves/<generation before it>  (the backup every model keeps, docs/ARCHITECTURE.md)
+//   DIR/current, DIR/previous   symlinks to the newest save and the one before it
 //   DIR/model.json -> current/model.json, DIR/weights.safetensors, DIR/optimizer.safetensors (fixed links)
-//
-// A save writes and fsyncs a whole new generation directory first, then moves `previous` to the old
-// generation, then switches `current`, and only then deletes generations that neither link names.
-// Killed at any instant, `current` names a complete generation (the new or the old one), so the model
-// always loads; `previous` is tried when `current` is missing or unreadable.
-import AtomicIO
 import Foundation
 import NeuralNet
 import SAEHD
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What model.json holds besides the weights.
 public struct ModelState: Codable, Equatable, Sendable {
@@ -47,7 +37,10 @@ public struct ModelDirectory: Sendable {
     public var lossLogPath: String { path + "/loss.csv" }
     public var qualityLogPath: String { path + "/quality.csv" }
     public var previewDirectory: String { path + "/preview" }
-    var savesDirectory: String { path + "/saves" }
+    /// The crash-safe generations of the three files.
+    public var generations: GenerationStore {
+        GenerationStore(path: path, markerFile: "model.json", linkedFiles: Self.fileNames)
+    }
 
     /// Whether the folder holds a saved model (a `current` or `previous` generation, or is one save itself).
     public var hasModel: Bool { !loadableGenerations.isEmpty }
@@ -55,22 +48,12 @@ public struct ModelDirectory: Sendable {
     /// Throws unless the folder is missing, empty or holds only what a first save killed half-way leaves
     /// (no `current` yet): the only places a new model is created.
     public func checkUsableForNewModel() throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
-        guard isDirectory.boolValue else { throw TrainerError.invalidOption("\(path) exists and is not a directory") }
-        let ours: Set<String> = ["saves", "loss.csv", "quality.csv", "preview", "backups"]
-        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
-            .filter { !ours.contains($0) && !$0.hasPrefix(".") }
-        if !entries.isEmpty {
-            throw TrainerError.incompatibleModel("\(path) is not empty and holds no dfl-train model; use an empty or new directory")
-        }
+        try generations.checkUsableForNew(ours: ["saves", "loss.csv", "quality.csv", "preview", "backups"],
+                                          message: "\(path) is not empty and holds no dfl-train model; use an empty or new directory")
     }
 
     /// The generation directory a link points to, if the link exists.
-    func generationPath(_ link: String) -> String? {
-        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path + "/" + link) else { return nil }
-        return path + "/" + target
-    }
+    func generationPath(_ link: String) -> String? { generations.generationPath(link) }
 
     // MARK: Loading
 
@@ -96,18 +79,17 @@ public struct ModelDirectory: Sendable {
     /// Runs `body` on `current`, falling back to `previous` when `current` is missing or fails (or on the
     /// folder itself when it is a single save).
     private func withLoadableGeneration<T>(_ body: (String) throws -> T) throws -> T {
-        var firstError: Error?
-        for gen in loadableGenerations {
-            do { return try body(gen) } catch { if firstError == nil { firstError = error } }
-        }
-        if let firstError { throw firstError }
-        throw TrainerError.corruptModel("\(path): no saved model (no current or previous save, and no model.json of a backup)")
+        try generations.withLoadableGeneration(
+            none: TrainerError.corruptModel("\(path): no saved model (no current or previous save, and no model.json of a backup)"), body)
     }
 
     static func readState(_ gen: String) throws -> ModelState {
         let file = gen + "/model.json"
         guard let data = FileManager.default.contents(atPath: file) else { throw TrainerError.corruptModel("\(file): cannot read") }
         guard data.count <= maxStateBytes else { throw TrainerError.corruptModel("\(file): too large") }
+        if XSegModelState.describesXSeg(data) {
+            throw TrainerError.incompatibleModel("\(file): an XSeg model (dfl-xseg), not an SAEHD model")
+        }
         let state: ModelState
         do { state = try JSONDecoder().decode(ModelState.self, from: data) } catch {
             throw TrainerError.corruptModel("\(file): not a model description (\(error))")
@@ -175,15 +157,9 @@ public struct ModelDirectory: Sendable {
 
     /// Saves `model` and `state` as a new generation and makes it current (see the file comment).
     public func save(model: SAEHDModel, state: ModelState) throws {
-        try createDirectory(path)
-        try createDirectory(savesDirectory)
-        let name = String(format: "%09d-%@", state.iteration, UUID().uuidString.prefix(8).lowercased() as CVarArg)
-        let gen = savesDirectory + "/" + name
-        try createDirectory(gen)
-
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeDurably([UInt8](try encoder.encode(state)) + [10], to: gen + "/model.json")
+        let json = [UInt8](try encoder.encode(state)) + [10]
         // The discriminators (when on) go into the same two files, under their network names.
         let discriminators = model.discriminators
         let weights = (model.parameters + discriminators.flatMap(\.parameters)).map { (name: $0.name, tensor: $0.value) }
@@ -193,106 +169,21 @@ public struct ModelDirectory: Sendable {
             for (key, value) in d.shapeOptions { weightInfo[d.network + "." + key] = "\(value)" }
             optimizerInfo["iterations." + d.network] = "\(d.optimizer.iterations)"
         }
-        try writeDurably(try SafeTensors.encode(weights, metadata: weightInfo), to: gen + "/weights.safetensors")
         var slots: [(name: String, tensor: Tensor)] = []
         for optimizer in [model.optimizer] + discriminators.map(\.optimizer) {
             for (i, p) in optimizer.parameters.enumerated() {
                 for (j, prefix) in optimizer.slotPrefixes.enumerated() { slots.append((prefix + "." + p.name, optimizer.slots[i][j])) }
             }
         }
-        try writeDurably(try SafeTensors.encode(slots, metadata: optimizerInfo), to: gen + "/optimizer.safetensors")
-        AtomicFile.syncDirectory(gen)
-        AtomicFile.syncDirectory(savesDirectory)
-
-        let old = try? FileManager.default.destinationOfSymbolicLink(atPath: path + "/current")
-        if let old, FileManager.default.fileExists(atPath: path + "/" + old + "/model.json") {
-            try replaceLink("previous", target: old)
-        }
-        try replaceLink("current", target: "saves/" + name)
-        for file in Self.fileNames where (try? FileManager.default.destinationOfSymbolicLink(atPath: path + "/" + file)) == nil {
-            try? FileManager.default.removeItem(atPath: path + "/" + file)
-            try replaceLink(file, target: "current/" + file)
-        }
-        removeUnreferencedGenerations()
+        try generations.save([("model.json", json),
+                              ("weights.safetensors", try SafeTensors.encode(weights, metadata: weightInfo)),
+                              ("optimizer.safetensors", try SafeTensors.encode(slots, metadata: optimizerInfo))],
+                             label: String(format: "%09d", state.iteration))
     }
 
     /// Keeps a dated copy of the current save under `backups/` (hard links: saves are never modified).
     @discardableResult
-    public func backupCurrent(date: Date = Date()) throws -> String {
-        guard let gen = generationPath("current") else { throw TrainerError.io("\(path): nothing saved to back up") }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd'T'HH-mm-ss'Z'"
-        try createDirectory(path + "/backups")
-        // Two backups within one second get -2, -3, … (a backup is never replaced).
-        let base = path + "/backups/" + formatter.string(from: date)
-        var dest = base
-        var n = 2
-        while FileManager.default.fileExists(atPath: dest) { dest = base + "-\(n)"; n += 1 }
-        let tmp = dest + ".tmp"
-        try? FileManager.default.removeItem(atPath: tmp)
-        try createDirectory(tmp)
-        for file in Self.fileNames where link(gen + "/" + file, tmp + "/" + file) != 0 {
-            try? FileManager.default.copyItem(atPath: gen + "/" + file, toPath: tmp + "/" + file)
-        }
-        AtomicFile.syncDirectory(tmp)
-        guard rename(tmp, dest) == 0 else { throw TrainerError.io("\(dest): cannot rename the backup into place") }
-        AtomicFile.syncDirectory(path + "/backups")
-        return dest
-    }
-
-    /// Deletes generation directories that neither `current` nor `previous` names (older saves and
-    /// half-written ones from a crash).
-    private func removeUnreferencedGenerations() {
-        let keep = Set(["current", "previous"].compactMap {
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: path + "/" + $0)).map { URL(fileURLWithPath: $0).lastPathComponent }
-        })
-        // Temporary links left by a killed run.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
-            if !name.hasSuffix("-\(getpid())") { unlink(path + "/" + name) }
-        }
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: savesDirectory) else { return }
-        for name in names where !keep.contains(name) {
-            try? FileManager.default.removeItem(atPath: savesDirectory + "/" + name)
-        }
-    }
-
-    /// Points `name` at `target` atomically: a new symlink under a temporary name, renamed over the old one.
-    private func replaceLink(_ name: String, target: String) throws {
-        let tmp = path + "/." + name + ".tmp-\(getpid())"
-        unlink(tmp)
-        guard symlink(target, tmp) == 0 else { throw TrainerError.io("\(tmp): cannot create link (errno \(errno))") }
-        guard rename(tmp, path + "/" + name) == 0 else {
-            let e = errno
-            unlink(tmp)
-            throw TrainerError.io("\(path)/\(name): cannot replace link (errno \(e))")
-        }
-        AtomicFile.syncDirectory(path)
-    }
-
-    /// Writes a file that is new (in a fresh generation directory) and fsyncs it.
-    private func writeDurably(_ bytes: [UInt8], to file: String) throws {
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw TrainerError.io("\(file): cannot create (errno \(errno))") }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TrainerError.io("\(file): write failed (errno \(errno))")
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else { throw TrainerError.io("\(file): fsync failed (errno \(errno))") }
-    }
-
-    private func createDirectory(_ dir: String) throws {
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw TrainerError.io("\(dir): cannot create directory (\(error.localizedDescription))")
-        }
-    }
+    public func backupCurrent(date: Date = Date()) throws -> String { try generations.backupCurrent(date: date) }
 }
 
 /// Builds an untrained model for `options` (weights from the options' seed).

@@ -9,17 +9,10 @@ import SAEHD
 extension ModelDirectory {
     /// Whether the folder is one save on its own (a backup or a `saves/<generation>` folder): it holds
     /// model.json and no `current` or `previous` link.
-    public var isSingleSave: Bool {
-        generationPath("current") == nil && generationPath("previous") == nil
-            && FileManager.default.fileExists(atPath: path + "/model.json")
-    }
+    public var isSingleSave: Bool { generations.isSingleSave }
 
     /// The save folders to load from, best first.
-    var loadableGenerations: [String] {
-        let linked = ["current", "previous"].compactMap { generationPath($0) }
-        if !linked.isEmpty { return linked }
-        return isSingleSave ? [path] : []
-    }
+    var loadableGenerations: [String] { generations.loadableGenerations }
 
     /// The model directory a saved folder belongs to: the folder itself when it is a model directory,
     /// `M` for `M/backups/<date>` and `M/saves/<generation>`; nil when there is none.

@@ -1,10 +1,52 @@
 // preview/loss.png as a chart a user can read: iteration on x (elapsed training time under each tick),
 // loss on a labelled y axis (logarithmic when the losses span a factor of 3 or more), src and dst named in
 // a legend, and the held-out SSIM of quality.csv on a second y axis at the right when there is one.
-// Ticks are 1-2-5 steps; the axis ranges adapt to the data.
+// Ticks are 1-2-5 steps; the axis ranges adapt to the data. The chart takes any named loss series and any
+// quality figure (`LossChart`): dfl-train's src/dst losses and held-out SSIM, dfl-xseg's loss and held-out IoU.
 import Foundation
 import Imaging
 import ModelStore
+
+/// What the loss chart shows.
+public struct LossChart: Sendable {
+    /// One value at one iteration.
+    public struct Point: Sendable, Equatable {
+        public var iteration: Int
+        public var value: Double
+        public init(iteration: Int, value: Double) { self.iteration = iteration; self.value = value }
+    }
+
+    /// A named loss curve.
+    public struct Series: Sendable {
+        public var name: String
+        public var color: [UInt8]
+        public var points: [Point]
+        public init(name: String, color: [UInt8], points: [Point]) { self.name = name; self.color = color; self.points = points }
+    }
+
+    /// The loss curves on the left axis.
+    public var series: [Series]
+    /// Training seconds at each iteration (the time under each x tick).
+    public var seconds: [Point]
+    /// The quality figure on the right axis (empty: no right axis), its legend entry and axis title.
+    public var quality: [Point]
+    public var qualityName: String
+    public var qualityAxis: String
+
+    public init(series: [Series], seconds: [Point], quality: [Point] = [], qualityName: String = "held-out ssim",
+                qualityAxis: String = "ssim") {
+        self.series = series; self.seconds = seconds; self.quality = quality
+        self.qualityName = qualityName; self.qualityAxis = qualityAxis
+    }
+
+    /// dfl-train's chart: src and dst losses, held-out SSIM.
+    public init(_ losses: [LossRecord], quality: [QualityRecord] = []) {
+        self.init(series: [Series(name: "src", color: LossPlot.srcColor, points: losses.map { Point(iteration: $0.iteration, value: $0.src) }),
+                           Series(name: "dst", color: LossPlot.dstColor, points: losses.map { Point(iteration: $0.iteration, value: $0.dst) })],
+                  seconds: losses.map { Point(iteration: $0.iteration, value: $0.seconds) },
+                  quality: quality.map { Point(iteration: $0.iteration, value: $0.ssim) })
+    }
+}
 
 /// Where things go on the loss chart; public so tests can check the ticks against their own arithmetic.
 public struct LossPlotLayout: Sendable {
@@ -26,11 +68,17 @@ public struct LossPlotLayout: Sendable {
     public var qualityTicks: [Double]
 
     public init(losses: [LossRecord], quality: [QualityRecord]) {
+        self.init(chart: LossChart(losses, quality: quality))
+    }
+
+    public init(chart: LossChart) {
+        let quality = chart.quality
         right = Self.plotRight(hasQuality: !quality.isEmpty)
-        let lastIteration = Double(max(losses.last?.iteration ?? 1, quality.last?.iteration ?? 1, 1))
+        let lastLoss = chart.series.compactMap { $0.points.last?.iteration }.max()
+        let lastIteration = Double(max(lastLoss ?? 1, quality.last?.iteration ?? 1, 1))
         xRange = 0...lastIteration
         xTicks = Self.linearTicks(0...lastIteration, target: 7).filter { $0 <= lastIteration }
-        let values = losses.flatMap { [$0.src, $0.dst] }.filter { $0.isFinite && $0 > 0 }
+        let values = chart.series.flatMap { $0.points.map(\.value) }.filter { $0.isFinite && $0 > 0 }
         let lo = values.min() ?? 0.1, hi = values.max() ?? 1
         logScale = hi / lo >= 3
         if logScale {
@@ -49,7 +97,7 @@ public struct LossPlotLayout: Sendable {
             qualityRange = nil
             qualityTicks = []
         } else {
-            let s = quality.map(\.ssim).filter(\.isFinite)
+            let s = quality.map(\.value).filter(\.isFinite)
             let lo = s.min() ?? 0, hi = s.max() ?? 1
             let step = Self.niceStep(max(hi - lo, 0.01) / 4)
             var a = (lo / step + 1e-9).rounded(.down) * step, b = (hi / step - 1e-9).rounded(.up) * step
@@ -129,10 +177,16 @@ public enum LossPlot {
     static let text: [UInt8] = [220, 220, 220], dim: [UInt8] = [150, 150, 150]
     public static let srcColor: [UInt8] = [255, 80, 80], dstColor: [UInt8] = [64, 224, 255], qualityColor: [UInt8] = [255, 210, 0]
 
-    /// The chart (RGB, `LossPlotLayout.width` × `height`).
+    /// dfl-train's chart (RGB, `LossPlotLayout.width` × `height`).
     public static func draw(_ records: [LossRecord], quality: [QualityRecord] = []) -> Image {
+        draw(LossChart(records, quality: quality))
+    }
+
+    /// The chart (RGB, `LossPlotLayout.width` × `height`).
+    public static func draw(_ chart: LossChart) -> Image {
         let L = LossPlotLayout.self
-        let layout = LossPlotLayout(losses: records, quality: quality)
+        let layout = LossPlotLayout(chart: chart)
+        let quality = chart.quality
         var img = Image(width: L.width, height: L.height, channels: 3, fill: background[0])
         let left = L.left, right = layout.right, top = L.top, bottom = L.bottom
 
@@ -150,7 +204,7 @@ public enum LossPlot {
             img.drawLine(from: SIMD2(x, bottom + 1), to: SIMD2(x, bottom + 5), color: tickColor)
             let label = String(Int(v))
             img.drawText(label, at: SIMD2(x - BitmapFont.width(label) / 2, bottom + 8), color: text)
-            let time = elapsed(atIteration: v, records)
+            let time = elapsed(atIteration: v, chart.seconds)
             img.drawText(time, at: SIMD2(x - BitmapFont.width(time) / 2, bottom + 19), color: dim)
         }
         img.drawText("iter", at: SIMD2(4, bottom + 8), color: text)
@@ -161,8 +215,8 @@ public enum LossPlot {
 
         // Legend.
         var lx = left + 110
-        var legend: [(String, [UInt8])] = [("src", srcColor), ("dst", dstColor)]
-        if !quality.isEmpty { legend.append(("held-out ssim", qualityColor)) }
+        var legend: [(String, [UInt8])] = chart.series.map { ($0.name, $0.color) }
+        if !quality.isEmpty { legend.append((chart.qualityName, qualityColor)) }
         for (name, color) in legend {
             for d in 0..<2 { img.drawLine(from: SIMD2(lx, 11 + d), to: SIMD2(lx + 16, 11 + d), color: color) }
             img.drawText(name, at: SIMD2(lx + 21, 8), color: text)
@@ -170,15 +224,15 @@ public enum LossPlot {
         }
 
         // Loss curves: per pixel column the min…max of the iterations in it, joined by their midpoints.
-        if !records.isEmpty {
-            let series: [((LossRecord) -> Double, [UInt8])] = [({ $0.src }, srcColor), ({ $0.dst }, dstColor)]
-            for (value, color) in series {
+        for series in chart.series where !series.points.isEmpty {
+            let records = series.points, color = series.color
+            do {
                 var previous: SIMD2<Int>? = nil
                 var i = 0
                 for x in left...right {
                     var lo = Double.infinity, hi = -Double.infinity
                     while i < records.count && layout.x(Double(records[i].iteration)) <= x {
-                        let v = value(records[i])
+                        let v = records[i].value
                         if v.isFinite { lo = min(lo, v); hi = max(hi, v) }
                         i += 1
                     }
@@ -199,10 +253,10 @@ public enum LossPlot {
                 img.drawLine(from: SIMD2(right + 1, y), to: SIMD2(right + 5, y), color: tickColor)
                 img.drawText(format(v), at: SIMD2(right + 8, y - 3), color: qualityColor)
             }
-            img.drawText("ssim", at: SIMD2(right + 8, 8), color: qualityColor)
+            img.drawText(chart.qualityAxis, at: SIMD2(right + 8, 8), color: qualityColor)
             var previous: SIMD2<Int>? = nil
-            for q in quality where q.ssim.isFinite {
-                let p = SIMD2(layout.x(Double(q.iteration)), layout.qualityY(q.ssim))
+            for q in quality where q.value.isFinite {
+                let p = SIMD2(layout.x(Double(q.iteration)), layout.qualityY(q.value))
                 if let previous { img.drawLine(from: previous, to: p, color: qualityColor) }
                 img.drawCircle(center: p, radius: 2, color: qualityColor, filled: true)
                 previous = p
@@ -221,9 +275,9 @@ public enum LossPlot {
     }
 
     /// Training time at an iteration (from loss.csv's seconds column): "25m", "1h05".
-    static func elapsed(atIteration it: Double, _ records: [LossRecord]) -> String {
+    static func elapsed(atIteration it: Double, _ records: [LossChart.Point]) -> String {
         guard it > 0, let r = records.last(where: { Double($0.iteration) <= it }) ?? records.first else { return "0m" }
-        let minutes = Int((r.seconds / 60).rounded())
+        let minutes = Int((r.value / 60).rounded())
         return minutes < 60 ? "\(minutes)m" : String(format: "%dh%02d", minutes / 60, minutes % 60)
     }
 }

@@ -14,27 +14,33 @@ public enum Preview {
     /// dst→src_i], each r × r, 8-bit with the images' channel count.
     public static func grid(src: [FloatImage], srcToSrc: [FloatImage], dst: [FloatImage], dstToDst: [FloatImage],
                             dstToSrc: [FloatImage]) -> Image {
-        let columns = [src, srcToSrc, dst, dstToDst, dstToSrc]
-        let rows = columns.map(\.count).min() ?? 0
+        grid(columns: zip(columnNames, [src, srcToSrc, dst, dstToDst, dstToSrc]).map { ($0, $1) })
+    }
+
+    /// A preview grid of any named columns: a header row with the names, then row i = the columns' i-th
+    /// images (r × r, all with the first image's channel count), as many rows as the shortest column.
+    public static func grid(columns: [(name: String, images: [FloatImage])]) -> Image {
+        let rows = columns.map(\.images.count).min() ?? 0
         guard rows > 0 else { return Image(width: 0, height: 0, channels: 1) }
-        let r = src[0].width, c = src[0].channels
+        let first = columns[0].images[0]
+        let r = first.width, c = first.channels, n = columns.count
         let h = headerHeight
-        var out = Image(width: 5 * r, height: h + rows * r, channels: c)
-        for (col, name) in columnNames.enumerated() {
+        var out = Image(width: n * r, height: h + rows * r, channels: c)
+        for (col, name) in columns.map(\.name).enumerated() {
             // Centred in its column; names wider than a small face are cut at the column's edge.
             let x = col * r + max(0, (r - BitmapFont.width(name)) / 2)
             var label = Image(width: r, height: h, channels: c)
             label.drawText(name, at: SIMD2(x - col * r, 3), color: [UInt8](repeating: 255, count: c))
             for y in 0..<h {
-                let to = (y * 5 * r + col * r) * c
+                let to = (y * n * r + col * r) * c
                 out.pixels.replaceSubrange(to..<(to + r * c), with: label.pixels[(y * r * c)..<((y + 1) * r * c)])
             }
         }
-        for (col, images) in columns.enumerated() {
+        for (col, column) in columns.enumerated() {
             for row in 0..<rows {
-                let img = images[row].toUInt8()
+                let img = column.images[row].toUInt8()
                 for y in 0..<r {
-                    let from = y * r * c, to = ((h + row * r + y) * 5 * r + col * r) * c
+                    let from = y * r * c, to = ((h + row * r + y) * n * r + col * r) * c
                     out.pixels.replaceSubrange(to..<(to + r * c), with: img.pixels[from..<(from + r * c)])
                 }
             }

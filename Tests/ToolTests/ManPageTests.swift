@@ -6,11 +6,14 @@ import XCTest
 final class ManPageTests: XCTestCase {
     static let tools = ["dfl-gray", "dfl-resize", "dfl-pack", "dfl-info", "dfl-sort", "dfl-extract", "dfl-train",
                         "dfl-merge"]
+    /// Tools with subcommands: each subcommand's options are in the tool's page.
+    static let subcommands = ["dfl-xseg": ["train", "apply", "remove", "import", "export", "label", "labelme"]]
 
     func testHelpOptionsAppearInManPages() throws {
         var checked = 0
-        for tool in Self.tools {
-            guard let help = try? runTool(tool, ["--help"]), help.status == 0 else { continue }   // not built yet
+        let runs = Self.tools.map { ($0, [String]()) } + Self.subcommands.flatMap { tool, subs in subs.map { (tool, [$0]) } }
+        for (tool, sub) in runs {
+            guard let help = try? runTool(tool, sub + ["--help"]), help.status == 0 else { continue }   // not built yet
             let page = try String(contentsOfFile: Repo.path("man/man1/\(tool).1"), encoding: .utf8)
             let options = helpOptions(help.stdout)
             XCTAssertFalse(options.isEmpty, "\(tool) --help lists no options")
