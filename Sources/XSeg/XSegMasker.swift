@@ -20,9 +20,23 @@ public final class XSegMasker: @unchecked Sendable {
 
     public init(network: XSegNetwork, faceType: FaceType?, batchSize: Int = 4) {
         precondition(batchSize >= 1, "batch size must be positive")
+        network.pretrain = false   // inference runs the full network (DFL's apply and merger build it so)
         self.network = network
         self.faceType = faceType
         self.batchSize = batchSize
+    }
+
+    /// A loaded DFL folder's model: its network, and its face type when its state says one (a folder without
+    /// `XSeg_data.dat` says none). Throws for a face type that is not one of DFL's short names.
+    public convenience init(model: XSegModel, batchSize: Int = 4) throws {
+        var type: FaceType?
+        if let name = model.state?.faceType {
+            guard let t = FaceType.allCases.first(where: { $0.shortName == name }) else {
+                throw XSegError("the XSeg model's face type '\(name)' is not one of h, mf, f, wf, head")
+            }
+            type = t
+        }
+        self.init(network: model.network, faceType: type, batchSize: batchSize)
     }
 
     /// The network's side (DFL: 256).

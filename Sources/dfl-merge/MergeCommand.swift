@@ -38,7 +38,7 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .customLong("dfl-name"), help: "Which DeepFaceLab model of the --model folder to use (NAME of NAME_SAEHD_*) when it holds several.")
     var dflName: String?
 
-    @Option(name: .customLong("xseg-model"), help: ArgumentHelp("The XSeg model of the xseg-prd / xseg-dst mask modes, only read: a DeepFaceLab XSeg folder (XSeg_256.npy; often the SAEHD model's own folder).", valueName: "PATH"))
+    @Option(name: .customLong("xseg-model"), help: ArgumentHelp("The XSeg model of the xseg-prd / xseg-dst mask modes, only read: a dfl-xseg model directory or a DeepFaceLab XSeg folder (XSeg_256.npy; often the SAEHD model's own folder).", valueName: "PATH"))
     var xsegModel: String?
 
     @Option(name: [.short, .long], help: "Directory for the merged frames (created if needed).")
@@ -177,7 +177,7 @@ struct MergeCommand: ParsableCommand {
             diagnostics.fail(model ?? "model", error)
             throw ExitCode(1)
         }
-        var segmenter: XSegFaceMasker?
+        var segmenter: XSegMasker?
         if let xsegModel {
             if settings.maskMode.needsXSegModel {
                 do { segmenter = try loadFaceSegmenter(path: xsegModel) } catch {

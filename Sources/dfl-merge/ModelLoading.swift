@@ -67,14 +67,12 @@ func loadPredictor(modelDirectory: String, dflName: String? = nil) throws -> Fac
     return SAEHDPredictor(model: opened.model, faceType: opened.state.options.faceType)
 }
 
-/// The XSeg network as the merger's `FaceSegmenter` (one face at a time, serialised).
-extension XSegFaceMasker: FaceSegmenter {}
-
-/// The XSeg model of `--xseg-model`, only read: a DeepFaceLab XSeg folder (`XSeg_256.npy`, the one DFL's merger
-/// loads, else the folder's only `XSeg_<res>.npy`; its face type from `XSeg_data.dat` when the folder has one).
-/// This is the one place that knows where the network comes from: when the XSeg model store opens our own
-/// XSeg model directories too, its opener goes here (with its masker conforming to `FaceSegmenter`).
-func loadFaceSegmenter(path: String) throws -> XSegFaceMasker {
-    let resolution = XSegModelFolder.resolutions(in: path).contains(XSegNetwork.dflResolution) ? XSegNetwork.dflResolution : nil
-    return try XSegFaceMasker(model: try XSegModelFolder.read(path, resolution: resolution, includeOptimizer: false))
+/// The XSeg model of `--xseg-model`, only read (`XSegStore.openMasker`): a dfl-xseg model directory (or a
+/// backup or save of one) or a DeepFaceLab XSeg folder (`XSeg_256.npy`, the one DFL's merger loads, else the
+/// folder's only `XSeg_<res>.npy`; its face type from `XSeg_data.dat` when the folder has one).
+func loadFaceSegmenter(path: String) throws -> XSegMasker {
+    try XSegStore.openMasker(path)
 }
+
+/// The XSeg module's masker is the merger's segmenter: DFL's `extract` of one face crop, serialised.
+extension XSegMasker: FaceSegmenter {}

@@ -8,7 +8,7 @@ import XCTest
 import XSeg
 
 /// The XSeg network as the merger's masker (dfl-merge declares the same conformance).
-extension XSegFaceMasker: FaceSegmenter {}
+extension XSegMasker: FaceSegmenter {}
 
 /// The DFL-written XSeg fixture folder of XSegTests (64 px, base 4, face type wf; its masks vary over the
 /// face: about a quarter of each fixture face above 0.5, values down to 0).
@@ -219,7 +219,7 @@ final class XSegMaskModeTests: XCTestCase {
     /// (1e-6). (The fixture network's mask is rough, adjacent pixels differ by 0.12 on average, so another
     /// interpolation would differ by up to 0.15: the resize is DFL's, not a free choice.)
     func testFixtureFolderXSegDstIsTheNetworksMaskOfTheCropMappedBack() throws {
-        let masker = try XSegFaceMasker(model: try XSegModelFolder.read(xsegFixtureFolder, includeOptimizer: false))
+        let masker = try XSegMasker(model: try XSegModelFolder.read(xsegFixtureFolder, includeOptimizer: false))
         XCTAssertEqual(masker.faceType, .wholeFace)
         let network = try XSegModelFolder.read(xsegFixtureFolder, includeOptimizer: false).network
         let r = 96, x = 64

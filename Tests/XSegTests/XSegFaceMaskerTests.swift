@@ -12,7 +12,7 @@ final class XSegFaceMaskerTests: XCTestCase {
     /// the face type comes from XSeg_data.dat.
     func testFaceMaskIsDFLsExtractOfTheFolder() throws {
         for resolution in [64, 128] {
-            let masker = try XSegFaceMasker(model: try XSegModelFolder.read(Fixture.folder(resolution), includeOptimizer: false))
+            let masker = try XSegMasker(model: try XSegModelFolder.read(Fixture.folder(resolution), includeOptimizer: false))
             XCTAssertEqual(masker.resolution, resolution)
             XCTAssertEqual(masker.faceType, .wholeFace)
             let ref = try Fixture.reference(resolution)
@@ -33,7 +33,7 @@ final class XSegFaceMaskerTests: XCTestCase {
     func testFaceTypeIsOptionalAndTheSizeIsChecked() throws {
         let dir = Fixture.temporaryDirectory(self)
         try FileManager.default.copyItem(atPath: Fixture.folder(64) + "/XSeg_64.npy", toPath: dir + "/XSeg_64.npy")
-        let masker = try XSegFaceMasker(model: try XSegModelFolder.read(dir, includeOptimizer: false))
+        let masker = try XSegMasker(model: try XSegModelFolder.read(dir, includeOptimizer: false))
         XCTAssertNil(masker.faceType)
         XCTAssertThrowsError(try masker.mask(FloatImage(width: 32, height: 32, channels: 3)))
     }

@@ -60,18 +60,23 @@ final class ModelToolTests: XCTestCase {
     }
 
     /// The merger's one-face call through the store: from DFL's folder and from our imported directory, the
-    /// same as the XSeg module's `XSegFaceMasker` on DFL's folder; a face of another size is refused.
+    /// same as the network's extract computed from DFL's folder; a face of another size is refused.
     func testOpenMaskerServesTheMergersOneFaceCall() throws {
         let work = temporaryDirectory(self), model = work + "/m"
         XCTAssertEqual(try xseg(["import", "--model", model, "--quiet", Fixture.folder(64)]).status, 0)
-        let reference = try XSegFaceMasker(model: try XSegModelFolder.read(Fixture.folder(64)))
+        // The reference: DFL's extract computed here from the folder's network, one face at a time.
+        let network = try XSegModelFolder.read(Fixture.folder(64)).network
+        func reference(_ crop: FloatImage) -> FloatImage {
+            let x = Tensor(shape: [1, 64, 64, 3], values: crop.data)
+            return FloatImage(width: 64, height: 64, channels: 1, data: XSegNetwork.extract(network.forward(x)).array)
+        }
         let fromFolder = try XSegStore.openMasker(Fixture.folder(64)), fromOurs = try XSegStore.openMasker(model)
         XCTAssertEqual(fromOurs.faceType, .wholeFace)
         for name in Fixture.faces {
             let face = try decodeJPEG(bytes(Fixture.root + "/faces/" + name))
             let crop = FloatImage(width: 256, height: 256, channels: 3, data: face.pixels.map { Float($0) / 255 })
                 .resized(width: 64, height: 64, method: .lanczos4)
-            let want = try reference.mask(crop)
+            let want = reference(crop)
             XCTAssertEqual(try fromFolder.mask(crop), want, name)
             XCTAssertEqual(try fromOurs.mask(crop), want, name)
         }
