@@ -118,6 +118,8 @@ public final class Conv2D: Layer {
         defer { if ConvProfiler.enabled, let g = geometry { ConvProfiler.record(profileKey(g), backward: ConvProfiler.now() - t0) } }
         guard let x = input, let y = output, let g = geometry else { preconditionFailure("backward before forward") }
         precondition(dy.count == y.count)
+        MACCounter.backward += g.batch * g.outHeight * g.outWidth * g.patch * outChannels
+            * ((needsInputGradient ? 1 : 0) + (needsWeightGradient ? 1 : 0))
         // Gradient before the activation.
         let dPre: UnsafeMutablePointer<Float>
         if pixelShuffle {
