@@ -16,6 +16,8 @@ public final class Tensor {
     var pooled = false
     /// Currently on the pool's free list.
     var inPool = false
+    /// A view of the first samples of `base` made by `reuse` (which may hand out `base` again).
+    var isBatchPrefix = false
 
     /// The tensor owning the storage (self unless this is a view).
     var root: Tensor { base?.root ?? self }
@@ -98,10 +100,24 @@ public final class Tensor {
         data.update(from: other.data, count: count)
     }
 
-    /// Returns `existing` when it already has `shape`, otherwise a new zeroed tensor of that shape.
-    /// Layers call this on every forward so their buffers are allocated once per batch shape.
+    /// Returns `existing` when it already has `shape`; when `shape` differs only in having fewer samples
+    /// (outermost dimension) than the buffer `existing` came from, a view of that buffer's first samples
+    /// (contents undefined, as always); otherwise a new zeroed tensor of that shape.
+    /// Layers call this on every forward, so their buffers are allocated once for the largest batch they
+    /// see: a pass over half the batch (the discriminator step's generator pass, a preview batch) and the
+    /// full pass after it share one buffer instead of reallocating it each time.
     public static func reuse(_ existing: Tensor?, shape: [Int]) -> Tensor {
-        if let existing, existing.shape == shape { return existing }
+        guard let existing else { return Tensor(shape: shape) }
+        if existing.shape == shape { return existing }
+        // The buffer itself, or the one a smaller batch's view (made here) lies in.
+        let owner = existing.isBatchPrefix ? existing.base! : existing
+        if owner.base == nil, !owner.pooled, !shape.isEmpty, owner.shape.count == shape.count, shape[0] <= owner.shape[0],
+           owner.shape.dropFirst() == shape.dropFirst() {
+            if shape[0] == owner.shape[0] { return owner }
+            let view = Tensor(viewOf: owner, batch: 0..<shape[0])
+            view.isBatchPrefix = true
+            return view
+        }
         return Tensor(shape: shape)
     }
 }
