@@ -23,7 +23,7 @@ final class AdversarialTerms {
     let softMask: SoftDilatedMask
 
     private var maskedPrediction: Tensor?
-    private var maskedTarget: Tensor?
+    private var pairInput: Tensor?      // the D step's [masked target; masked prediction], 2B samples
     private var antiMask: Tensor?
     private var blurredMask: Tensor?
     private var blurScratch: Tensor?
@@ -132,24 +132,33 @@ final class AdversarialTerms {
         if let patch, let prediction {
             patch.needsInputGradient = false
             patch.needsWeightGradient = true
-            var p = prediction, t = target
+            // D(T) and D(P) in one pass over [T; P] (2B samples): the same weights, and the weight gradient
+            // of the sum is that of the two halves.
+            let n = prediction.shape[0]
+            let pair = Tensor.reuse(pairInput, shape: [2 * n] + prediction.shape.dropFirst()); pairInput = pair
+            let t = Tensor(viewOf: pair, batch: 0..<n), p = Tensor(viewOf: pair, batch: n..<(2 * n))
             if masked {
                 let m = Tensor.reuse(blurredMask, shape: targetMask.shape); blurredMask = m
                 let s = Tensor.reuse(blurScratch, shape: targetMask.shape); blurScratch = s
                 softMask.apply(targetMask, into: m, scratch: s)
-                p = product(prediction, m, into: &maskedPrediction)
-                t = product(target, m, into: &maskedTarget)
+                multiply(target, m, into: t)
+                multiply(prediction, m, into: p)
+            } else {
+                t.copy(from: target)
+                p.copy(from: prediction)
             }
-            var total = [Double](repeating: 0, count: p.shape[0])
-            for (x, label) in [(t, Float(1)), (p, Float(0))] {
-                let (center, full) = patch.forward(x)
-                let dc = Tensor.reuse(dCenter, shape: center.shape); dCenter = dc; dc.zero()
-                let df = Tensor.reuse(dFull, shape: full.shape); dFull = df; df.zero()
-                let a = DiscriminatorLoss.sigmoidCrossEntropy(logits: center, label: label, weight: 0.5, gradient: dc)
-                let b = DiscriminatorLoss.sigmoidCrossEntropy(logits: full, label: label, weight: 0.5, gradient: df)
+            let (center, full) = patch.forward(pair)
+            let dc = Tensor.reuse(dCenter, shape: center.shape); dCenter = dc; dc.zero()
+            let df = Tensor.reuse(dFull, shape: full.shape); dFull = df; df.zero()
+            var total = [Double](repeating: 0, count: n)
+            for (half, label) in [(0..<n, Float(1)), (n..<(2 * n), Float(0))] {
+                let a = DiscriminatorLoss.sigmoidCrossEntropy(logits: Tensor(viewOf: center, batch: half), label: label,
+                                                              weight: 0.5, gradient: Tensor(viewOf: dc, batch: half))
+                let b = DiscriminatorLoss.sigmoidCrossEntropy(logits: Tensor(viewOf: full, batch: half), label: label,
+                                                              weight: 0.5, gradient: Tensor(viewOf: df, batch: half))
                 for i in total.indices { total[i] += a[i] + b[i] }
-                GradientPool.give(patch.backward(center: dc, full: df))
             }
+            GradientPool.give(patch.backward(center: dc, full: df))
             result.gan = total
         }
         return result
@@ -161,16 +170,27 @@ final class AdversarialTerms {
     /// `x · m` with a one-channel `m` broadcast over x's channels, into a reused buffer.
     private func product(_ x: Tensor, _ m: Tensor, into store: inout Tensor?) -> Tensor {
         let out = Tensor.reuse(store, shape: x.shape); store = out
-        let ch = x.shape[3]
-        for i in 0..<x.count { out.data[i] = x.data[i] * m.data[i / ch] }
+        multiply(x, m, into: out)
         return out
+    }
+
+    /// `out = x · m` with a one-channel `m` broadcast over x's channels.
+    private func multiply(_ x: Tensor, _ m: Tensor, into out: Tensor) {
+        precondition(out.count == x.count && m.count * x.shape[3] == x.count)
+        let ch = x.shape[3], xs = x.data, ms = m.data, os = out.data
+        parallelRanges(m.count, costPerItem: ch) { r in
+            for j in r { for c in 0..<ch { os[j * ch + c] = xs[j * ch + c] * ms[j] } }
+        }
     }
 
     /// `sum += g · m` (m one channel, broadcast; nil = 1).
     private func addProduct(_ g: Tensor, _ m: Tensor?, into sum: Tensor) {
         let ch = g.shape[3]
         if let m {
-            for i in 0..<g.count { sum.data[i] += g.data[i] * m.data[i / ch] }
+            let gs = g.data, ms = m.data, ss = sum.data
+            parallelRanges(m.count, costPerItem: ch) { r in
+                for j in r { for c in 0..<ch { ss[j * ch + c] += gs[j * ch + c] * ms[j] } }
+            }
         } else {
             add(g, into: sum)
         }
