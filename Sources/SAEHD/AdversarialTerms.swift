@@ -23,7 +23,7 @@ final class AdversarialTerms {
     let softMask: SoftDilatedMask
 
     private var maskedPrediction: Tensor?
-    private var pairInput: Tensor?      // the D step's [masked target; masked prediction], 2B samples
+    private var maskedTarget: Tensor?
     private var antiMask: Tensor?
     private var blurredMask: Tensor?
     private var blurScratch: Tensor?
@@ -132,33 +132,27 @@ final class AdversarialTerms {
         if let patch, let prediction {
             patch.needsInputGradient = false
             patch.needsWeightGradient = true
-            // D(T) and D(P) in one pass over [T; P] (2B samples): the same weights, and the weight gradient
-            // of the sum is that of the two halves.
-            let n = prediction.shape[0]
-            let pair = Tensor.reuse(pairInput, shape: [2 * n] + prediction.shape.dropFirst()); pairInput = pair
-            let t = Tensor(viewOf: pair, batch: 0..<n), p = Tensor(viewOf: pair, batch: n..<(2 * n))
+            // D(T) and D(P) one after the other at the batch size of the generator step's D pass, so the
+            // discriminator's buffers stay that size (one pass over [T; P] measured no faster and held
+            // about 150 MB more on liae-ud-96 b8).
+            var p = prediction, t = target
             if masked {
                 let m = Tensor.reuse(blurredMask, shape: targetMask.shape); blurredMask = m
                 let s = Tensor.reuse(blurScratch, shape: targetMask.shape); blurScratch = s
                 softMask.apply(targetMask, into: m, scratch: s)
-                multiply(target, m, into: t)
-                multiply(prediction, m, into: p)
-            } else {
-                t.copy(from: target)
-                p.copy(from: prediction)
+                p = product(prediction, m, into: &maskedPrediction)
+                t = product(target, m, into: &maskedTarget)
             }
-            let (center, full) = patch.forward(pair)
-            let dc = Tensor.reuse(dCenter, shape: center.shape); dCenter = dc; dc.zero()
-            let df = Tensor.reuse(dFull, shape: full.shape); dFull = df; df.zero()
-            var total = [Double](repeating: 0, count: n)
-            for (half, label) in [(0..<n, Float(1)), (n..<(2 * n), Float(0))] {
-                let a = DiscriminatorLoss.sigmoidCrossEntropy(logits: Tensor(viewOf: center, batch: half), label: label,
-                                                              weight: 0.5, gradient: Tensor(viewOf: dc, batch: half))
-                let b = DiscriminatorLoss.sigmoidCrossEntropy(logits: Tensor(viewOf: full, batch: half), label: label,
-                                                              weight: 0.5, gradient: Tensor(viewOf: df, batch: half))
+            var total = [Double](repeating: 0, count: p.shape[0])
+            for (x, label) in [(t, Float(1)), (p, Float(0))] {
+                let (center, full) = patch.forward(x)
+                let dc = Tensor.reuse(dCenter, shape: center.shape); dCenter = dc; dc.zero()
+                let df = Tensor.reuse(dFull, shape: full.shape); dFull = df; df.zero()
+                let a = DiscriminatorLoss.sigmoidCrossEntropy(logits: center, label: label, weight: 0.5, gradient: dc)
+                let b = DiscriminatorLoss.sigmoidCrossEntropy(logits: full, label: label, weight: 0.5, gradient: df)
                 for i in total.indices { total[i] += a[i] + b[i] }
+                GradientPool.give(patch.backward(center: dc, full: df))
             }
-            GradientPool.give(patch.backward(center: dc, full: df))
             result.gan = total
         }
         return result
