@@ -185,16 +185,19 @@ public final class Conv2D: Layer {
     }
 }
 
-/// Workspace slots used by layers (distinct slots never alias).
+/// Workspace slots used by layers (distinct slots never alias, except where said).
 enum WorkspaceSlot {
     static let preActivationGradient = 1
     static let flippedWeights = 2
-    static let columnGradient = 3
-    /// Gradient of the polyphase path's 3×3 weights.
-    static let phaseWeightGradient = 4
     /// The polyphase path's space-to-depth input and 3×3 weights (forward, and built again for backward;
     /// backward writes the space-to-depth input gradient over the input).
     static let phaseInput = 6
+    /// Columns of a strided convolution's input gradient (dense path) and of the stride-2 transposed
+    /// convolution's forward pass: the same buffer as `phaseInput`, which neither of those passes touches (a
+    /// polyphase layer's passes are 3×3 stride 1).
+    static let columnGradient = phaseInput
+    /// Gradient of the polyphase path's 3×3 weights.
+    static let phaseWeightGradient = 4
     static let phaseWeight = 7
     /// Per-thread output blocks (pixel-shuffled outputs): `outputBlocks + thread`.
     static let outputBlocks = 300
