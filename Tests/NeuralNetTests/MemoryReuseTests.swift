@@ -5,7 +5,38 @@ import XCTest
 final class MemoryReuseTests: XCTestCase {
     override func tearDown() {
         GradientPool.drain()
+        ConvolutionSelection.choice = .fast
         super.tearDown()
+    }
+
+    /// Two 5×5 stride-2 layers on one workspace: the polyphase rewrite keeps its space-to-depth input and
+    /// weights in shared scratch and builds them again for backward (and writes its input gradient over
+    /// them), so the first layer's backward must not see the second layer's. Against the dense path.
+    func testPolyphaseLayersSharingScratchMatchDense() {
+        let ws = Workspace()
+        var rng = SeededRNG(seed: 21)
+        let a = Conv2D(name: "a", inChannels: 4, outChannels: 8, kernel: 5, stride: 2, activation: .leakyReLU(0.1), workspace: ws, rng: &rng)
+        let b = Conv2D(name: "b", inChannels: 8, outChannels: 16, kernel: 5, stride: 2, activation: .leakyReLU(0.1), workspace: ws, rng: &rng)
+        let x = Tensor(shape: [2, 16, 16, 4])
+        for i in 0..<x.count { x.data[i] = rng.nextUnitFloat() - 0.5 }
+        let dy = Tensor(shape: [2, 4, 4, 16])
+        for i in 0..<dy.count { dy.data[i] = rng.nextUnitFloat() - 0.5 }
+        func run(_ choice: ConvAlgorithmChoice) -> [[Float]] {
+            ConvolutionSelection.choice = choice
+            for p in a.parameters + b.parameters { p.grad.zero() }
+            let y = b.forward(a.forward(x)).array
+            let mid = b.backward(dy)
+            let dx = a.backward(mid)
+            if choice == .f4 { XCTAssertEqual([a.algorithm, b.algorithm], [.winogradF4, .winogradF4]) }   // the rewrite ran
+            defer { GradientPool.give(mid); GradientPool.give(dx) }
+            return [y, dx.array] + (a.parameters + b.parameters).map(\.grad.array)
+        }
+        let fast = run(.f4), dense = run(.dense)
+        for (got, want) in zip(fast, dense) {
+            let scale = want.map(abs).max()!
+            let err = zip(got, want).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(err, 1e-4 * scale)
+        }
     }
 
     /// A smaller batch gets a view of the same storage, the full batch gets the buffer itself back, and a
