@@ -61,12 +61,11 @@ public final class ResidualBlock: Layer {
         let dMid = conv2.backward(ds)
         let dBranch = conv1.backward(dMid)
         GradientPool.give(dMid)
-        let dx = GradientPool.take(y.shape)
-        let a = ds.data, b = dBranch.data, d = dx.data
-        parallelRanges(y.count) { r in for i in r { d[i] = a[i] + b[i] } }
+        // dx = ds + dBranch, written over dBranch (one gradient buffer fewer at the block's peak).
+        let a = ds.data, b = dBranch.data
+        parallelRanges(y.count) { r in for i in r { b[i] = a[i] + b[i] } }
         GradientPool.give(ds)
-        GradientPool.give(dBranch)
-        return dx
+        return dBranch
     }
 }
 

@@ -37,24 +37,36 @@ public final class Concat {
         let y = Tensor.reuse(output, shape: lead + [total])
         output = y
         let pixels = y.count / total
-        var offset = 0
-        for x in xs {
-            let c = x.shape.last!
-            for p in 0..<pixels { (y.data + p * total + offset).update(from: x.data + p * c, count: c) }
-            offset += c
+        let parts = xs.map { (data: UnsafePointer($0.data), channels: $0.shape.last!) }
+        let yp = y.data
+        parallelRanges(pixels, costPerItem: total) { r in
+            for p in r {
+                var offset = 0
+                for (x, c) in parts {
+                    (yp + p * total + offset).update(from: x + p * c, count: c)
+                    offset += c
+                }
+            }
         }
         return y
     }
 
     /// The gradient split back into one tensor per input.
     public func backward(_ dy: Tensor) -> [Tensor] {
-        if dInputs.map(\.shape) != inShapes { dInputs = inShapes.map { Tensor(shape: $0) } }
+        // Reused from call to call (`Tensor.reuse`: a smaller batch gets a view of the larger buffer).
+        if dInputs.count != inShapes.count { dInputs = inShapes.map { Tensor(shape: $0) } }
+        dInputs = zip(dInputs, inShapes).map { Tensor.reuse($0, shape: $1) }
         let total = dy.shape.last!, pixels = dy.count / total
-        var offset = 0
-        for d in dInputs {
-            let c = d.shape.last!
-            for p in 0..<pixels { (d.data + p * c).update(from: dy.data + p * total + offset, count: c) }
-            offset += c
+        let parts = dInputs.map { (data: $0.data, channels: $0.shape.last!) }
+        let dys = UnsafePointer(dy.data)
+        parallelRanges(pixels, costPerItem: total) { r in
+            for p in r {
+                var offset = 0
+                for (d, c) in parts {
+                    (d + p * c).update(from: dys + p * total + offset, count: c)
+                    offset += c
+                }
+            }
         }
         return dInputs
     }

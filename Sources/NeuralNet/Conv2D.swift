@@ -87,26 +87,31 @@ public final class Conv2D: Layer {
         return y
     }
 
-    /// Space-to-depth input and rearranged weights of the polyphase path (nil when the last forward pass ran
-    /// the layer's own geometry).
-    private var phaseInput: Tensor?
-    private var phaseWeight: Tensor?
+    /// Whether the last forward pass ran the polyphase rewrite. Its space-to-depth input and rearranged
+    /// weights live in workspace scratch (shared by all layers) and are built again for the backward pass
+    /// (a copy, next to the multiplies), rather than kept per layer.
+    private var ranPolyphase = false
+
+    /// The space-to-depth input and rearranged weights of the polyphase path for `x`, in workspace scratch.
+    private func phaseOperands(_ g: ConvGeometry, _ pg: ConvGeometry, x: Tensor) -> (x: UnsafeMutablePointer<Float>, weight: UnsafeMutablePointer<Float>) {
+        let z = workspace.scratch(WorkspaceSlot.phaseInput, count: pg.batch * pg.height * pg.width * pg.inChannels)
+        let w = workspace.scratch(WorkspaceSlot.phaseWeight, count: 9 * pg.inChannels * pg.outChannels)
+        PolyphaseConvolution.spaceToDepth(g, x: x.data, z: z)
+        PolyphaseConvolution.phaseWeights(g, weight: weight.value.data, phase: w)
+        return (z, w)
+    }
 
     /// The geometry, input and weights the forward pass runs: a 5×5 stride-2 convolution whose 3×3
     /// stride-1 rewrite (`PolyphaseConvolution`) is worth running runs as that rewrite; any other runs as
     /// itself.
     private func forwardPass(_ g: ConvGeometry, x: Tensor) -> (g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>) {
         guard let pg = PolyphaseConvolution.phaseGeometry(g), ConvolutionSelection.usesPolyphase(pg) else {
-            phaseInput = nil
+            ranPolyphase = false
             return (g, UnsafePointer(x.data), UnsafePointer(weight.value.data))
         }
-        let z = Tensor.reuse(phaseInput, shape: [pg.batch, pg.height, pg.width, pg.inChannels])
-        let w = Tensor.reuse(phaseWeight, shape: [3, 3, pg.inChannels, pg.outChannels])
-        PolyphaseConvolution.spaceToDepth(g, x: x.data, z: z.data)
-        PolyphaseConvolution.phaseWeights(g, weight: weight.value.data, phase: w.data)
-        phaseInput = z
-        phaseWeight = w
-        return (pg, UnsafePointer(z.data), UnsafePointer(w.data))
+        ranPolyphase = true
+        let (z, w) = phaseOperands(g, pg, x: x)
+        return (pg, UnsafePointer(z), UnsafePointer(w))
     }
 
     private func profileKey(_ g: ConvGeometry) -> String {
@@ -118,6 +123,8 @@ public final class Conv2D: Layer {
         defer { if ConvProfiler.enabled, let g = geometry { ConvProfiler.record(profileKey(g), backward: ConvProfiler.now() - t0) } }
         guard let x = input, let y = output, let g = geometry else { preconditionFailure("backward before forward") }
         precondition(dy.count == y.count)
+        MACCounter.backward += g.batch * g.outHeight * g.outWidth * g.patch * outChannels
+            * ((needsInputGradient ? 1 : 0) + (needsWeightGradient ? 1 : 0))
         // Gradient before the activation.
         let dPre: UnsafeMutablePointer<Float>
         if pixelShuffle {
@@ -139,20 +146,22 @@ public final class Conv2D: Layer {
         }
         // The passes run on the geometry the forward pass used: the layer's own, or for the polyphase path
         // the 3×3 one over the space-to-depth input, whose gradients are mapped back below.
-        let phase = phaseInput.map { z in (g: PolyphaseConvolution.phaseGeometry(g)!, x: z, weight: phaseWeight!) }
+        let phaseG = ranPolyphase ? PolyphaseConvolution.phaseGeometry(g)! : nil
+        let phase = phaseG.map { pg in (g: pg, operands: phaseOperands(g, pg, x: x)) }
         let pg = phase?.g ?? g
-        let px = UnsafePointer((phase?.x ?? x).data)
-        let pw = UnsafePointer((phase?.weight ?? weight.value).data)
+        let px = UnsafePointer(phase?.operands.x ?? x.data)
+        let pw = UnsafePointer(phase?.operands.weight ?? weight.value.data)
         let pdW: UnsafeMutablePointer<Float>
         if let phase {
-            pdW = workspace.scratch(WorkspaceSlot.phaseWeightGradient, count: phase.weight.count)
-            pdW.update(repeating: 0, count: phase.weight.count)
+            let count = 9 * phase.g.inChannels * phase.g.outChannels
+            pdW = workspace.scratch(WorkspaceSlot.phaseWeightGradient, count: count)
+            pdW.update(repeating: 0, count: count)
         } else {
             pdW = weight.grad.data
         }
-        let pdx: UnsafeMutablePointer<Float>? = dx.map { dx in
-            phase != nil ? workspace.scratch(WorkspaceSlot.phaseInputGradient, count: dx.count) : dx.data
-        }
+        // The polyphase input gradient (space-to-depth layout) is written over the space-to-depth input: every
+        // path below finishes the weight gradient, the input's last reader, before it writes the input gradient.
+        let pdx: UnsafeMutablePointer<Float>? = dx.map { dx in phase?.operands.x ?? dx.data }
         inputGradientAlgorithm = needsInputGradient ? ConvolutionSelection.algorithm(for: pg.inputGradientGeometry) : .dense
         weightGradientAlgorithm = ConvolutionSelection.weightGradientAlgorithm(for: pg)
         let denseWeightGradient = needsWeightGradient && weightGradientAlgorithm == .dense
@@ -176,14 +185,20 @@ public final class Conv2D: Layer {
     }
 }
 
-/// Workspace slots used by layers (distinct slots never alias).
+/// Workspace slots used by layers (distinct slots never alias, except where said).
 enum WorkspaceSlot {
     static let preActivationGradient = 1
     static let flippedWeights = 2
-    static let columnGradient = 3
-    /// Gradients of the polyphase path's 3×3 weights and space-to-depth input.
+    /// The polyphase path's space-to-depth input and 3×3 weights (forward, and built again for backward;
+    /// backward writes the space-to-depth input gradient over the input).
+    static let phaseInput = 6
+    /// Columns of a strided convolution's input gradient (dense path) and of the stride-2 transposed
+    /// convolution's forward pass: the same buffer as `phaseInput`, which neither of those passes touches (a
+    /// polyphase layer's passes are 3×3 stride 1).
+    static let columnGradient = phaseInput
+    /// Gradient of the polyphase path's 3×3 weights.
     static let phaseWeightGradient = 4
-    static let phaseInputGradient = 5
+    static let phaseWeight = 7
     /// Per-thread output blocks (pixel-shuffled outputs): `outputBlocks + thread`.
     static let outputBlocks = 300
     /// Per-thread column blocks: `columns + thread`.

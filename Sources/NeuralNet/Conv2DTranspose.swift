@@ -4,13 +4,17 @@
 ///
 /// It is the adjoint of a TF-SAME convolution over the `H·s` output, so
 /// `out[i] = Σ_{o, k : o·s + k − before = i} in[o] · w[k]` per axis, with `before` = 1 for stride 1 and 0 for
-/// stride 2. Rather than a scatter of its own, it runs as an ordinary 3×3 stride-1 convolution (padding 1)
-/// over the input, so the im2col and Winograd paths and their tested backward passes apply:
-/// - stride 1: `out[i] = Σ_j in[i + j − 1] · w[2 − j]`, the kernel flipped with in and out swapped;
-/// - stride 2: output pixel `2m + p` takes `in[m]·w[0] + in[m−1]·w[2]` (p = 0) or `in[m]·w[1]` (p = 1), so
-///   one convolution with 4·out channels (one group per output phase, the unused taps zero) followed by
-///   depth_to_space(2) — the layout `Conv2D`'s pixel shuffle already writes. The zero taps cost 4× the
-///   multiply-adds of a direct scatter, which Winograd's F(4×4) wins back on the shapes where it runs.
+/// stride 2.
+/// - Stride 1 runs as an ordinary 3×3 stride-1 convolution (padding 1) over the input, so the im2col and
+///   Winograd paths and their tested backward passes apply: `out[i] = Σ_j in[i + j − 1] · w[2 − j]`, the
+///   kernel flipped with in and out swapped.
+/// - Stride 2 runs directly, at the layer's own multiply-adds (`TransposedConvolution`): the columns
+///   `X · Wᵀ` (one row of 9·out per input pixel) gathered onto the output pixels (col2im), and backward the
+///   output gradient's 3×3 stride-2 columns times W (input gradient) and their transpose times X (weight
+///   gradient). `directStride2 = false` runs it instead as one 3×3 convolution with 4·out channels (one
+///   group per output phase: pixel `2m + p` takes `in[m]·w[0] + in[m−1]·w[2]` (p = 0) or `in[m]·w[1]`
+///   (p = 1), the unused taps zero) followed by depth_to_space(2): 4× the multiply-adds before Winograd;
+///   the tests keep it as the reference.
 public final class Conv2DTranspose: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -30,9 +34,22 @@ public final class Conv2DTranspose: Layer {
         set { conv.needsWeightGradient = newValue }
     }
 
-    /// The stride-1 convolution it runs as; its weights are rebuilt from `weight` at each forward pass.
+    /// Stride 2 runs directly (true, the default) or as the 4-phase-group convolution (false; the tests'
+    /// reference). Read at each forward pass.
+    nonisolated(unsafe) public static var directStride2 = true
+
+    /// The stride-1 convolution it runs as (stride 2 without `directStride2`); its weights are rebuilt from
+    /// `weight` at each forward pass. The direct path keeps its flags here too.
     private let conv: Conv2D
+    public let activation: Activation
+    private let workspace: Workspace
     public static let kernel = 3
+
+    // The direct stride-2 pass's state: its input and output (nil when the last forward ran `conv`).
+    private var input: Tensor?
+    private var output: Tensor?
+    private var directOutput: Tensor?
+    private static let emptyTensor = Tensor(shape: [0])
 
     /// A transposed convolution `inChannels → outChannels` with zero bias and Glorot-uniform weights
     /// (TF's glorot_uniform on the `[3, 3, out, in]` shape: fan_in = 9·out, fan_out = 9·in).
@@ -42,6 +59,8 @@ public final class Conv2DTranspose: Layer {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.stride = stride
+        self.activation = activation
+        self.workspace = workspace
         let k = Conv2DTranspose.kernel
         weight = Parameter(name: name + ".weight", shape: [k, k, outChannels, inChannels])
         bias = Parameter(name: name + ".bias", shape: [outChannels])
@@ -87,6 +106,22 @@ public final class Conv2DTranspose: Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[3] == inChannels, "transposed conv input \(x.shape), want C=\(inChannels)")
+        if stride == 2 && Self.directStride2 {
+            let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+            let y = Tensor.reuse(directOutput, shape: [n, 2 * h, 2 * w, outChannels])
+            directOutput = y
+            input = x
+            output = y
+            let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
+            TransposedConvolution.forward(shape, x: x.data, weight: weight.value.data, bias: bias.value.data,
+                                          activation: activation, y: y.data, workspace: workspace)
+            let macs = x.count * 9 * outChannels
+            MACCounter.forward += macs
+            if ConvProfiler.enabled { ConvProfiler.record(profileKey(h, w), forward: ConvProfiler.now() - t0, macs: macs) }
+            return y
+        }
+        input = nil
+        output = nil
         let cw = conv.weight.value.data, w = weight.value.data
         conv.weight.value.zero()
         forEachMappedWeight { c, t in cw[c] = w[t] }
@@ -95,7 +130,25 @@ public final class Conv2DTranspose: Layer {
         return conv.forward(x)
     }
 
+    private var shape: TransposedConvolution.Shape {
+        TransposedConvolution.Shape(batch: input!.shape[0], height: input!.shape[1], width: input!.shape[2],
+                                    inChannels: inChannels, outChannels: outChannels)
+    }
+
+    private func profileKey(_ h: Int, _ w: Int) -> String { "t3s2 \(h)x\(w) \(inChannels)->\(outChannels) direct" }
+
     public func backward(_ dy: Tensor) -> Tensor {
+        if let x = input, let y = output {
+            precondition(dy.count == y.count)
+            let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
+            MACCounter.backward += x.count * 9 * outChannels * ((needsInputGradient ? 1 : 0) + (needsWeightGradient ? 1 : 0))
+            let dx = needsInputGradient ? GradientPool.take(x.shape) : nil
+            TransposedConvolution.backward(shape, x: x.data, weight: weight.value.data, activation: activation, y: y.data,
+                                           dy: dy.data, dWeight: needsWeightGradient ? weight.grad.data : nil,
+                                           dBias: needsWeightGradient ? bias.grad.data : nil, dx: dx?.data, workspace: workspace)
+            if ConvProfiler.enabled { ConvProfiler.record(profileKey(x.shape[1], x.shape[2]), backward: ConvProfiler.now() - t0) }
+            return dx ?? Self.emptyTensor
+        }
         if needsWeightGradient {
             conv.weight.grad.zero()
             conv.bias.grad.zero()

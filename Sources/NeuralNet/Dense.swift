@@ -36,6 +36,7 @@ public final class Dense: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("backward before forward") }
         let n = x.shape[0]
+        MACCounter.backward += 2 * n * inFeatures * outFeatures
         addColumnSums(dy.data, rows: n, cols: outFeatures, into: bias.grad.data)
         let kernel = matmulKernel
         matmul(kernel, transA: true, m: inFeatures, n: outFeatures, k: n, a: x.data, lda: inFeatures, b: dy.data,

@@ -278,34 +278,52 @@ enum Im2colConvolution {
     }
 
     /// dx[n, iy, ix, :] = Σ over the (output pixel, tap) pairs that read input pixel (iy, ix) of dCol.
+    /// The pairs of each input row and column are listed once per call (for stride 2 about a quarter of the
+    /// k² taps read a given pixel), then each pixel sums its entries in (ky, kx) order.
     static func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, samples: Range<Int>, dx: UnsafeMutablePointer<Float>) {
         let H = g.height, W = g.width, C = g.inChannels, k = g.kernel, st = g.stride, p = g.padding
         let Ho = g.outHeight, Wo = g.outWidth, patch = g.patch
         let first = samples.lowerBound
+        // (tap, output index) pairs reading input index i along one axis, flattened with offsets.
+        func pairs(_ size: Int, _ outSize: Int) -> (start: [Int], tap: [Int], out: [Int]) {
+            var start = [0], tap: [Int] = [], out: [Int] = []
+            for i in 0..<size {
+                for t in 0..<k {
+                    let u = i + p - t
+                    if u < 0 || u % st != 0 || u / st >= outSize { continue }
+                    tap.append(t); out.append(u / st)
+                }
+                start.append(tap.count)
+            }
+            return (start, tap, out)
+        }
+        let rows = pairs(H, Ho), cols = pairs(W, Wo)
+        rows.start.withUnsafeBufferPointer { rs in rows.tap.withUnsafeBufferPointer { rt in rows.out.withUnsafeBufferPointer { ro in
+        cols.start.withUnsafeBufferPointer { cs in cols.tap.withUnsafeBufferPointer { ct in cols.out.withUnsafeBufferPointer { co in
         parallelRanges(samples.count * H, costPerItem: W * patch / max(1, st * st)) { lines in
             for line in lines {
                 let local = line / H, iy = line % H
                 let n = first + local
                 for ix in 0..<W {
                     let dst = dx + ((n * H + iy) * W + ix) * C
-                    dst.update(repeating: 0, count: C)
-                    for ky in 0..<k {
-                        let ty = iy + p - ky
-                        if ty < 0 || ty % st != 0 { continue }
-                        let oy = ty / st
-                        if oy >= Ho { continue }
-                        for kx in 0..<k {
-                            let tx = ix + p - kx
-                            if tx < 0 || tx % st != 0 { continue }
-                            let ox = tx / st
-                            if ox >= Wo { continue }
-                            let src = col + ((local * Ho + oy) * Wo + ox) * patch + (ky * k + kx) * C
-                            for c in 0..<C { dst[c] += src[c] }
+                    var written = false
+                    for a in rs[iy]..<rs[iy + 1] {
+                        let rowBase = col + (local * Ho + ro[a]) * Wo * patch + rt[a] * k * C
+                        for b in cs[ix]..<cs[ix + 1] {
+                            let src = rowBase + co[b] * patch + ct[b] * C
+                            if written {
+                                for c in 0..<C { dst[c] += src[c] }
+                            } else {
+                                for c in 0..<C { dst[c] = 0 + src[c] }   // as 0 + src: a −0 becomes +0, as before
+                                written = true
+                            }
                         }
                     }
+                    if !written { dst.update(repeating: 0, count: C) }
                 }
             }
         }
+        } } } } } }
     }
 }
 

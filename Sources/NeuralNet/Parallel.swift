@@ -53,8 +53,11 @@ public func parallelRanges(_ count: Int, costPerItem: Int = 1, _ body: (Range<In
 /// Not thread-safe; the engine runs layers from one thread.
 public enum MACCounter {
     nonisolated(unsafe) public static var forward = 0
-    /// Sets the count to zero.
-    public static func reset() { forward = 0 }
+    /// The multiply-adds of the backward passes that ran (input gradient and weight gradient, each only
+    /// when the layer computes it), counted as dense products of the layer's own shape.
+    nonisolated(unsafe) public static var backward = 0
+    /// Sets the counts to zero.
+    public static func reset() { forward = 0; backward = 0 }
 }
 
 /// Optional per-convolution timing (off by default), keyed by shape, for finding where a step's time goes.
@@ -63,9 +66,13 @@ public enum ConvProfiler {
     /// key → (forward seconds, backward seconds, forward MACs, calls).
     nonisolated(unsafe) public static var table: [String: (forward: Double, backward: Double, macs: Int, calls: Int)] = [:]
 
+    /// Process CPU time (all threads) instead of wall-clock time, for a shared machine: set from the
+    /// environment (`DFL_PROFILE_CLOCK=cpu`) or by a caller.
+    nonisolated(unsafe) public static var cpuClock = ProcessInfo.processInfo.environment["DFL_PROFILE_CLOCK"] == "cpu"
+
     static func now() -> Double {
         var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
+        clock_gettime(cpuClock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 

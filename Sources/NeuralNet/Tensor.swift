@@ -16,6 +16,10 @@ public final class Tensor {
     var pooled = false
     /// Currently on the pool's free list.
     var inPool = false
+    /// The element count `GradientPool.take` last handed this (pooled) buffer out for.
+    var issuedCount = 0
+    /// A view of the first samples of `base` made by `reuse` (which may hand out `base` again).
+    var isBatchPrefix = false
 
     /// The tensor owning the storage (self unless this is a view).
     var root: Tensor { base?.root ?? self }
@@ -47,6 +51,15 @@ public final class Tensor {
         shape = [batch.count] + base.shape.dropFirst()
         count = per * batch.count
         data = base.data + per * batch.lowerBound
+        self.base = base
+    }
+
+    /// A view of the first elements of `base`'s storage with `shape` (at most `base.count` elements).
+    init(prefixOf base: Tensor, shape: [Int]) {
+        self.shape = shape
+        count = shape.reduce(1, *)
+        precondition(count <= base.count, "prefix \(shape) of \(base.shape)")
+        data = base.data
         self.base = base
     }
 
@@ -98,10 +111,24 @@ public final class Tensor {
         data.update(from: other.data, count: count)
     }
 
-    /// Returns `existing` when it already has `shape`, otherwise a new zeroed tensor of that shape.
-    /// Layers call this on every forward so their buffers are allocated once per batch shape.
+    /// Returns `existing` when it already has `shape`; when `shape` differs only in having fewer samples
+    /// (outermost dimension) than the buffer `existing` came from, a view of that buffer's first samples
+    /// (contents undefined, as always); otherwise a new zeroed tensor of that shape.
+    /// Layers call this on every forward, so their buffers are allocated once for the largest batch they
+    /// see: a pass over half the batch (the discriminator step's generator pass, a preview batch) and the
+    /// full pass after it share one buffer instead of reallocating it each time.
     public static func reuse(_ existing: Tensor?, shape: [Int]) -> Tensor {
-        if let existing, existing.shape == shape { return existing }
+        guard let existing else { return Tensor(shape: shape) }
+        if existing.shape == shape { return existing }
+        // The buffer itself, or the one a smaller batch's view (made here) lies in.
+        let owner = existing.isBatchPrefix ? existing.base! : existing
+        if owner.base == nil, !owner.pooled, !shape.isEmpty, owner.shape.count == shape.count, shape[0] <= owner.shape[0],
+           owner.shape.dropFirst() == shape.dropFirst() {
+            if shape[0] == owner.shape[0] { return owner }
+            let view = Tensor(viewOf: owner, batch: 0..<shape[0])
+            view.isBatchPrefix = true
+            return view
+        }
         return Tensor(shape: shape)
     }
 }
@@ -157,23 +184,33 @@ public final class Workspace {
 public enum GradientPool {
     nonisolated(unsafe) private static var free: [Int: [Tensor]] = [:]
 
-    /// A gradient tensor of `shape` (recycled when one of the same size is free).
+    /// A gradient tensor of `shape`: a free buffer of the same size, else the first elements of the
+    /// smallest free buffer of up to 4× the size (the backward passes run from large gradients to small
+    /// ones and back, so the large buffers serve the small requests between), else a new buffer.
     public static func take(_ shape: [Int]) -> Tensor {
         let count = shape.reduce(1, *)
         if var list = free[count], let t = list.popLast() {
             free[count] = list
             t.inPool = false
+            t.issuedCount = count
             return t.shape == shape ? t : Tensor(reshaping: t, to: shape)
+        }
+        if let size = free.keys.filter({ $0 > count && $0 <= 4 * count && !free[$0]!.isEmpty }).min() {
+            let t = free[size]!.removeLast()
+            t.inPool = false
+            t.issuedCount = count
+            return Tensor(prefixOf: t, shape: shape)
         }
         let t = Tensor(shape: shape)
         t.pooled = true
+        t.issuedCount = count
         return t
     }
 
-    /// Returns `t` (a whole tensor from `take`, or a reshape of one) for reuse; other tensors are ignored.
+    /// Returns `t` (a tensor from `take`, or a reshape of one) for reuse; other tensors are ignored.
     public static func give(_ t: Tensor) {
         let r = t.root
-        guard r.pooled, !r.inPool, t.count == r.count else { return }
+        guard r.pooled, !r.inPool, t.count == r.issuedCount else { return }
         r.inPool = true
         free[r.count, default: []].append(r)
     }

@@ -93,6 +93,19 @@ final class LIAECoder: Coder {
         return z
     }
 
+    /// src_code = [AB(src), AB(src)] of the src `features` alone (B samples; no backward), in the training
+    /// pass's buffer.
+    func forwardSource(_ features: Tensor) -> Tensor {
+        let ab = interAB.forward(features)                                    // [B, h, w, c]
+        let (n, h, w, c) = (ab.shape[0], ab.shape[1], ab.shape[2], ab.shape[3])
+        let z = Tensor.reuse(code, shape: [n, h, w, 2 * c]); code = z
+        for p in 0..<(n * h * w) {
+            let src = ab.data + p * c, dst = z.data + p * 2 * c
+            dst.update(from: src, count: c); (dst + c).update(from: src, count: c)
+        }
+        return z
+    }
+
     /// The features' gradient [2B, E] for the decoder input's gradient `dz` ([src; dst] or [src; dst; src_dst]
     /// codes); `swapCodeGradient`: whether the src_dst segment's gradient flows (into AB(dst), both halves).
     /// Takes ownership of `dz` (given back to the pool).

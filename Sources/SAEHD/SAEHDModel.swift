@@ -332,23 +332,23 @@ public final class SAEHDModel {
 
     /// The discriminators' gradients and per-sample losses for `batch` (nil for one that is off): the
     /// generator runs forward again with its current weights (DFL's D steps evaluate the graph after the
-    /// generator's update), only as far as they need: the codes for true face, pred_src_src for GAN.
+    /// generator's update), only as far as they need: the codes of both halves for true face, pred_src_src
+    /// for GAN. Without true face only the src half goes through the encoder (and liae's inter_AB), as in
+    /// DFL's graph; the layers' buffers stay those of the full batch (`Tensor.reuse` hands out views).
     public func computeDiscriminatorGradients(_ batch: TrainingBatch) -> (trueFace: [Double]?, gan: [Double]?) {
         guard let adversarial else { return (nil, nil) }
         let b = batch.batch
         let target = lossTarget(batch)
-        // The encoder runs on all 2B samples, as in the generator step, so its layers keep their buffers'
-        // shapes from step to step (the codes need both halves for true face; GAN needs the src half).
-        let features = encoder.forward(batch.warped)
+        let bothHalves = adversarial.code != nil
+        let features = encoder.forward(bothHalves ? batch.warped : batch.half(batch.warped, 0))
         var prediction: Tensor?
         var codes: Tensor?
         if let df = dfCoder {
             let z = df.forward(features)
-            codes = z
+            if bothHalves { codes = z }
             if adversarial.patch != nil { prediction = decoders[0].forwardImage(Tensor(viewOf: z, batch: 0..<b)) }
         } else if adversarial.patch != nil {
-            let z = liaeCoder!.forward(features, b: b, swap: false)
-            prediction = Tensor(viewOf: decoders[0].forwardImage(z), batch: 0..<b)
+            prediction = decoders[0].forwardImage(liaeCoder!.forwardSource(features))
         }
         return adversarial.discriminatorGradients(
             prediction: prediction, target: batch.half(target, 0), targetMask: batch.half(batch.targetMask, 0),

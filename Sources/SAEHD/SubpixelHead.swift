@@ -56,6 +56,9 @@ final class SubpixelHead: Layer {
         let d = shuffle.backward(dy)
         let dx = combined.backward(d)
         GradientPool.give(d)
+        // As in `forward`: the four real kernels' multiply-adds, input and weight gradients.
+        MACCounter.backward -= (d.count / c4) * 8 * cin * c
+            * ((combined.needsInputGradient ? 1 : 0) + (combined.needsWeightGradient ? 1 : 0))
         let g = combined.weight.grad.data, gb = combined.bias.grad.data
         for tap in 0..<9 {
             for ci in 0..<cin {

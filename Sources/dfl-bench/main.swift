@@ -141,7 +141,10 @@ func trainCommand(_ args: BenchTrain) throws {
     var sgemmDuring: [Double] = []
     var cpuRatios: [Double] = []
     var cpuTimes: [Double] = []
-    var macs = 0
+    var macs = 0, stepMacs = 0
+    // The training's own peak: read after the first timed step, before the sgemm reference below allocates
+    // its three 2048² matrices (48 MB) next to the model's buffers.
+    var stepPeakRSS = 0.0
     for _ in 0..<iterations {
         MACCounter.reset()
         let t0 = now(), c0 = cpuSeconds()
@@ -150,6 +153,8 @@ func trainCommand(_ args: BenchTrain) throws {
         let stepCPU = cpuSeconds() - c0
         cpuTimes.append(stepCPU)
         macs = MACCounter.forward
+        stepMacs = MACCounter.forward + MACCounter.backward
+        if stepPeakRSS == 0 { stepPeakRSS = peakRSSMegabytes() }
         // The reference rate is sampled between iterations, under the same load as the step itself
         // (the machine may be shared), with the same thread count.
         let c1 = cpuSeconds()
@@ -220,8 +225,10 @@ func trainCommand(_ args: BenchTrain) throws {
     line += String(format: " fraction_of_sgemm=%.3f sgemm_gflops=%.1f cpu_time_fraction=%.3f cpu_ms_per_iter=%.1f", gflops / sgemmNow,
                    sgemmNow, median(cpuRatios), median(cpuTimes) * 1000)
     if let sgemm { line += String(format: " fraction_of_sgemm_at_start=%.3f sgemm_gflops_at_start=%.1f", gflops / sgemm, sgemm) }
-    line += String(format: " iter_gmacs=%.2f params=%d peak_rss_mb=%.0f iterations=%d", 3 * Double(macs) / 1e9,
-                   model.parameterCount, peakRSSMegabytes(), iterations)
+    // iter_gmacs: 3 × the forward passes' multiply-adds; step_gmacs: those of every pass that ran (a forward
+    // pass without backward, a backward without weight or input gradient count once each).
+    line += String(format: " iter_gmacs=%.2f step_gmacs=%.2f params=%d peak_rss_mb=%.0f peak_rss_with_sgemm_mb=%.0f iterations=%d",
+                   3 * Double(macs) / 1e9, Double(stepMacs) / 1e9, model.parameterCount, stepPeakRSS, peakRSSMegabytes(), iterations)
     if ganPower > 0 || trueFacePower > 0 { line += String(format: " gan_power=%g true_face_power=%g", ganPower, trueFacePower) }
     print(line)
 }
