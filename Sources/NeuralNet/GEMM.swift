@@ -33,4 +33,27 @@ func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into sums: U
     for t in 0..<threads { for c in 0..<cols { sums[c] += partial[t * cols + c] } }
 }
 
+
+/// `addColumnSums` with the sums accumulated in Double (deterministic: fixed row runs per thread, added in
+/// thread order). For long columns whose float32 running sum loses too much to cancellation: the direct
+/// transposed convolution's bias gradient sums every output pixel of a layer (tens of thousands of terms).
+func addColumnSumsAccurately(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Float>) {
+    let threads = min(Threads.count, max(1, rows * cols / 65_536))
+    let partial = UnsafeMutablePointer<Double>.allocate(capacity: threads * cols)
+    defer { partial.deallocate() }
+    partial.initialize(repeating: 0, count: threads * cols)
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let acc = partial + t * cols
+        for r in (rows * t / threads)..<(rows * (t + 1) / threads) {
+            let row = m + r * cols
+            for c in 0..<cols { acc[c] += Double(row[c]) }
+        }
+    }
+    for c in 0..<cols {
+        var total = 0.0
+        for t in 0..<threads { total += partial[t * cols + c] }
+        sums[c] += Float(total)
+    }
+}
+
 import Foundation

@@ -91,7 +91,7 @@ enum TransposedConvolution {
             }
             dPre = UnsafePointer(d)
         }
-        if let dBias { addColumnSums(dPre, rows: outCount / cout, cols: cout, into: dBias) }
+        if let dBias { addColumnSumsAccurately(dPre, rows: outCount / cout, cols: cout, into: dBias) }
         guard dWeight != nil || dx != nil else { return }
         let kernel = workspace.matmulKernel
         let rows = s.pixels

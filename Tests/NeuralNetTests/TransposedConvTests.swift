@@ -64,7 +64,7 @@ final class TransposedConvTests: XCTestCase {
     /// Forward, input gradient, weight and bias gradients equal the 4-phase-group convolution's, with and
     /// without the flags that skip the input or weight gradient.
     func testDirectMatchesPhaseGroupConvolution() {
-        for (n, h, w, cin, cout) in [(2, 6, 5, 8, 4), (4, 12, 12, 32, 16), (1, 3, 7, 6, 9)] {
+        for (n, h, w, cin, cout) in [(2, 6, 5, 8, 4), (4, 12, 12, 32, 16), (1, 3, 7, 6, 9), (3, 1, 1, 16, 8), (3, 2, 2, 32, 16), (2, 4, 4, 64, 32)] {
             for (needsInput, needsWeight) in [(true, true), (true, false), (false, true)] {
                 let t = layer(cin, cout, seed: UInt64(cin * 100 + cout))
                 t.needsInputGradient = needsInput
