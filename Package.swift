@@ -84,7 +84,7 @@ let package = Package(
         tool("dfl-merge", ["Merge", "ModelStore", "SAEHD", "XSeg", "NeuralNet", "FaceAlign", "FaceSet", "Imaging", "ColorTransfer", "AtomicIO"]),
 
         // Shared by the test targets that run the built tools (not part of any product).
-        .target(name: "TestSupport", dependencies: ["Imaging"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Imaging", "NeuralNet"], path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "FaceSetTests", dependencies: ["FaceSet", "Imaging"],
