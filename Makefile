@@ -2,7 +2,7 @@
 #   make demo     install what is needed, build, run the example pipeline on examples/data
 #   make test     install what is needed, build and run every test (release build), then the numeric
 #                 suites again on generic x86-64 code with OpenBLAS's AVX2 kernel (make test-portable)
-#   make bench    speed figures for this machine (sgemm peak, training step, extraction)
+#   make bench    speed figures for this machine (sgemm peak, training step, extraction, XSeg)
 #   make install  binaries and man pages under $(PREFIX)
 # PORTABLE=1 builds for generic x86-64 instead of the host CPU.
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Speed figures for this machine: CPU, vector width, OpenBLAS kernel, sgemm GFLOP/s (1 and 2 threads,
-# 2048³), then one full SAEHD training step per configuration, each in its own child process.
+# 2048³), then one full SAEHD training step per configuration, each in its own child process; then the trainer,
+# bf16, held-out evaluation, GAN, extraction, XSeg (bench/xseg.sh) and merge figures.
 #
 #   bash bench/run.sh [BIN_DIR]        BIN_DIR defaults to `swift build -c release --show-bin-path`
 #   QUICK=1    fewer iterations (smoke check)
 #   THREADS=N  threads for the training step and the sgemm reference (default 2)
 #   PEERS=1    also time the PyTorch port (../shared/peers/torch_saehd_step.py, or PEER_SCRIPT=path) with
 #              PYTHON (default python3) when torch imports there, and with GAN / true face through
-#              bench/torch_gan_step.py (which imports that script); never a dependency of the project.
+#              bench/torch_gan_step.py (which imports that script), and XSeg through bench/torch_xseg_step.py;
+#              never a dependency of the project.
 #
 # Output: one `bench <name> key=value ...` line per measurement.
 set -euo pipefail
@@ -129,6 +131,10 @@ done <<<"$gan_configs"
 
 # Extraction frames/s at 640x360 and 1280x720, HOG upsample 0 and 1, on the example stills.
 "$BIN/dfl-extract" --bench examples/data
+
+# XSeg at DeepFaceLab's defaults (256 px, base 32, batch 4): a training step and apply's faces/s on the labelled
+# example faces, with PEERS=1 its PyTorch peer in the same run (bench/xseg.sh, which also runs alone).
+THREADS="$THREADS" bash bench/xseg.sh "$BIN"
 
 if [ "${PEERS:-0}" = 1 ]; then
   PYTHON="${PYTHON:-python3}"
