@@ -37,7 +37,7 @@ final class ProgressLines {
             break
         case let .evaluated(record, faces, seconds):
             heldOutSSIM = record.ssim
-            progress.permanent(String(format: "dfl-train: held-out quality at iteration %d (%d faces, %.1f s): ssim %.4f, psnr %.2f dB",
+            progress.permanent(String(format: "dfl-train: held-out quality at iteration %d (%d faces, %.2f s): ssim %.4f, psnr %.2f dB",
                                       record.iteration, faces, seconds, record.ssim, record.psnr))
         case .convolutions(let rows):
             progress.permanent("dfl-train: convolutions of one step (kernel, stride, input, channels, algorithm forward/input gradient/weight gradient):")
