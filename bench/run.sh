@@ -12,12 +12,7 @@
 #              never a dependency of the project.
 #
 # Output: one `bench <name> key=value ...` line per measurement.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-BIN="${1:-$(swift build -c release --show-bin-path)}"
-THREADS="${THREADS:-2}"
-# Let OpenBLAS pick its best kernel for this CPU, as on a user's machine (tests and CI keep these set).
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+source "$(dirname "$0")/common.sh"
 
 model_dir=$(mktemp -d)
 trap 'rm -rf "$model_dir"' EXIT
@@ -41,7 +36,6 @@ df-udt-256-96-32-32-16 1 4
 liae-udt-128-96-32-32-16 1 8'
 rounds=3; engine_iters=5; trainer_iters=10
 if [ "${QUICK:-0}" = 1 ]; then rounds=1; engine_iters=3; trainer_iters=5; fi
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 while read -r config ch b; do
   if [ "$ch" = 3 ]; then src="$faces/src/train"; dst="$faces/dst/train"; else src="$faces/src_gray/train"; dst="$faces/dst_gray/train"; fi
   engine=(); trainer=()
@@ -100,7 +94,7 @@ rm -rf "$model_dir/h"
 eval_s=$(sed -n 's/.*held-out quality at iteration [0-9]* ([0-9]* faces, \([0-9.]*\) s).*/\1/p' "$model_dir/h.log" | median)
 ms=$(awk -F, 'NR == 4 { t0 = $4; i0 = $1 } END { printf "%.1f", ($4 - t0) * 1000 / ($1 - i0) }' "$model_dir/h/loss.csv")
 echo "bench holdout liae-ud-96-32-32-32-16 ch=1 batch=8 faces=8 threads=$THREADS eval_s=$eval_s trainer_ms_per_iter=$ms" \
-  "eval_in_iterations=$(awk -v e="$eval_s" -v m="$ms" 'BEGIN { printf "%.1f", e * 1000 / m }')" \
+  "eval_in_iterations=$(awk -v e="$eval_s" -v m="$ms" 'BEGIN { printf "%.2f", e * 1000 / m }')" \
   "share_at_default_autosave_pct=$(awk -v e="$eval_s" 'BEGIN { printf "%.3f", 100 * e / (25 * 60) }')"
 
 # GAN power and true-face power: the engine's step with DeepFaceLab's patch discriminator (and, df only, the
@@ -109,9 +103,6 @@ echo "bench holdout liae-ud-96-32-32-32-16 ch=1 batch=8 faces=8 threads=$THREADS
 # GAN figure counts only from a line that reports gan_power. Lines: name, channels, batch, the extra flags.
 gan_configs='liae-ud-96-32-32-32-16 1 8 --gan-power 0.1
 df-ud-96-256-64-64-22 3 8 --gan-power 0.1 --true-face-power 0.01'
-# Median of the numbers on stdin, `?` when there are none; a / b with 3 (or $3) decimals, `?` unless both are numbers.
-median_or_q() { local v; v=$(awk '/^[0-9]+(\.[0-9]*)?$/'); if [ -n "$v" ]; then median <<<"$v"; else echo "?"; fi; }
-ratio() { awk -v a="$1" -v b="$2" -v p="${3:-3}" 'BEGIN { n = "^[0-9]+(\\.[0-9]*)?$"; if (a ~ n && b ~ n && b > 0) printf("%." p "f", a / b); else printf "?" }'; }
 # The flag's value in a flag list (0 when absent).
 flag() { awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) v = $(i + 1) } END { print (v == "") ? 0 : v }' <<<"$2"; }
 declare -A gan_ms=()

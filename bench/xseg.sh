@@ -10,19 +10,11 @@
 #              PYTHON (default python3) when torch imports there; never a dependency of the project.
 #
 # Output: one `bench <name> key=value ...` line per measurement.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-BIN="${1:-$(swift build -c release --show-bin-path)}"
-THREADS="${THREADS:-2}"
-# As bench/run.sh: OpenBLAS picks its best kernel for this CPU.
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+source "$(dirname "$0")/common.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# As bench/run.sh: the median of the numbers on stdin; a / b with 2 decimals, `?` unless both are numbers.
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" -v p="${3:-2}" 'BEGIN { n = "^[0-9]+(\\.[0-9]*)?$"; if (a ~ n && b ~ n && b > 0) printf("%." p "f", a / b); else printf "?" }'; }
 now() { date +%s.%N; }
 
 warmup=2; timed=8; apply_rounds=3
@@ -70,5 +62,5 @@ if [ "${PEERS:-0}" = 1 ]; then
   pparams=$(sed -n 's/.*params \([0-9]*\).*/\1/p' <<<"$out")
   echo "bench peer torch-xseg res=$res base=$base batch=$batch threads=$THREADS params=${pparams:-?}" \
     "ms_per_iter=${pms:-?} faces_per_s=${pfps:-?} ours_ms_per_iter=$ms ours_faces_per_s=$fps" \
-    "train_speedup=$(ratio "${pms:-?}" "$ms") apply_speedup=$(ratio "$fps" "${pfps:-?}")"
+    "train_speedup=$(ratio "${pms:-?}" "$ms" 2) apply_speedup=$(ratio "$fps" "${pfps:-?}" 2)"
 fi
