@@ -26,10 +26,12 @@ public enum MatmulPrecision: String, Sendable, CaseIterable, CustomStringConvert
 
     /// The process-wide precision, used by every `Workspace` and `Dense` layer that sets none of its own.
     /// Default: the environment variable `DFL_PRECISION` (`fp32`, `bf16`, `auto`), else `fp32`.
-    nonisolated(unsafe) public static var global: MatmulPrecision = {
-        if let s = ProcessInfo.processInfo.environment["DFL_PRECISION"], let p = MatmulPrecision(rawValue: s) { return p }
-        return .fp32
-    }()
+    nonisolated(unsafe) public static var global: MatmulPrecision = environmentSetting ?? .fp32
+
+    /// `DFL_PRECISION` from the environment, nil when unset or not one of the three names. A tool whose own
+    /// default differs (dfl-train: `auto`) still yields to it, so tests can pin fp32 for the tools they run.
+    public static let environmentSetting: MatmulPrecision? =
+        ProcessInfo.processInfo.environment["DFL_PRECISION"].flatMap(MatmulPrecision.init(rawValue:))
 
     /// Runs the bf16 multiplies on the portable kernel even where AVX512-BF16 exists (tests compare the two).
     /// Default: the environment variable `DFL_BF16_KERNEL=portable`.

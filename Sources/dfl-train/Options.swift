@@ -201,7 +201,7 @@ struct LoopOptions: ParsableArguments {
     var samplerThreads: Int = 1
     @Option(help: "Convolution algorithms: fast (Winograd for 3x3 stride-1 layers, and for 5x5 stride-2 ones rewritten as 3x3, by shape rules), dense (im2col + sgemm everywhere, for comparison), f2 or f4 (that Winograd tile wherever it applies). (default: fast)")
     var convAlgo: ConvAlgorithmChoice?
-    @Option(help: "Operands of the convolutions' and dense layers' matrix multiplies: fp32, bf16 (rounded to bfloat16, accumulated in float32; fast only on CPUs with AVX512-BF16) or auto (bf16 where the CPU has AVX512-BF16). Weights, optimizer state and losses stay float32. (default: fp32)")
+    @Option(help: "Operands of the convolutions' and dense layers' matrix multiplies: fp32, bf16 (rounded to bfloat16, accumulated in float32; fast only on CPUs with AVX512-BF16) or auto (bf16 where the CPU has AVX512-BF16). Weights, optimizer state and losses stay float32. DFL_PRECISION in the environment replaces the default. (default: auto)")
     var precision: MatmulPrecision?
     @Flag(name: [.short, .long], help: "Also print which algorithm each convolution shape runs and its time in one step.")
     var verbose = false

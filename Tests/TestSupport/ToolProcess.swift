@@ -29,9 +29,11 @@ public enum ToolProcess {
         let process = Process()
         process.executableURL = binDirectory.appendingPathComponent(name)
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
+        // dfl-train's default precision is `auto` (bf16 on CPUs with AVX512-BF16); the tests pin fp32 unless
+        // the test process or the call sets DFL_PRECISION, so their results are the same on every CPU.
+        var base = ProcessInfo.processInfo.environment
+        if base["DFL_PRECISION"] == nil { base["DFL_PRECISION"] = "fp32" }
+        process.environment = base.merging(environment) { $1 }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -52,12 +52,23 @@ let trainerExecutable: String = {
     return candidates.last!.appendingPathComponent("dfl-train").path
 }()
 
+/// The test process's environment with DFL_PRECISION=fp32 unless it sets one: dfl-train's default is `auto`
+/// (bf16 on CPUs with AVX512-BF16), and the tests compare its files with in-process fp32 results bit for bit.
+/// `DefaultPrecisionToolTests` runs the default itself.
+func pinnedPrecisionEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    if environment["DFL_PRECISION"] == nil { environment["DFL_PRECISION"] = "fp32" }
+    return environment.merging(extra) { $1 }
+}
+
 /// Starts dfl-train, or `tool` (another tool built next to it), with standard output and error to files so
 /// nothing blocks.
-func startTrainer(_ arguments: [String], logs: String, stdin: String? = nil, tool: String = "dfl-train") throws -> Process {
+func startTrainer(_ arguments: [String], logs: String, stdin: String? = nil, tool: String = "dfl-train",
+                  environment: [String: String] = [:]) throws -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: trainerExecutable).deletingLastPathComponent().appendingPathComponent(tool)
     process.arguments = arguments
+    process.environment = pinnedPrecisionEnvironment(environment)
     FileManager.default.createFile(atPath: logs + ".out", contents: nil)
     FileManager.default.createFile(atPath: logs + ".err", contents: nil)
     process.standardOutput = FileHandle(forWritingAtPath: logs + ".out")
@@ -73,9 +84,10 @@ func startTrainer(_ arguments: [String], logs: String, stdin: String? = nil, too
 }
 
 /// Runs dfl-train, or `tool` (dfl-info, dfl-merge, …), to completion.
-func runTrainer(_ arguments: [String], in dir: String, stdin: String? = nil, tool: String = "dfl-train") throws -> ToolResult {
+func runTrainer(_ arguments: [String], in dir: String, stdin: String? = nil, tool: String = "dfl-train",
+                environment: [String: String] = [:]) throws -> ToolResult {
     let logs = dir + "/log-" + UUID().uuidString
-    let p = try startTrainer(arguments, logs: logs, stdin: stdin, tool: tool)
+    let p = try startTrainer(arguments, logs: logs, stdin: stdin, tool: tool, environment: environment)
     p.waitUntilExit()
     let out = (try? String(contentsOfFile: logs + ".out", encoding: .utf8)) ?? ""
     let err = (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? ""

@@ -1,0 +1,35 @@
+// dfl-train's matrix-multiply precision as a user gets it: `auto` by default (bf16 where the CPU has
+// AVX512-BF16, README "bf16 training"), DFL_PRECISION in the environment in place of the default, and
+// --precision over both. The trainer names what it runs on its first line ("matmul fp32", "matmul bf16-avx512").
+import Foundation
+import NeuralNet
+import XCTest
+
+final class DefaultPrecisionToolTests: XCTestCase {
+    /// One iteration of a tiny model with `extra` options and `environment`; the kernel the header line names.
+    func kernel(_ extra: [String] = [], environment: [String: String]) throws -> String {
+        let dir = NSTemporaryDirectory() + "trainer-precision-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try runTrainer(["--model", dir + "/m", "--src", Fixture.folder("src", "train"), "--dst", Fixture.folder("dst", "train"),
+                                "--config", "df-ud-64-16-16-16-16", "--batch-size", "2", "--iterations", "1",
+                                "--preview-every", "0", "--save-every", "0"] + extra, in: dir, environment: environment)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        guard let range = r.stderr.range(of: #"matmul [a-z0-9-]+"#, options: .regularExpression) else {
+            XCTFail("no matmul on the header line: \(r.stderr)"); return ""
+        }
+        return String(r.stderr[range].dropFirst("matmul ".count))
+    }
+
+    func testDefaultIsAutoAndTheEnvironmentAndTheFlagOverrideIt() throws {
+        // An empty DFL_PRECISION is no setting: the tool's own default, auto.
+        let auto = MatmulPrecision.hardwareBF16 ? "bf16-avx512" : "fp32"
+        XCTAssertEqual(try kernel(environment: ["DFL_PRECISION": ""]), auto, "the default")
+        XCTAssertEqual(try kernel(environment: ["DFL_PRECISION": "fp32"]), "fp32", "DFL_PRECISION=fp32")
+        // auto on a CPU without AVX512-BF16 (or made to look like one) is fp32.
+        XCTAssertEqual(try kernel(environment: ["DFL_PRECISION": "", "DFL_BF16_HARDWARE": "0"]), "fp32", "auto without bf16")
+        // The flag wins over the environment; bf16 without the instructions runs the portable twin.
+        XCTAssertEqual(try kernel(["--precision", "bf16"], environment: ["DFL_PRECISION": "fp32"]),
+                       MatmulPrecision.hardwareBF16 ? "bf16-avx512" : "bf16-portable", "--precision bf16")
+    }
+}
