@@ -77,7 +77,7 @@ let package = Package(
         tool("dfl-sort", ["Sort", "FaceSet", "Imaging", "FaceAlign"]),
         // NATIVE_CPU lets the benchmark report the vector width the build targets.
         .executableTarget(name: "dfl-bench",
-                          dependencies: ["NeuralNet", "SAEHD", "COpenBLAS", "ToolSupport",
+                          dependencies: ["NeuralNet", "SAEHD", "XSeg", "Imaging", "COpenBLAS", "ToolSupport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: nativeSwift + (portable ? [] : [.define("NATIVE_CPU")])),
         tool("dfl-xseg", ["Trainer", "ModelStore", "XSeg", "Samples", "NeuralNet", "FaceSet", "Imaging", "AtomicIO"]),

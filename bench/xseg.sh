@@ -47,6 +47,12 @@ for _ in $(seq "$apply_rounds"); do
 done
 fps=$(printf '%s\n' "${rates[@]}" | median)
 echo "bench xseg apply res=$res base=$base faces=${#faces[@]} batch=4 threads=$THREADS rounds=$apply_rounds faces_per_s=$fps"
+# The network part of apply alone (dfl-bench xseg: XSegMasker.extract on faces already in memory), the figure
+# the peer's forward pass compares with.
+net_line=$("$BIN/dfl-bench" xseg --resolution "$res" --base-channels "$base" --batch 4 --faces "${#faces[@]}" \
+  --rounds "$apply_rounds" --threads "$THREADS" | grep '^bench xseg-forward' || true)
+echo "$net_line"
+net_fps=$(sed -n 's/.* faces_per_s=\([0-9.]*\).*/\1/p' <<<"$net_line")
 
 if [ "${PEERS:-0}" = 1 ]; then
   PYTHON="${PYTHON:-python3}"
@@ -55,12 +61,14 @@ if [ "${PEERS:-0}" = 1 ]; then
     exit 0
   fi
   # The peer times its training step (median of `timed` after 2 warm-up steps) and forward-only apply of as many
-  # random faces, 4 at a time, with DFL's extract and the 0.5 threshold (no image I/O, which ours includes).
+  # random faces, 4 at a time, with DFL's extract and the 0.5 threshold (no image I/O): apply_speedup compares it
+  # with our network alone (xseg-forward), command_over_peer with the whole dfl-xseg apply.
   out=$("$PYTHON" bench/torch_xseg_step.py "$res" "$base" "$batch" "$THREADS" "$timed" "${#faces[@]}" 4 2>&1 | tail -1)
   pms=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' <<<"$out")
   pfps=$(sed -n 's/.*apply \([0-9.]*\) faces\/s.*/\1/p' <<<"$out")
   pparams=$(sed -n 's/.*params \([0-9]*\).*/\1/p' <<<"$out")
   echo "bench peer torch-xseg res=$res base=$base batch=$batch threads=$THREADS params=${pparams:-?}" \
-    "ms_per_iter=${pms:-?} faces_per_s=${pfps:-?} ours_ms_per_iter=$ms ours_faces_per_s=$fps" \
-    "train_speedup=$(ratio "${pms:-?}" "$ms" 2) apply_speedup=$(ratio "$fps" "${pfps:-?}" 2)"
+    "ms_per_iter=${pms:-?} faces_per_s=${pfps:-?} ours_ms_per_iter=$ms ours_network_faces_per_s=${net_fps:-?}" \
+    "ours_command_faces_per_s=$fps train_speedup=$(ratio "${pms:-?}" "$ms" 2) apply_speedup=$(ratio "${net_fps:-?}" "${pfps:-?}" 2)" \
+    "command_over_peer=$(ratio "$fps" "${pfps:-?}" 2)"
 fi

@@ -20,7 +20,7 @@ struct DFLBench: ParsableCommand {
             (`make bench`) runs it and adds the trainer, held-out evaluation, GAN, extraction and merge figures.
             """,
         version: toolchainVersion,
-        subcommands: [BenchAll.self, BenchSgemm.self, BenchTrain.self, BenchConv.self, BenchCheckpoint.self],
+        subcommands: [BenchAll.self, BenchSgemm.self, BenchTrain.self, BenchConv.self, BenchCheckpoint.self, BenchXSeg.self],
         defaultSubcommand: BenchAll.self)
 }
 

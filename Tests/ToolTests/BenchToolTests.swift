@@ -24,6 +24,7 @@ final class BenchToolTests: XCTestCase {
             (["conv", "16", "4", "4", "3", "1"], "batch"),
             (["conv", "16", "4", "4", "3", "1", "1", "--no-polyphse"], "--no-polyphse"),
             (["checkpoint", "df-ud-64-16-16-16-16", "2", "/tmp/x.safetensors"], "CHANNELS"),
+            (["xseg", "--resolution", "100"], "--resolution"),
             (["frobnicate"], "frobnicate"),
         ]
         for (args, named) in cases {
@@ -64,6 +65,12 @@ final class BenchToolTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("bench checkpoint df-ud-64-16-16-16-16 ch=1 path=\(dir)/c.safetensors tensors="), r.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/c.safetensors"))
+        // bench/xseg.sh's network-only apply figure.
+        r = try runTool("dfl-bench", ["xseg", "--resolution", "64", "--base-channels", "2", "--batch", "3", "--faces", "5",
+                                      "--rounds", "1", "--threads", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("bench xseg-forward res=64 base=2 batch=3 faces=5 threads=1 rounds=1 matmul=fp32 faces_per_s="),
+                      r.stdout)
     }
 
     /// The measurement with no subcommand (bench/run.sh: `dfl-bench --threads N [--quick]`) on one tiny config:
