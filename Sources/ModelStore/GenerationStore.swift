@@ -75,16 +75,32 @@ public struct GenerationStore: Sendable {
 
     // MARK: Saving
 
-    /// Writes `files` (name and bytes; `markerFile` among them) as a new generation named
-    /// `<label>-<random id>` and makes it current (see the file comment).
-    public func save(_ files: [(name: String, bytes: [UInt8])], label: String) throws {
+    /// One file of a save: its name and what writes its bytes, in pieces, to the sink it is given (so a model's
+    /// weights go from their tensors to the file without a copy of the whole file in memory).
+    public struct File {
+        public let name: String
+        public let write: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+
+        public init(_ name: String, write: @escaping ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
+            self.name = name
+            self.write = write
+        }
+
+        public init(_ name: String, bytes: [UInt8]) {
+            self.init(name) { sink in try bytes.withUnsafeBytes { try sink($0) } }
+        }
+    }
+
+    /// Writes `files` (`markerFile` among them) as a new generation named `<label>-<random id>` and makes it
+    /// current (see the file comment).
+    public func save(_ files: [File], label: String) throws {
         precondition(files.contains { $0.name == markerFile }, "a save must hold \(markerFile)")
         try createDirectory(path)
         try createDirectory(savesDirectory)
         let name = label + "-" + UUID().uuidString.prefix(8).lowercased()
         let gen = savesDirectory + "/" + name
         try createDirectory(gen)
-        for file in files { try writeDurably(file.bytes, to: gen + "/" + file.name) }
+        for file in files { try writeDurably(file.write, to: gen + "/" + file.name) }
         AtomicFile.syncDirectory(gen)
         AtomicFile.syncDirectory(savesDirectory)
 
@@ -158,18 +174,20 @@ public struct GenerationStore: Sendable {
     }
 
     /// Writes a file that is new (in a fresh generation directory) and fsyncs it.
-    private func writeDurably(_ bytes: [UInt8], to file: String) throws {
+    private func writeDurably(_ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void, to file: String) throws {
         let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw TrainerError.io("\(file): cannot create (errno \(errno))") }
         defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TrainerError.io("\(file): write failed (errno \(errno))")
+        try produce { piece in
+            var written = 0
+            while written < piece.count {
+                let n = Glibc.write(fd, piece.baseAddress! + written, piece.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw TrainerError.io("\(file): write failed (errno \(errno))")
+                }
+                written += n
             }
-            written += n
         }
         guard fsync(fd) == 0 else { throw TrainerError.io("\(file): fsync failed (errno \(errno))") }
     }

@@ -175,9 +175,9 @@ public struct ModelDirectory: Sendable {
                 for (j, prefix) in optimizer.slotPrefixes.enumerated() { slots.append((prefix + "." + p.name, optimizer.slots[i][j])) }
             }
         }
-        try generations.save([("model.json", json),
-                              ("weights.safetensors", try SafeTensors.encode(weights, metadata: weightInfo)),
-                              ("optimizer.safetensors", try SafeTensors.encode(slots, metadata: optimizerInfo))],
+        try generations.save([.init("model.json", bytes: json),
+                              .init("weights.safetensors") { try SafeTensors.encode(weights, metadata: weightInfo, into: $0) },
+                              .init("optimizer.safetensors") { try SafeTensors.encode(slots, metadata: optimizerInfo, into: $0) }],
                              label: String(format: "%09d", state.iteration))
     }
 

@@ -280,18 +280,18 @@ public struct XSegModelDirectory: Sendable {
         for (i, p) in optimizer.parameters.enumerated() {
             for (j, prefix) in optimizer.slotPrefixes.enumerated() { slots.append((prefix + "." + p.name, optimizer.slots[i][j])) }
         }
-        var files: [(name: String, bytes: [UInt8])] = [
-            ("model.json", json),
-            ("weights.safetensors", try SafeTensors.encode(weights, metadata: ["model": "XSeg", "resolution": "\(state.resolution)",
-                                                                               "base_channels": "\(state.baseChannels)"])),
-            ("optimizer.safetensors", try SafeTensors.encode(slots, metadata: ["optimizer": optimizer.kind.rawValue,
-                                                                               "iterations": "\(optimizer.iterations)"])),
+        let weightInfo = ["model": "XSeg", "resolution": "\(state.resolution)", "base_channels": "\(state.baseChannels)"]
+        let optimizerInfo = ["optimizer": optimizer.kind.rawValue, "iterations": "\(optimizer.iterations)"]
+        var files: [GenerationStore.File] = [
+            .init("model.json", bytes: json),
+            .init("weights.safetensors") { try SafeTensors.encode(weights, metadata: weightInfo, into: $0) },
+            .init("optimizer.safetensors") { try SafeTensors.encode(slots, metadata: optimizerInfo, into: $0) },
         ]
         if !extras.isEmpty {
             let value = PickleValue.dict([PicklePair(.string("other_options"), .dict(extras.otherOptions)),
                                           PicklePair(.string("sample_for_preview"), extras.previewSamples),
                                           PicklePair(.string("choosed_gpu_indexes"), extras.gpuIndexes)])
-            do { files.append((Self.dflStateFile, try PickleWriter.write(value))) } catch {
+            do { files.append(.init(Self.dflStateFile, bytes: try PickleWriter.write(value))) } catch {
                 throw TrainerError.io("cannot write \(Self.dflStateFile): \(error)")
             }
         }

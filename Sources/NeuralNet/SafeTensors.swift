@@ -38,6 +38,15 @@ public enum SafeTensors {
 
     /// Serialises `tensors` (names must be unique) and `metadata`.
     public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws -> [UInt8] {
+        var out = [UInt8]()
+        try encode(tensors, metadata: metadata) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Serialises `tensors` and `metadata` in pieces handed to `sink` in file order: the header, then each
+    /// tensor's bytes straight from its storage, so that saving a model needs no second copy of it in memory.
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+                              into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
@@ -49,14 +58,17 @@ public enum SafeTensors {
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces so the data is 8-byte aligned
-        var out = [UInt8]()
-        out.reserveCapacity(8 + json.count + offset)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: json)
+        try withUnsafeBytes(of: UInt64(json.count).littleEndian) { try sink($0) }
+        try json.withUnsafeBytes { try sink($0) }
         for (_, t) in tensors {
-            for i in 0..<t.count { withUnsafeBytes(of: t.data[i].bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+            #if _endian(little)
+            try sink(UnsafeRawBufferPointer(start: t.data, count: t.count * 4))
+            #else
+            var bytes = [UInt8](); bytes.reserveCapacity(t.count * 4)
+            for i in 0..<t.count { withUnsafeBytes(of: t.data[i].bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+            try bytes.withUnsafeBytes { try sink($0) }
+            #endif
         }
-        return out
     }
 
     /// Writes `tensors` to `path` atomically.
