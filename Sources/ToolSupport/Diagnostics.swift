@@ -1,10 +1,20 @@
 // Standard error reporting for every tool: `tool: path: reason` lines on stderr, a count of failed
 // inputs, and the exit status rules of docs/ARCHITECTURE.md (1 when any input failed, 2 for usage errors).
+import ArgumentParser
 import Foundation
 
 /// Writes text to standard error (unbuffered, so messages interleave correctly with progress).
 public func printError(_ message: String) {
     FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+}
+
+/// Runs `body`; an error it throws is reported as `tool: reason` on standard error and the command exits 1
+/// (for a tool's whole-command failures: no inputs, a model that cannot be opened).
+public func exitingOnFailure<T>(_ tool: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch {
+        printError("\(tool): \(error)")
+        throw ExitCode(1)
+    }
 }
 
 /// Collects per-input failures so a tool can go on with the next input and exit 1 at the end.

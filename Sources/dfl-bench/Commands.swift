@@ -24,15 +24,6 @@ struct DFLBench: ParsableCommand {
         defaultSubcommand: BenchAll.self)
 }
 
-/// Runs a measurement; an error it throws (a model that cannot be saved, …) is reported as `dfl-bench: reason`
-/// with exit status 1.
-func reportingErrors(_ body: () throws -> Void) throws {
-    do { try body() } catch {
-        printError("dfl-bench: \(error)")
-        throw ExitCode(1)
-    }
-}
-
 /// A config name as ModelConfig reads it; a bad one is a usage error that says why.
 func checkConfig(_ name: String, channels: Int) throws {
     do { _ = try ModelConfig(name, channels: channels) } catch { throw ValidationError("\(name): \(error)") }
@@ -132,7 +123,7 @@ struct BenchTrain: ParsableCommand {
         guard batch >= 1, threads >= 1, warmup >= 0 else { throw ValidationError("--batch and --threads must be at least 1, --warmup 0 or more") }
         try checkConfig(config, channels: channels)
     }
-    func run() throws { try reportingErrors { try trainCommand(self) } }
+    func run() throws { try exitingOnFailure("dfl-bench") { try trainCommand(self) } }
 }
 
 struct BenchConv: ParsableCommand {
@@ -181,5 +172,5 @@ struct BenchCheckpoint: ParsableCommand {
         guard channels == 1 || channels == 3 else { throw ValidationError("CHANNELS must be 1 or 3") }
         try checkConfig(config, channels: channels)
     }
-    func run() throws { try reportingErrors { try checkpointCommand(self) } }
+    func run() throws { try exitingOnFailure("dfl-bench") { try checkpointCommand(self) } }
 }

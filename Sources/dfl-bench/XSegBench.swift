@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import NeuralNet
+import ToolSupport
 import XSeg
 
 /// `dfl-bench xseg`: the network part of `dfl-xseg apply`, alone: XSegMasker.extract (batches of faces already
@@ -30,7 +31,7 @@ struct BenchXSeg: ParsableCommand {
         }
     }
 
-    func run() throws { try reportingErrors { try xsegCommand(self) } }
+    func run() throws { try exitingOnFailure("dfl-bench") { try xsegCommand(self) } }
 }
 
 func xsegCommand(_ args: BenchXSeg) throws {

@@ -68,14 +68,8 @@ struct Apply: ParsableCommand {
 
     func run() throws {
         if let t = threads { Threads.set(t) }
-        let masker: XSegMasker
-        let inputs: [String]
-        do {
-            masker = try XSegStore.openMasker(model, batchSize: batchSize)
-            inputs = try input.resolvePaths()
-        } catch {
-            printError("dfl-xseg: \(error)")
-            throw ExitCode(1)
+        let (masker, inputs) = try exitingOnFailure("dfl-xseg") {
+            (try XSegStore.openMasker(model, batchSize: batchSize), try input.resolvePaths())
         }
         let target: FaceType?
         switch faceType {
@@ -158,11 +152,7 @@ struct Remove: ParsableCommand {
     @OptionGroup var input: InputOptions
 
     func run() throws {
-        let inputs: [String]
-        do { inputs = try input.resolvePaths() } catch {
-            printError("dfl-xseg: \(error)")
-            throw ExitCode(1)
-        }
+        let inputs = try exitingOnFailure("dfl-xseg") { try input.resolvePaths() }
         let lock = NSLock()
         var without = 0
         let status = PerFileRunner.run(tool: "dfl-xseg", inputs: inputs, quiet: quiet) { path in

@@ -45,11 +45,7 @@ struct Label: ParsableCommand {
     @OptionGroup var input: InputOptions
 
     func run() throws {
-        let inputs: [String]
-        do { inputs = try input.resolvePaths() } catch {
-            printError("dfl-xseg: \(error)")
-            throw ExitCode(1)
-        }
+        let inputs = try exitingOnFailure("dfl-xseg") { try input.resolvePaths() }
         let lock = NSLock()
         var noFile = 0, unchanged = 0
         let status = PerFileRunner.run(tool: "dfl-xseg", inputs: inputs, quiet: quiet) { path in
@@ -121,13 +117,10 @@ struct Labelme: ParsableCommand {
     @OptionGroup var input: InputOptions
 
     func run() throws {
-        let inputs: [String]
-        do {
-            inputs = try input.resolvePaths()
+        let inputs = try exitingOnFailure("dfl-xseg") {
+            let inputs = try input.resolvePaths()
             if let jsonDir { try FileManager.default.createDirectory(atPath: jsonDir, withIntermediateDirectories: true) }
-        } catch {
-            printError("dfl-xseg: \(error)")
-            throw ExitCode(1)
+            return inputs
         }
         let lock = NSLock()
         var unlabelled = 0
