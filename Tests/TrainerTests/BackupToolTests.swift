@@ -2,6 +2,7 @@ import Foundation
 import NeuralNet
 @testable import ModelStore
 import Trainer
+import TestSupport
 import XCTest
 
 /// dfl-train with --holdout and --backup-every as a user runs it: quality.csv agrees with --reconstruct on

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 @testable import ModelStore
 import Trainer
+import TestSupport
 import XCTest
 
 /// dfl-train as a user runs it: crash safety under SIGKILL, clean stop on SIGINT, bad inputs, evaluation.
