@@ -21,7 +21,8 @@ extension WinogradConvolution {
         let tiles = tiling.count
         let packedWords = dfl_bf16_packed_words(Int32(cin), Int32(cout))
         let packed = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.packedFilter, count: a2 * packedWords))
-        transformFilterPacked(tile, weight: weight, cin: cin, cout: cout, packed: packed, packedWords: packedWords)
+        transformFilterPacked(tile, weight: weight, cin: cin, cout: cout, packed: packed, packedWords: packedWords,
+                              kernel: kernel)
         let zeros = workspace.scratch(WinogradSlot.zeros, count: cin)
         zeros.update(repeating: 0, count: cin)
 
@@ -30,7 +31,7 @@ extension WinogradConvolution {
             let prod = workspace.scratch(WinogradSlot.products, count: a2 * tiles * cout)
             parallelRanges(tiles, costPerItem: a2 * cin * 4) { r in
                 transformInputsBF16(tiling, x: x, zeros: zeros, tiles: r, v: v + 4 * r.lowerBound * cinWords,
-                                    strideWords: tiles * cinWords)
+                                    strideWords: tiles * cinWords, kernel: kernel)
             }
             let next = BlockCounter()
             let threads = min(Threads.count, a2)
@@ -47,7 +48,7 @@ extension WinogradConvolution {
                 let stage = UnsafeMutablePointer<Float>.allocate(capacity: tile.m * tile.m * cout)
                 defer { stage.deallocate() }
                 transformOutputs(tiling, prod: prod + r.lowerBound * cout, stride: tiles * cout, tiles: r, bias: bias,
-                                 activation: activation, y: y, shuffled: shuffled, stage: stage)
+                                 activation: activation, y: y, shuffled: shuffled, stage: stage, kernel: kernel)
             }
             return
         }
@@ -58,21 +59,30 @@ extension WinogradConvolution {
         let stages = Im2colConvolution.perThread(workspace, base: WinogradSlot.outputStage, count: tile.m * tile.m * cout)
         Im2colConvolution.forEachBlock(rows: tiles, blockRows: bt) { t, r in
             let v = UnsafeMutableRawPointer(vs[t]), prod = ms[t]
-            transformInputsBF16(tiling, x: x, zeros: zeros, tiles: r, v: v, strideWords: bt * cinWords)
+            transformInputsBF16(tiling, x: x, zeros: zeros, tiles: r, v: v, strideWords: bt * cinWords, kernel: kernel)
             for xi in 0..<a2 {
                 matmulRows(kernel, m: r.count, n: cout, k: cin, a: v + 4 * xi * bt * cinWords, ldaWords: cinWords,
                            packedB: packed + 4 * xi * packedWords, beta: 0, c: prod + xi * bt * cout, ldc: cout)
             }
             transformOutputs(tiling, prod: prod, stride: bt * cout, tiles: r, bias: bias, activation: activation,
-                             y: y, shuffled: shuffled, stage: stages[t])
+                             y: y, shuffled: shuffled, stage: stages[t], kernel: kernel)
         }
     }
 
     /// U[ξ] = G g Gᵀ (as `transformFilter`) written straight into the kernel's packed bf16 layout
     /// (`dfl_bf16_packed_layout`), U[ξ] at word ξ·packedWords: input channels 2p and 2p + 1 share a word.
+    /// With the AVX512 kernel, CBF16's twin does the work (the same bits).
     static func transformFilterPacked(_ tile: WinogradTile, weight: UnsafePointer<Float>, cin: Int, cout: Int,
-                                      packed: UnsafeMutableRawPointer, packedWords: Int) {
+                                      packed: UnsafeMutableRawPointer, packedWords: Int, kernel: MatmulKernel) {
         let a2 = tile.alpha * tile.alpha, tap = cin * cout, pairs = (cin + 1) / 2
+        if kernel == .bf16AVX512 {
+            let words = packed.assumingMemoryBound(to: UInt32.self)
+            parallelRanges(pairs, costPerItem: 2 * cout * a2 * 4) { range in
+                dfl_winograd_filter_packed_bf16(Int32(tile.alpha), weight, Int32(cin), Int32(cout), Int32(range.lowerBound),
+                                                Int32(range.upperBound), words, packedWords)
+            }
+            return
+        }
         var panel: Int32 = 0, block: Int32 = 0, kBlock: Int32 = 0
         dfl_bf16_packed_layout(Int32(cout), &panel, &block, &kBlock)
         let nr = Int(panel), nc = Int(block), kb = Int(kBlock)
@@ -125,9 +135,10 @@ extension WinogradConvolution {
     }
 
     /// V as bf16: tile k of the range, element ξ at word `ξ·strideWords + k·⌈cin/2⌉` of `v` (channel pairs;
-    /// an odd channel count padded with a zero).
+    /// an odd channel count padded with a zero). With the AVX512 kernel, CBF16's twin of the Swift transform
+    /// below does the work (16 channels per vector; the same bits).
     static func transformInputsBF16(_ tiling: Tiling, x: UnsafePointer<Float>, zeros: UnsafePointer<Float>,
-                                    tiles: Range<Int>, v: UnsafeMutableRawPointer, strideWords: Int) {
+                                    tiles: Range<Int>, v: UnsafeMutableRawPointer, strideWords: Int, kernel: MatmulKernel) {
         let tile = tiling.tile, a = tile.alpha, a2 = a * a
         let cin = tiling.g.inChannels, cinWords = (cin + 1) / 2, H = tiling.g.height, W = tiling.g.width
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * WinogradTransform.laneStride) { tmpBuffer in
@@ -145,6 +156,11 @@ extension WinogradConvolution {
                     }
                 }
                 let row = local * cinWords
+                if kernel == .bf16AVX512 {
+                    dfl_winograd_input_bf16(Int32(a), pixelArray(pixels), Int32(cin),
+                                            (v + 4 * row).assumingMemoryBound(to: UInt16.self), 2 * strideWords)
+                    continue
+                }
                 var c = 0
                 while c + 8 <= cin {
                     WinogradTransform.inputTile(SIMD8<Float>.self, tile, pixels: pixels, channel: c, tmp: tmp, dst: stage,
@@ -196,7 +212,7 @@ extension WinogradConvolution {
             let count = min(chunk, tiles - start), first = start, pairs = (count + 1) / 2
             parallelRanges(pairs, costPerItem: 2 * a2 * (cin + cout) * 4) { r in
                 transformPairsBF16(tiling, x: x, dPre: dPre, zeros: zeros, first: first, end: first + count, pairs: r,
-                                   v: v, dm: dm, strideV: half * cin, strideM: half * cout)
+                                   v: v, dm: dm, strideV: half * cin, strideM: half * cout, kernel: kernel)
             }
             let next = BlockCounter()
             let gemm: (Int) -> Void = { _ in
@@ -216,10 +232,12 @@ extension WinogradConvolution {
 
     /// V and dM of the tile pairs `pairs` (tiles first + 2p and first + 2p + 1; a missing second tile counts
     /// as zeros): element ξ of pair p, channel c at word `ξ·stride + p·channels + c`, word = tile 2p | tile
-    /// 2p + 1 << 16.
+    /// 2p + 1 << 16. With the AVX512 kernel, CBF16's twins of the Swift transforms do the work.
     static func transformPairsBF16(_ tiling: Tiling, x: UnsafePointer<Float>, dPre: UnsafePointer<Float>,
                                    zeros: UnsafePointer<Float>, first: Int, end: Int, pairs: Range<Int>,
-                                   v: UnsafeMutableRawPointer, dm: UnsafeMutableRawPointer, strideV: Int, strideM: Int) {
+                                   v: UnsafeMutableRawPointer, dm: UnsafeMutableRawPointer, strideV: Int, strideM: Int,
+                                   kernel: MatmulKernel) {
+        let fast = kernel == .bf16AVX512
         let tile = tiling.tile, a = tile.alpha, a2 = a * a, m = tile.m, g = tiling.g
         let cin = g.inChannels, cout = g.outChannels, H = g.height, W = g.width
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * WinogradTransform.laneStride) { tmpBuffer in
@@ -241,6 +259,11 @@ extension WinogradConvolution {
                         }
                     }
                 }
+                if fast {
+                    dfl_winograd_input_pairs_bf16(Int32(a), pixelArray(pixels), hasSecond ? pixelArray(pixels + 36) : nil,
+                                                  Int32(cin), (v + 4 * p * cin).assumingMemoryBound(to: UInt32.self),
+                                                  strideV)
+                } else {
                 storePairs(cin, a2: a2, stage0: stage0, stage1: stage1, hasSecond: hasSecond,
                            dst: v, wordOffset: p * cin, stride: strideV) { s, c, lanes, dst, stride in
                     if lanes == 8 {
@@ -251,6 +274,7 @@ extension WinogradConvolution {
                                                     dst: dst, dstStride: stride)
                     }
                 }
+                }
                 // dM: output-gradient tiles (zeros past the edge).
                 for s in 0..<2 {
                     let (n, oy0, ox0) = tiling.origin(min(t0 + s, end - 1))
@@ -260,6 +284,13 @@ extension WinogradConvolution {
                             pixels[s * 36 + i * m + j] = oy < H && ox < W ? dPre + ((n * H + oy) * W + ox) * cout : zeros
                         }
                     }
+                }
+                if fast {
+                    dfl_winograd_output_gradient_pairs_bf16(Int32(a), pixelArray(pixels),
+                                                            hasSecond ? pixelArray(pixels + 36) : nil, Int32(cout),
+                                                            (dm + 4 * p * cout).assumingMemoryBound(to: UInt32.self),
+                                                            strideM)
+                    continue
                 }
                 storePairs(cout, a2: a2, stage0: stage0, stage1: stage1, hasSecond: hasSecond,
                            dst: dm, wordOffset: p * cout, stride: strideM) { s, c, lanes, dst, stride in
@@ -273,6 +304,12 @@ extension WinogradConvolution {
                 }
             }
         }}}
+    }
+
+    /// A tile's pixel pointers as CBF16's transforms take them.
+    @inline(__always)
+    private static func pixelArray(_ pixels: UnsafeMutablePointer<UnsafePointer<Float>>) -> UnsafePointer<UnsafePointer<Float>?> {
+        UnsafeRawPointer(pixels).assumingMemoryBound(to: UnsafePointer<Float>?.self)
     }
 
     /// For each channel group: `transform(s, c, lanes, stage, laneStride)` writes tile s's α² elements into the

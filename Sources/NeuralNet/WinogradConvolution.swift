@@ -1,4 +1,5 @@
 import Foundation
+import CBF16
 
 /// 3×3 stride-1 convolution (padding 1, NHWC) by Winograd minimal filtering F(m×m, 3×3).
 ///
@@ -178,9 +179,15 @@ enum WinogradConvolution {
     /// with bias and activation; pixels past the edge are dropped. `stage` holds m²·cout floats.
     static func transformOutputs(_ tiling: Tiling, prod: UnsafePointer<Float>, stride: Int, tiles: Range<Int>,
                                  bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>,
-                                 shuffled: Bool, stage: UnsafeMutablePointer<Float>) {
+                                 shuffled: Bool, stage: UnsafeMutablePointer<Float>, kernel: MatmulKernel = .fp32) {
         let tile = tiling.tile, m = tile.m, g = tiling.g
         let cout = g.outChannels, H = g.height, W = g.width
+        // Under the AVX512-BF16 kernel, CBF16's twin of the transform below (the same bits) also adds the bias
+        // and applies a leaky ReLU; a sigmoid stays here.
+        let fused = kernel == .bf16AVX512
+        var slope: Float = 0, leaky: Int32 = 0
+        if case .leakyReLU(let a) = activation { slope = a; leaky = 1 }
+        let remaining: Activation = fused && activation != .sigmoid ? .identity : activation
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * WinogradTransform.laneStride) { tmpBuffer in
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 16) { pixelBuffer in
             let tmp = tmpBuffer.baseAddress!, pixels = pixelBuffer.baseAddress!
@@ -194,24 +201,30 @@ enum WinogradConvolution {
                     }
                 }
                 let src = prod + local * cout
-                var c = 0
-                while c + 8 <= cout {
-                    WinogradTransform.outputTile(SIMD8<Float>.self, tile, src: src + c, srcStride: stride, tmp: tmp,
-                                                 pixels: pixels, channel: c)
-                    c += 8
-                }
-                while c < cout {
-                    WinogradTransform.outputTile(Float.self, tile, src: src + c, srcStride: stride, tmp: tmp,
-                                                 pixels: pixels, channel: c)
-                    c += 1
+                if fused {
+                    dfl_winograd_output(Int32(tile.alpha), src, stride,
+                                        UnsafeRawPointer(pixels).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self),
+                                        Int32(cout), bias, leaky, slope)
+                } else {
+                    var c = 0
+                    while c + 8 <= cout {
+                        WinogradTransform.outputTile(SIMD8<Float>.self, tile, src: src + c, srcStride: stride, tmp: tmp,
+                                                     pixels: pixels, channel: c)
+                        c += 8
+                    }
+                    while c < cout {
+                        WinogradTransform.outputTile(Float.self, tile, src: src + c, srcStride: stride, tmp: tmp,
+                                                     pixels: pixels, channel: c)
+                        c += 1
+                    }
                 }
                 for i in 0..<m {
                     for j in 0..<m {
                         let oy = oy0 + i, ox = ox0 + j
                         if oy >= H || ox >= W { continue }
                         let p = pixels[i * m + j]
-                        if let bias { for c in 0..<cout { p[c] += bias[c] } }
-                        activation.apply(p, cout)
+                        if !fused, let bias { for c in 0..<cout { p[c] += bias[c] } }
+                        remaining.apply(p, cout)
                         if shuffled {
                             for sub in 0..<4 {
                                 g.shuffledPixel(y, n, oy, ox, sub).update(from: p + sub * (cout / 4), count: cout / 4)

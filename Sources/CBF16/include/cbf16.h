@@ -67,6 +67,37 @@ void dfl_bf16_set_blocking(int k_pairs, int n_block, int m_block);
 /// Micro-kernel column width of the AVX512 kernel: 16, 32 or 64 (0 = by n), for measurements.
 void dfl_bf16_set_panel(int columns);
 
+/// Winograd transforms that write the bf16 operands of the Winograd GEMMs, the AVX512-BF16 twins of
+/// NeuralNet's Swift transforms (same fp32 operations in the same order, same rounding: bit-identical).
+/// They require dfl_bf16_hardware(). alpha is 4 (F(2x2, 3x3)) or 6 (F(4x4, 3x3)); pixels[i*alpha + j] is
+/// the first channel of the tile's pixel (i, j) (a row of zeros outside the image).
+///
+/// B^T d B of one tile, `channels` channels: element xi's channel c at dst[xi*stride + c] as bf16 bits; an
+/// odd channel count is padded with a zero at dst[xi*stride + channels].
+void dfl_winograd_input_bf16(int alpha, const float *const *pixels, int channels, uint16_t *dst, size_t stride);
+
+/// B^T d B of two tiles (pixels1 NULL: the second is zero), element xi's channel c as the word
+/// bf16(tile 0) | bf16(tile 1) << 16 at dst[xi*stride_words + c].
+void dfl_winograd_input_pairs_bf16(int alpha, const float *const *pixels0, const float *const *pixels1,
+                                   int channels, uint32_t *dst, size_t stride_words);
+
+/// A dY A^T of two output-gradient tiles (pixels[i*(alpha-2) + j]; pixels1 NULL: zero), stored as the pairs
+/// above.
+void dfl_winograd_output_gradient_pairs_bf16(int alpha, const float *const *pixels0, const float *const *pixels1,
+                                             int channels, uint32_t *dst, size_t stride_words);
+
+/// A^T M A of one tile's products (element xi's channel c at src[xi*src_stride + c]) into the (alpha-2)^2
+/// pixels at pixels[i*(alpha-2) + j] (fp32), then + bias[c] (bias NULL: none), then with `leaky` the leaky
+/// ReLU v > 0 ? v : v*slope; the order of NeuralNet's Swift output transform.
+void dfl_winograd_output(int alpha, const float *src, size_t src_stride, float *const *pixels, int channels,
+                         const float *bias, int leaky, float slope);
+
+/// G g G^T of the 3x3 filter `weight` (tap (ky, kx), input channel i, output channel o at
+/// weight[((ky*3 + kx)*cin + i)*cout + o]) for the input-channel pairs p_begin..<p_end, written into the packed
+/// bf16 B layout of dfl_bf16_packed_layout(cout): element xi's pair word (p, o) at packed + xi*packed_words.
+void dfl_winograd_filter_packed_bf16(int alpha, const float *weight, int cin, int cout, int p_begin, int p_end,
+                                     uint32_t *packed, size_t packed_words);
+
 #ifdef __cplusplus
 }
 #endif
