@@ -198,11 +198,14 @@ extension WinogradConvolution {
         let cin = g.inChannels, cout = g.outChannels
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
+        // dU is not zeroed: the first chunk's GEMMs start from 0 (beta 0), the same sums as zeroing and adding.
         let du = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
-        parallelRanges(a2 * cin * cout) { r in (du + r.lowerBound).update(repeating: 0, count: r.count) }
         let zeros = workspace.scratch(WinogradSlot.zeros, count: max(cin, cout))
         zeros.update(repeating: 0, count: max(cin, cout))
-        var chunk = max(1, min(tiles, max(128, weightGradientChunkFloats / (a2 * (cin + cout)))))
+        // A bf16 word holds two tiles, so twice the fp32 path's tiles fit the same bytes; the GEMMs add the tile
+        // pairs in order across chunks, so the chunking does not change the sums. Small layers (a 12×12 image's
+        // 144 tiles) then take one chunk and write dU once.
+        var chunk = max(1, min(tiles, max(128, 2 * weightGradientChunkFloats / (a2 * (cin + cout)))))
         chunk += chunk % 2
         let half = chunk / 2
         let v = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.inputTiles, count: a2 * half * cin))
@@ -220,7 +223,8 @@ extension WinogradConvolution {
                     let xi = next.take()
                     if xi >= a2 { break }
                     matmulKMajor(kernel, m: cin, n: cout, pairs: pairs, a: v + 4 * xi * half * cin, strideA: cin,
-                                 b: dm + 4 * xi * half * cout, strideB: cout, beta: 1, c: du + xi * cin * cout, ldc: cout)
+                                 b: dm + 4 * xi * half * cout, strideB: cout, beta: first == 0 ? 0 : 1,
+                                 c: du + xi * cin * cout, ldc: cout)
                 }
             }
             let threads = min(Threads.count, a2)

@@ -229,6 +229,30 @@ final class BF16Tests: XCTestCase {
         }
     }
 
+    /// The bf16 Winograd weight gradient adds its tile pairs in order whatever the chunking: one chunk (the
+    /// default for these sizes) and chunks of 16 tiles give the same bits, on each kernel.
+    func testWinogradWeightGradientIsIndependentOfChunking() {
+        MatmulPrecision.global = .bf16
+        let saved = WinogradConvolution.weightGradientChunkFloats
+        defer { WinogradConvolution.weightGradientChunkFloats = saved }
+        for kernel in Self.kernels {
+            MatmulPrecision.forcePortableKernel = kernel == .bf16Portable
+            for choice in [ConvAlgorithmChoice.f2, .f4] {
+                ConvolutionSelection.choice = choice
+                var grads: [[Float]] = []
+                for chunkFloats in [saved, 1] {  // 1: the 128-tile floor, 5 chunks of 24×24 b4 with F2, 2 with F4
+                    WinogradConvolution.weightGradientChunkFloats = chunkFloats
+                    var rng = SeededRNG(seed: 9)
+                    let conv = Conv2D(name: "c", inChannels: 24, outChannels: 17, kernel: 3, workspace: Workspace(), rng: &rng)
+                    let x = GradientCheck.random([4, 24, 24, 24], seed: 3)
+                    let dy = GradientCheck.random([4, 24, 24, 17], seed: 4)
+                    grads.append(Self.pass(conv, x, dy).grads[0])
+                }
+                XCTAssertEqual(grads[0].map(\.bitPattern), grads[1].map(\.bitPattern), "\(kernel) \(choice)")
+            }
+        }
+    }
+
     func testPrecisionResolution() {
         XCTAssertEqual(MatmulPrecision.fp32.resolved, .fp32)
         XCTAssertEqual(MatmulPrecision.auto.resolved, MatmulPrecision.hardwareBF16 ? .bf16AVX512 : .fp32)
