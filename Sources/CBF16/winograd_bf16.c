@@ -245,3 +245,48 @@ AVX512BF16 void dfl_winograd_filter_packed_bf16(int alpha, const float *weight, 
     if (alpha == 6) filter_packed(6, weight, cin, cout, p_begin, p_end, packed, packed_words);
     else filter_packed(4, weight, cin, cout, p_begin, p_end, packed, packed_words);
 }
+
+// G^T along one axis (the adjoint of G): alpha values -> 3 taps.
+AVX512BF16 INLINE void filter_adjoint_1d(int alpha, const v16 *u, v16 *o) {
+    if (alpha == 4) {
+        v16 s = mul(0.5f, add(u[1], u[2]));
+        o[0] = add(u[0], s); o[1] = mul(0.5f, sub(u[1], u[2])); o[2] = add(s, u[3]);
+    } else {
+        v16 s12 = add(u[1], u[2]), d12 = sub(u[1], u[2]), s34 = add(u[3], u[4]), d34 = sub(u[3], u[4]);
+        o[0] = add(sub(mul(0.25f, u[0]), mul(1.0f / 6.0f, s12)), mul(1.0f / 24.0f, s34));
+        o[1] = add(mul(-1.0f / 6.0f, d12), mul(1.0f / 12.0f, d34));
+        o[2] = add(add(mul(-1.0f / 6.0f, s12), mul(1.0f / 6.0f, s34)), u[5]);
+    }
+}
+
+AVX512BF16 INLINE void filter_gradient(int alpha, const float *du, int cin, int cout, int ci_begin, int ci_end,
+                                       float *dweight) {
+    const size_t plane = (size_t)cin * cout;
+    v16 tmp[18], d[6], o[3];
+    for (int ci = ci_begin; ci < ci_end; ci++) {
+        const float *src = du + (size_t)ci * cout;
+        float *dst = dweight + (size_t)ci * cout;
+        for (int c = 0; c < cout; c += 16) {
+            __mmask16 m = lanes(cout - c);
+            for (int j = 0; j < alpha; j++) {
+                for (int i = 0; i < alpha; i++) d[i] = _mm512_maskz_loadu_ps(m, src + (i * alpha + j) * plane + c);
+                filter_adjoint_1d(alpha, d, o);
+                for (int ky = 0; ky < 3; ky++) tmp[ky * alpha + j] = o[ky];
+            }
+            for (int ky = 0; ky < 3; ky++) {
+                for (int j = 0; j < alpha; j++) d[j] = tmp[ky * alpha + j];
+                filter_adjoint_1d(alpha, d, o);
+                for (int kx = 0; kx < 3; kx++) {
+                    float *p = dst + (ky * 3 + kx) * plane + c;
+                    _mm512_mask_storeu_ps(p, m, add(_mm512_maskz_loadu_ps(m, p), o[kx]));
+                }
+            }
+        }
+    }
+}
+
+AVX512BF16 void dfl_winograd_filter_gradient(int alpha, const float *du, int cin, int cout, int ci_begin, int ci_end,
+                                             float *dweight) {
+    if (alpha == 6) filter_gradient(6, du, cin, cout, ci_begin, ci_end, dweight);
+    else filter_gradient(4, du, cin, cout, ci_begin, ci_end, dweight);
+}

@@ -231,7 +231,7 @@ extension WinogradConvolution {
             if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
             start += count
         }
-        addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight)
+        addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight, kernel: kernel)
     }
 
     /// V and dM of the tile pairs `pairs` (tiles first + 2p and first + 2p + 1; a missing second tile counts

@@ -313,10 +313,18 @@ enum WinogradConvolution {
     }
 
     /// dW += Gᵀ dU[ξ] G for the transformed-domain gradient dU (α², cin, cout).
+    /// Under the AVX512-BF16 kernel, CBF16's twin does the work (the same bits).
     static func addFilterGradient(_ tile: WinogradTile, du: UnsafePointer<Float>, cin: Int, cout: Int,
-                                  dWeight: UnsafeMutablePointer<Float>) {
+                                  dWeight: UnsafeMutablePointer<Float>, kernel: MatmulKernel = .fp32) {
         let a2 = tile.alpha * tile.alpha
         let plane = cin * cout
+        if kernel == .bf16AVX512 {
+            parallelRanges(cin, costPerItem: cout * a2 * 4) { rows in
+                dfl_winograd_filter_gradient(Int32(tile.alpha), du, Int32(cin), Int32(cout), Int32(rows.lowerBound),
+                                             Int32(rows.upperBound), dWeight)
+            }
+            return
+        }
         parallelRanges(cin, costPerItem: cout * a2 * 4) { rows in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 6 * WinogradTransform.laneStride) { tmpBuffer in
                 let tmp = tmpBuffer.baseAddress!
@@ -344,12 +352,21 @@ enum WinogradConvolution {
                               dPre: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let cin = g.inChannels, cout = g.outChannels
         let flipped = workspace.scratch(WorkspaceSlot.flippedWeights, count: 9 * cin * cout)
-        parallelRanges(9 * cout, costPerItem: cin) { rows in
-            for row in rows {
-                let tap = row / cout, co = row % cout
-                let src = weight + (8 - tap) * cin * cout + co
-                let dst = flipped + (tap * cout + co) * cin
-                for ci in 0..<cin { dst[ci] = src[ci * cout] }
+        // Tap t's cin × cout matrix transposed into tap 8 - t, in 32 × 32 blocks that stay in L1.
+        let block = 32, coBlocks = (cout + block - 1) / block
+        parallelRanges(9 * coBlocks, costPerItem: block * cin) { items in
+            for item in items {
+                let tap = item / coBlocks, co0 = item % coBlocks * block, co1 = min(cout, co0 + block)
+                let src = weight + (8 - tap) * cin * cout, dst = flipped + tap * cout * cin
+                var ci0 = 0
+                while ci0 < cin {
+                    let ci1 = min(cin, ci0 + block)
+                    for co in co0..<co1 {
+                        let d = dst + co * cin
+                        for ci in ci0..<ci1 { d[ci] = src[ci * cout + co] }
+                    }
+                    ci0 = ci1
+                }
             }
         }
         let gt = ConvGeometry(batch: g.batch, height: g.outHeight, width: g.outWidth, inChannels: cout,

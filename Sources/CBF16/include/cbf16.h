@@ -98,6 +98,11 @@ void dfl_winograd_output(int alpha, const float *src, size_t src_stride, float *
 void dfl_winograd_filter_packed_bf16(int alpha, const float *weight, int cin, int cout, int p_begin, int p_end,
                                      uint32_t *packed, size_t packed_words);
 
+/// dW += G^T dU G for the input channels ci_begin..<ci_end: dU element xi of (i, o) at du[(xi*cin + i)*cout + o],
+/// dW tap (ky, kx) at dweight[((ky*3 + kx)*cin + i)*cout + o] (fp32; the Swift weight gradient's order).
+void dfl_winograd_filter_gradient(int alpha, const float *du, int cin, int cout, int ci_begin, int ci_end,
+                                  float *dweight);
+
 #ifdef __cplusplus
 }
 #endif
