@@ -84,9 +84,21 @@ AVX512BF16 INLINE __m512i pair_words(v16 a, v16 b) {
     return _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
 }
 
+// Prefetches the pixels that the next tile to the right adds (`step` past the last of each of the `side` rows):
+// the tile loops visit it next, the input is read from memory once per layer, and its latency otherwise stalls
+// the transforms.
+AVX512BF16 INLINE void prefetch_next_tile(int side, int step, const float *const *pixels, int channels) {
+    for (int i = 0; i < side; i++) {
+        const char *last = (const char *)pixels[i * side + side - 1];
+        for (int k = 1; k <= step; k++)
+            for (int b = 0; b < channels * 4; b += 64) _mm_prefetch(last + (size_t)k * channels * 4 + b, _MM_HINT_T0);
+    }
+}
+
 AVX512BF16 INLINE void input_rows(int alpha, const float *const *pixels, int channels, uint16_t *dst, size_t stride) {
     v16 out[36];
     const int a2 = alpha * alpha;
+    prefetch_next_tile(alpha, alpha - 2, pixels, channels);
     for (int c = 0; c < channels; c += 16) {
         __mmask16 m = lanes(channels - c);
         input_tile(alpha, pixels, c, m, out);
@@ -103,10 +115,12 @@ AVX512BF16 void dfl_winograd_input_bf16(int alpha, const float *const *pixels, i
     else input_rows(4, pixels, channels, dst, stride);
 }
 
-// Both tiles of a pair through `tile` (input or output-gradient transform), stored as pair words.
-#define PAIRS_BODY(tile)                                                                                    \
+// Both tiles of a pair through `tile` (input or output-gradient transform; `side` pixels a side), stored as pair
+// words; the pair two tiles to the right is prefetched.
+#define PAIRS_BODY(tile, side)                                                                              \
     v16 out0[36], out1[36];                                                                                 \
     const int a2 = alpha * alpha;                                                                           \
+    if (pixels1) prefetch_next_tile(side, 2 * (alpha - 2), pixels1, channels);                              \
     for (int c = 0; c < channels; c += 16) {                                                                \
         __mmask16 m = lanes(channels - c);                                                                  \
         tile(alpha, pixels0, c, m, out0);                                                                   \
@@ -118,12 +132,12 @@ AVX512BF16 void dfl_winograd_input_bf16(int alpha, const float *const *pixels, i
 
 AVX512BF16 INLINE void input_pairs(int alpha, const float *const *pixels0, const float *const *pixels1, int channels,
                                    uint32_t *dst, size_t stride) {
-    PAIRS_BODY(input_tile)
+    PAIRS_BODY(input_tile, alpha)
 }
 
 AVX512BF16 INLINE void output_gradient_pairs(int alpha, const float *const *pixels0, const float *const *pixels1,
                                              int channels, uint32_t *dst, size_t stride) {
-    PAIRS_BODY(output_gradient_tile)
+    PAIRS_BODY(output_gradient_tile, alpha - 2)
 }
 
 AVX512BF16 void dfl_winograd_input_pairs_bf16(int alpha, const float *const *pixels0, const float *const *pixels1,
