@@ -274,12 +274,12 @@ AVX512BF16 INLINE void filter_adjoint_1d(int alpha, const v16 *u, v16 *o) {
 }
 
 AVX512BF16 INLINE void filter_gradient(int alpha, const float *du, int cin, int cout, int ci_begin, int ci_end,
-                                       float *dweight) {
-    const size_t plane = (size_t)cin * cout;
+                                       float *dweight, size_t ldw) {
+    const size_t plane = (size_t)cin * cout, weight_plane = (size_t)cin * ldw;
     v16 tmp[18], d[6], o[3];
     for (int ci = ci_begin; ci < ci_end; ci++) {
         const float *src = du + (size_t)ci * cout;
-        float *dst = dweight + (size_t)ci * cout;
+        float *dst = dweight + (size_t)ci * ldw;
         for (int c = 0; c < cout; c += 16) {
             __mmask16 m = lanes(cout - c);
             for (int j = 0; j < alpha; j++) {
@@ -291,7 +291,7 @@ AVX512BF16 INLINE void filter_gradient(int alpha, const float *du, int cin, int 
                 for (int j = 0; j < alpha; j++) d[j] = tmp[ky * alpha + j];
                 filter_adjoint_1d(alpha, d, o);
                 for (int kx = 0; kx < 3; kx++) {
-                    float *p = dst + (ky * 3 + kx) * plane + c;
+                    float *p = dst + (ky * 3 + kx) * weight_plane + c;
                     _mm512_mask_storeu_ps(p, m, add(_mm512_maskz_loadu_ps(m, p), o[kx]));
                 }
             }
@@ -300,7 +300,7 @@ AVX512BF16 INLINE void filter_gradient(int alpha, const float *du, int cin, int 
 }
 
 AVX512BF16 void dfl_winograd_filter_gradient(int alpha, const float *du, int cin, int cout, int ci_begin, int ci_end,
-                                             float *dweight) {
-    if (alpha == 6) filter_gradient(6, du, cin, cout, ci_begin, ci_end, dweight);
-    else filter_gradient(4, du, cin, cout, ci_begin, ci_end, dweight);
+                                             float *dweight, size_t ldw) {
+    if (alpha == 6) filter_gradient(6, du, cin, cout, ci_begin, ci_end, dweight, ldw);
+    else filter_gradient(4, du, cin, cout, ci_begin, ci_end, dweight, ldw);
 }

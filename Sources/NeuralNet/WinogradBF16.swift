@@ -198,8 +198,6 @@ extension WinogradConvolution {
         let cin = g.inChannels, cout = g.outChannels
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
-        // dU is not zeroed: the first chunk's GEMMs start from 0 (beta 0), the same sums as zeroing and adding.
-        let du = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
         let zeros = workspace.scratch(WinogradSlot.zeros, count: max(cin, cout))
         zeros.update(repeating: 0, count: max(cin, cout))
         // A bf16 word holds two tiles, so twice the fp32 path's tiles fit the same bytes; the GEMMs add the tile
@@ -208,6 +206,12 @@ extension WinogradConvolution {
         var chunk = max(1, min(tiles, max(128, 2 * weightGradientChunkFloats / (a2 * (cin + cout)))))
         chunk += chunk % 2
         let half = chunk / 2
+        // With every tile in one chunk, dU is formed and turned into dW a block of output channels at a time, so
+        // its scratch holds one block (the 16² 256→1024 upscale: 9 MB instead of 36). Each column's sums are
+        // the same either way.
+        let columns = chunk >= tiles ? min(cout, weightGradientColumns) : cout
+        // dU is not zeroed: the first chunk's GEMMs start from 0 (beta 0), the same sums as zeroing and adding.
+        let du = workspace.scratch(WinogradSlot.filter, count: a2 * cin * columns)
         let v = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.inputTiles, count: a2 * half * cin))
         let dm = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.products, count: a2 * half * cout))
         var start = 0
@@ -217,22 +221,34 @@ extension WinogradConvolution {
                 transformPairsBF16(tiling, x: x, dPre: dPre, zeros: zeros, first: first, end: first + count, pairs: r,
                                    v: v, dm: dm, strideV: half * cin, strideM: half * cout, kernel: kernel)
             }
-            let next = BlockCounter()
-            let gemm: (Int) -> Void = { _ in
-                while true {
-                    let xi = next.take()
-                    if xi >= a2 { break }
-                    matmulKMajor(kernel, m: cin, n: cout, pairs: pairs, a: v + 4 * xi * half * cin, strideA: cin,
-                                 b: dm + 4 * xi * half * cout, strideB: cout, beta: first == 0 ? 0 : 1,
-                                 c: du + xi * cin * cout, ldc: cout)
+            var c0 = 0
+            while c0 < cout {
+                let n = min(columns, cout - c0), block = c0
+                let next = BlockCounter()
+                let gemm: (Int) -> Void = { _ in
+                    while true {
+                        let xi = next.take()
+                        if xi >= a2 { break }
+                        matmulKMajor(kernel, m: cin, n: n, pairs: pairs, a: v + 4 * xi * half * cin, strideA: cin,
+                                     b: dm + 4 * (xi * half * cout + block), strideB: cout, beta: first == 0 ? 0 : 1,
+                                     c: du + xi * cin * n, ldc: n)
+                    }
                 }
+                let threads = min(Threads.count, a2)
+                if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
+                if columns < cout {
+                    addFilterGradient(tile, du: du, cin: cin, cout: n, dWeight: dWeight + c0, weightColumns: cout,
+                                      kernel: kernel)
+                }
+                c0 += n
             }
-            let threads = min(Threads.count, a2)
-            if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
             start += count
         }
-        addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight, kernel: kernel)
+        if columns == cout { addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight, kernel: kernel) }
     }
+
+    /// Output channels per block of dU in `weightGradientBF16` when all tiles fit one chunk.
+    nonisolated(unsafe) static var weightGradientColumns = 256
 
     /// V and dM of the tile pairs `pairs` (tiles first + 2p and first + 2p + 1; a missing second tile counts
     /// as zeros): element ξ of pair p, channel c at word `ξ·stride + p·channels + c`, word = tile 2p | tile

@@ -312,16 +312,19 @@ enum WinogradConvolution {
         addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight)
     }
 
-    /// dW += Gᵀ dU[ξ] G for the transformed-domain gradient dU (α², cin, cout).
+    /// dW += Gᵀ dU[ξ] G for the transformed-domain gradient dU (α², cin, cout). dW's rows hold `weightColumns`
+    /// floats (default cout): dU may be a block of cout of its output channels, with dWeight at the block's first.
     /// Under the AVX512-BF16 kernel, CBF16's twin does the work (the same bits).
     static func addFilterGradient(_ tile: WinogradTile, du: UnsafePointer<Float>, cin: Int, cout: Int,
-                                  dWeight: UnsafeMutablePointer<Float>, kernel: MatmulKernel = .fp32) {
+                                  dWeight: UnsafeMutablePointer<Float>, weightColumns: Int? = nil,
+                                  kernel: MatmulKernel = .fp32) {
         let a2 = tile.alpha * tile.alpha
-        let plane = cin * cout
+        let ldw = weightColumns ?? cout
+        let plane = cin * cout, weightPlane = cin * ldw
         if kernel == .bf16AVX512 {
             parallelRanges(cin, costPerItem: cout * a2 * 4) { rows in
                 dfl_winograd_filter_gradient(Int32(tile.alpha), du, Int32(cin), Int32(cout), Int32(rows.lowerBound),
-                                             Int32(rows.upperBound), dWeight)
+                                             Int32(rows.upperBound), dWeight, ldw)
             }
             return
         }
@@ -329,16 +332,16 @@ enum WinogradConvolution {
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 6 * WinogradTransform.laneStride) { tmpBuffer in
                 let tmp = tmpBuffer.baseAddress!
                 for ci in rows {
-                    let src = du + ci * cout, dst = dWeight + ci * cout
+                    let src = du + ci * cout, dst = dWeight + ci * ldw
                     var c = 0
                     while c + 8 <= cout {
                         WinogradTransform.filterGradientTile(SIMD8<Float>.self, tile, src: src + c, srcStride: plane,
-                                                             tmp: tmp, dst: dst + c, dstStride: plane)
+                                                             tmp: tmp, dst: dst + c, dstStride: weightPlane)
                         c += 8
                     }
                     while c < cout {
                         WinogradTransform.filterGradientTile(Float.self, tile, src: src + c, srcStride: plane,
-                                                             tmp: tmp, dst: dst + c, dstStride: plane)
+                                                             tmp: tmp, dst: dst + c, dstStride: weightPlane)
                         c += 1
                     }
                 }

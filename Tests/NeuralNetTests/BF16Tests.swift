@@ -229,26 +229,34 @@ final class BF16Tests: XCTestCase {
         }
     }
 
-    /// The bf16 Winograd weight gradient adds its tile pairs in order whatever the chunking: one chunk (the
-    /// default for these sizes) and chunks of 16 tiles give the same bits, on each kernel.
+    /// The bf16 Winograd weight gradient adds its tile pairs in order whatever the chunking, and each output
+    /// channel's sums do not depend on the block of channels it is formed in: one chunk (the default for these
+    /// sizes), chunks of 128 tiles, and blocks of 8 output channels give the same bits, on each kernel.
     func testWinogradWeightGradientIsIndependentOfChunking() {
         MatmulPrecision.global = .bf16
-        let saved = WinogradConvolution.weightGradientChunkFloats
-        defer { WinogradConvolution.weightGradientChunkFloats = saved }
+        let savedChunk = WinogradConvolution.weightGradientChunkFloats
+        let savedColumns = WinogradConvolution.weightGradientColumns
+        defer {
+            WinogradConvolution.weightGradientChunkFloats = savedChunk
+            WinogradConvolution.weightGradientColumns = savedColumns
+        }
         for kernel in Self.kernels {
             MatmulPrecision.forcePortableKernel = kernel == .bf16Portable
             for choice in [ConvAlgorithmChoice.f2, .f4] {
                 ConvolutionSelection.choice = choice
                 var grads: [[Float]] = []
-                for chunkFloats in [saved, 1] {  // 1: the 128-tile floor, 5 chunks of 24×24 b4 with F2, 2 with F4
+                // 1 float: the 128-tile floor, 5 chunks of 24×24 b4 with F2, 2 with F4; 8 columns: blocks 8, 8, 1.
+                for (chunkFloats, columns) in [(savedChunk, savedColumns), (1, savedColumns), (savedChunk, 8)] {
                     WinogradConvolution.weightGradientChunkFloats = chunkFloats
+                    WinogradConvolution.weightGradientColumns = columns
                     var rng = SeededRNG(seed: 9)
                     let conv = Conv2D(name: "c", inChannels: 24, outChannels: 17, kernel: 3, workspace: Workspace(), rng: &rng)
                     let x = GradientCheck.random([4, 24, 24, 24], seed: 3)
                     let dy = GradientCheck.random([4, 24, 24, 17], seed: 4)
                     grads.append(Self.pass(conv, x, dy).grads[0])
                 }
-                XCTAssertEqual(grads[0].map(\.bitPattern), grads[1].map(\.bitPattern), "\(kernel) \(choice)")
+                XCTAssertEqual(grads[0].map(\.bitPattern), grads[1].map(\.bitPattern), "\(kernel) \(choice) chunks")
+                XCTAssertEqual(grads[0].map(\.bitPattern), grads[2].map(\.bitPattern), "\(kernel) \(choice) column blocks")
             }
         }
     }
