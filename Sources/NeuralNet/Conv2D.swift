@@ -205,4 +205,6 @@ enum WorkspaceSlot {
     static let columns = 100
     /// Per-thread weight-gradient partials: `weightPartials + thread`.
     static let weightPartials = 200
+    /// `DSSIM`'s per-thread maps, when it works in a model's workspace (the loss runs between the passes).
+    static let dssim = 8
 }

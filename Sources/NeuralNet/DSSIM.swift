@@ -11,6 +11,9 @@ public final class DSSIM {
     public static let c2: Float = 0.03 * 0.03
     public let filterSize: Int
     public let window: [Float]
+    /// Where the per-thread scratch lives: a workspace shared with the other losses and layers of one model
+    /// (they run one after another, so its slot serves them all), else this instance's own buffer.
+    private let workspace: Workspace?
     private var scratch: Tensor?
     private var values: [Double] = []
 
@@ -19,10 +22,12 @@ public final class DSSIM {
         Int(Double(resolution) / (second ? 23.2 : 11.6))
     }
 
-    /// A DSSIM with a `filterSize` × `filterSize` window of standard deviation `sigma`.
-    public init(filterSize: Int, sigma: Float = 1.5) {
+    /// A DSSIM with a `filterSize` × `filterSize` window of standard deviation `sigma`; with a `workspace`, its
+    /// scratch is that workspace's DSSIM slot (not used by anything that runs during `evaluate`).
+    public init(filterSize: Int, sigma: Float = 1.5, workspace: Workspace? = nil) {
         precondition(filterSize >= 1)
         self.filterSize = filterSize
+        self.workspace = workspace
         let c = Double(filterSize - 1) / 2
         let raw = (0..<filterSize).map { exp(-0.5 * (Double($0) - c) * (Double($0) - c) / Double(sigma * sigma)) }
         let sum = raw.reduce(0, +)
@@ -39,9 +44,14 @@ public final class DSSIM {
         let ho = h - k + 1, wo = w - k + 1
         let perTask = 5 * h * w + 7 * h * wo + 7 * ho * wo
         let threads = max(1, min(Threads.count, n * ch))
-        if scratch == nil || scratch!.count < perTask * threads { scratch = Tensor(shape: [perTask * threads]) }
+        let base: UnsafeMutablePointer<Float>
+        if let workspace {
+            base = workspace.scratch(WorkspaceSlot.dssim, count: perTask * threads)
+        } else {
+            if scratch == nil || scratch!.count < perTask * threads { scratch = Tensor(shape: [perTask * threads]) }
+            base = scratch!.data
+        }
         if values.count < n * ch { values = [Double](repeating: 0, count: n * ch) }
-        let base = scratch!.data
         let tasks = n * ch
         values.withUnsafeMutableBufferPointer { vals in
             let vp = vals.baseAddress!

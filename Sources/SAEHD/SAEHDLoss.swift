@@ -57,15 +57,16 @@ final class SideLoss {
     private var dMasked: Tensor?
     private var scratch: Tensor?
 
-    init(resolution: Int, options: LossOptions) {
+    /// With a `workspace`, the DSSIMs keep their scratch there (one buffer for all of a model's DSSIMs).
+    init(resolution: Int, options: LossOptions, workspace: Workspace? = nil) {
         self.resolution = resolution
         self.options = options
         softMask = SoftDilatedMask(resolution: resolution)
         if resolution < 256 {
-            dssims = [(DSSIM(filterSize: DSSIM.filterSize(resolution: resolution)), 10)]
+            dssims = [(DSSIM(filterSize: DSSIM.filterSize(resolution: resolution), workspace: workspace), 10)]
         } else {
-            dssims = [(DSSIM(filterSize: DSSIM.filterSize(resolution: resolution)), 5),
-                      (DSSIM(filterSize: DSSIM.filterSize(resolution: resolution, second: true)), 5)]
+            dssims = [(DSSIM(filterSize: DSSIM.filterSize(resolution: resolution), workspace: workspace), 5),
+                      (DSSIM(filterSize: DSSIM.filterSize(resolution: resolution, second: true), workspace: workspace), 5)]
         }
     }
 

@@ -114,8 +114,8 @@ public final class SAEHDModel {
             coder = LIAECoder(config, workspace: workspace, rng: &rng)
             decoders = [Decoder(config, name: "decoder", workspace: workspace, rng: &rng)]
         }
-        srcLoss = SideLoss(resolution: config.resolution, options: lossOptions)
-        dstLoss = SideLoss(resolution: config.resolution, options: lossOptions)
+        srcLoss = SideLoss(resolution: config.resolution, options: lossOptions, workspace: workspace)
+        dstLoss = SideLoss(resolution: config.resolution, options: lossOptions, workspace: workspace)
         swapStyle = SwapStyleLoss(resolution: config.resolution, faceStylePower: lossOptions.faceStylePower,
                                   backgroundStylePower: lossOptions.backgroundStylePower)
         blurOutMask = lossOptions.blurOutMask ? BlurOutMask(resolution: config.resolution) : nil

@@ -25,13 +25,20 @@ public struct SessionSettings: Sendable {
     public var maxIterations: Int? = nil
     /// Sample-generator worker threads.
     public var samplerWorkers = 1
-    /// Batches the generator keeps ready.
-    public var queueCapacity = 4
+    /// Batches the generator keeps ready (nil: `SessionSettings.queueCapacity(batchBytes:)`).
+    public var queueCapacity: Int? = nil
     /// Time the convolutions of this run's second step (the first one allocates) and report them as a
     /// `.convolutions` event: which algorithm each convolution shape ran, and its milliseconds.
     public var profileConvolutions = false
 
     public init() {}
+
+    /// The default number of ready batches: 4, or fewer where a batch is large, so that the queue holds at most
+    /// about 16 MB (at least 2, so one is ready while the next is built). A 256-px 1-channel batch of 4 per
+    /// side is 8 MB: 2 ready. Building one takes a fraction of a step, so 2 keep the trainer fed.
+    public static func queueCapacity(batchBytes: Int) -> Int {
+        max(2, min(4, (16 << 20) / max(1, batchBytes)))
+    }
 }
 
 /// One iteration's figures.
@@ -202,10 +209,13 @@ public final class TrainingSession {
                     events: (TrainingEvent) -> Void = { _ in }) throws {
         let o = state.options
         let generator = try makeGenerator()
-        let producer = BatchProducer(generator: generator, capacity: settings.queueCapacity,
+        let r = model.config.resolution, c = model.config.channels
+        // Per side: warped and target images, full and eyes-mouth masks, as floats.
+        let batchBytes = 2 * o.batchSize * r * r * (2 * c + 2) * 4
+        let producer = BatchProducer(generator: generator,
+                                     capacity: settings.queueCapacity ?? SessionSettings.queueCapacity(batchBytes: batchBytes),
                                      workers: max(1, settings.samplerWorkers), skip: state.iteration)
         defer { producer.stop() }
-        let r = model.config.resolution, c = model.config.channels
         let batch = TrainingBatch(batch: o.batchSize, resolution: r, channels: c)
         var lastSave = Date()
         var lastBackup = Date()

@@ -186,7 +186,10 @@ public final class XSegTrainingSession {
         do { generator = try XSegBatchGenerator(samples: samples, batchSize: state.batchSize, seed: state.seed) } catch {
             throw TrainerError.badFaceSet("\(error)")
         }
-        let producer = BatchProducer(generator: generator, capacity: settings.queueCapacity,
+        let r = network.resolution
+        let batchBytes = state.batchSize * r * r * (3 + 1) * 4   // RGB images and masks, as floats
+        let producer = BatchProducer(generator: generator,
+                                     capacity: settings.queueCapacity ?? SessionSettings.queueCapacity(batchBytes: batchBytes),
                                      workers: max(1, settings.samplerWorkers), skip: state.iteration)
         defer { producer.stop() }
         var lastSave = Date(), lastBackup = Date(), previous = Date()
