@@ -56,6 +56,24 @@ final class LossTests: XCTestCase {
         }
     }
 
+    /// DSSIMs sharing a workspace (as a model's losses do) give the values and gradients of DSSIMs with their
+    /// own scratch, called in turn on images of different sizes (the shared buffer grows between calls).
+    func testDSSIMsSharingAWorkspaceMatchOwnScratch() {
+        let ws = Workspace()
+        let shared = [DSSIM(filterSize: 5, workspace: ws), DSSIM(filterSize: 3, workspace: ws)]
+        let own = [DSSIM(filterSize: 5), DSSIM(filterSize: 3)]
+        for (round, shape) in [[2, 10, 9, 2], [1, 16, 14, 3], [2, 10, 9, 2]].enumerated() {
+            let a = image(shape, seed: UInt64(10 + round)), b = image(shape, seed: UInt64(20 + round))
+            for i in 0..<2 {
+                let g1 = Tensor(shape: b.shape), g2 = Tensor(shape: b.shape)
+                let v1 = shared[i].evaluate(target: a, prediction: b, gradientScale: 2, gradient: g1)
+                let v2 = own[i].evaluate(target: a, prediction: b, gradientScale: 2, gradient: g2)
+                XCTAssertEqual(v1, v2, "round \(round) dssim \(i)")
+                XCTAssertEqual(g1.array, g2.array, "round \(round) dssim \(i)")
+            }
+        }
+    }
+
     func testDSSIMGradient() {
         let a = image([2, 10, 9, 2], seed: 3), b = image([2, 10, 9, 2], seed: 4)
         let d = DSSIM(filterSize: 5)
