@@ -56,6 +56,24 @@ final class LossTests: XCTestCase {
         }
     }
 
+    /// The 16-lane passes give the scalar loops' bits: values and gradients, widths with and without a
+    /// scalar tail, windows of 5 and 11 (the inner columns of the gradient's last pass need w ≥ k + 30).
+    func testDSSIMVectorPassesEqualScalarLoops() {
+        defer { DSSIM.vectorPasses = true }
+        for (shape, k) in [([2, 40, 37, 1], 5), ([1, 50, 64, 3], 11), ([2, 20, 20, 2], 5)] {
+            let a = image(shape, seed: 31), b = image(shape, seed: 32)
+            var results: [([Double], [Float])] = []
+            for vector in [true, false] {
+                DSSIM.vectorPasses = vector
+                let g = Tensor(shape: b.shape)
+                let v = DSSIM(filterSize: k).evaluate(target: a, prediction: b, gradientScale: 3, gradient: g)
+                results.append((v, g.array))
+            }
+            XCTAssertEqual(results[0].0, results[1].0, "\(shape) k\(k)")
+            XCTAssertEqual(results[0].1.map(\.bitPattern), results[1].1.map(\.bitPattern), "\(shape) k\(k)")
+        }
+    }
+
     /// DSSIMs sharing a workspace (as a model's losses do) give the values and gradients of DSSIMs with their
     /// own scratch, called in turn on images of different sizes (the shared buffer grows between calls).
     func testDSSIMsSharingAWorkspaceMatchOwnScratch() {
