@@ -71,8 +71,10 @@ if "$BIN/dfl-bench" train liae-ud-96-32-32-32-16 --channels 1 --batch 1 --iterat
       done
     done
     f=$(printf '%s\n' "${f32[@]}" | median); g=$(printf '%s\n' "${b16[@]}" | median); bf16_ms[$config]=$g
-    # The sgemm rate next to the steps: on a shared Zen 5 it was seen at 480 and at 250 GFLOP/s (2 threads) an
-    # hour apart, and bf16's gain over fp32 with it (1.1-1.4x, 1.5-1.7x).
+    # The sgemm rate next to the steps: bf16's gain is measured against it. (On a Zen 5, sgemm runs at about 480
+    # GFLOP/s on 2 threads with OpenBLAS's own kernel choice, 250 with OPENBLAS_CORETYPE=Haswell, which some
+    # environments set and common.sh unsets; fp32 steps timed by hand under such a variable look 1.3-1.5x
+    # slower and bf16's gain that much larger.)
     sg=$(printf '%s\n' "${gflops[@]}" | median_or_q)
     gpu=""
     case "$config" in
