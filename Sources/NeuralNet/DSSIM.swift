@@ -68,7 +68,7 @@ public final class DSSIM {
                     task += threads
                 }
             }
-            if threads == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: run) }
+            if threads == 1 { run(0) } else { Threads.perform(iterations: threads, run) }
         }
         return (0..<n).map { s in (0..<ch).reduce(0.0) { $0 + values[s * ch + $1] } / Double(ch) }
     }

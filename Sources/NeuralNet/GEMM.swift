@@ -48,7 +48,7 @@ private func partialColumnSums<A: BinaryFloatingPoint>(_ m: UnsafePointer<Float>
                                                        threads: Int) -> UnsafeMutablePointer<A> {
     let partial = UnsafeMutablePointer<A>.allocate(capacity: threads * cols)
     partial.initialize(repeating: 0, count: threads * cols)
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
+    Threads.perform(iterations: threads) { t in
         let acc = partial + t * cols
         for r in (rows * t / threads)..<(rows * (t + 1) / threads) {
             let row = m + r * cols

@@ -60,7 +60,7 @@ enum Im2colConvolution {
             return
         }
         let next = BlockCounter()
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
+        Threads.perform(iterations: threads) { t in
             while true {
                 let b = next.take()
                 if b >= blocks { break }
@@ -190,7 +190,7 @@ enum Im2colConvolution {
         if threads > 1 && cout >= 128 * threads {
             let br = max(1, min(4096, max(256, blockFloats / max(1, k))))
             let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
+            Threads.perform(iterations: threads) { t in
                 let c0 = cout * t / threads, c1 = cout * (t + 1) / threads
                 var start = 0
                 while start < g.rows {
@@ -235,7 +235,7 @@ enum Im2colConvolution {
         if used <= 1 {
             for b in 0..<blocks { block(0, b) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: used) { t in
+            Threads.perform(iterations: used) { t in
                 for b in (blocks * t / used)..<(blocks * (t + 1) / used) { block(t, b) }
             }
         }

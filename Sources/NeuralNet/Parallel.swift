@@ -26,6 +26,12 @@ public enum Threads {
         openblas_set_num_threads(Int32(max(1, n)))
     }
 
+    /// Runs `body(i)` for every i in `0..<iterations` on the engine's threads and returns when all are done
+    /// (`WorkerPool`; the engine's replacement for `DispatchQueue.concurrentPerform`).
+    public static func perform(iterations: Int, _ body: (Int) -> Void) {
+        WorkerPool.shared.perform(iterations: iterations, body)
+    }
+
     /// OpenBLAS's kernel name for this CPU (`openblas_get_corename`).
     public static var blasCoreName: String {
         guard let p = openblas_get_corename() else { return "unknown" }
@@ -43,7 +49,7 @@ public func parallelRanges(_ count: Int, costPerItem: Int = 1, _ body: (Range<In
         return
     }
     let parts = min(threads, count)
-    DispatchQueue.concurrentPerform(iterations: parts) { p in
+    Threads.perform(iterations: parts) { p in
         let lo = count * p / parts, hi = count * (p + 1) / parts
         if lo < hi { body(lo..<hi) }
     }

@@ -119,7 +119,7 @@ enum TransposedConvolution {
         if used <= 1 {
             for b in 0..<blocks { block(0, b) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: used) { t in
+            Threads.perform(iterations: used) { t in
                 for b in (blocks * t / used)..<(blocks * (t + 1) / used) { block(t, b) }
             }
         }

@@ -43,7 +43,7 @@ extension WinogradConvolution {
                                packedB: packed + 4 * xi * packedWords, beta: 0, c: prod + xi * tiles * cout, ldc: cout)
                 }
             }
-            if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
+            if threads <= 1 { gemm(0) } else { Threads.perform(iterations: threads, gemm) }
             parallelRanges(tiles, costPerItem: a2 * cout * 4) { r in
                 let stage = UnsafeMutablePointer<Float>.allocate(capacity: tile.m * tile.m * cout)
                 defer { stage.deallocate() }
@@ -235,7 +235,7 @@ extension WinogradConvolution {
                     }
                 }
                 let threads = min(Threads.count, a2)
-                if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
+                if threads <= 1 { gemm(0) } else { Threads.perform(iterations: threads, gemm) }
                 if columns < cout {
                     addFilterGradient(tile, du: du, cin: cin, cout: n, dWeight: dWeight + c0, weightColumns: cout,
                                       kernel: kernel)

@@ -115,7 +115,7 @@ enum WinogradConvolution {
                           ldb: cout, beta: 0, c: prod + xi * tiles * cout, ldc: cout)
                 }
             }
-            if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
+            if threads <= 1 { gemm(0) } else { Threads.perform(iterations: threads, gemm) }
             parallelRanges(tiles, costPerItem: a2 * cout * 4) { r in
                 let stage = UnsafeMutablePointer<Float>.allocate(capacity: tile.m * tile.m * cout)
                 defer { stage.deallocate() }
@@ -306,7 +306,7 @@ enum WinogradConvolution {
                 }
             }
             let threads = min(Threads.count, a2)
-            if threads <= 1 { gemm(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: gemm) }
+            if threads <= 1 { gemm(0) } else { Threads.perform(iterations: threads, gemm) }
             start += count
         }
         addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight)
