@@ -1,4 +1,5 @@
-// Winograd transforms that write bf16 GEMM operands, on AVX512-BF16: 16 channels per vector, VCVTNEPS2BF16
+// The Winograd transforms of the bf16 path on AVX512-BF16 (those that write the GEMMs' bf16 operands, and the
+// output and filter-gradient transforms that read their fp32 results): 16 channels per vector, VCVTNEPS2BF16
 // for the rounding. They are the fast twins of NeuralNet's Swift transforms (WinogradTransforms.swift,
 // WinogradBF16.swift), which stay the portable code: the same fp32 operations in the same order (no
 // contraction into FMAs), and VCVTNEPS2BF16 rounds as bf16Bits does (nearest even, NaN quieted, denormals to
