@@ -44,36 +44,35 @@ AVX512BF16 INLINE void output_adjoint_1d(int alpha, const v16 *y, v16 *o) {
     }
 }
 
-// B^T d B of the alpha x alpha tile whose pixel (i, j) starts at pixels[i*alpha + j], channels c..c+15 (lanes
-// outside `m` read as zero); element xi = i*alpha + j into out[xi].
-AVX512BF16 INLINE void input_tile(int alpha, const float *const *pixels, int c, __mmask16 m, v16 *out) {
+// A 1-D transform along one axis: `side` inputs -> alpha outputs.
+typedef void (*transform_1d)(int alpha, const v16 *in, v16 *out);
+
+// The 2-D transform `t` applied along columns, then rows, to the side x side pixels whose pixel (i, j) starts at
+// pixels[i*side + j], channels c..c+15 (lanes outside `m` read as zero); element xi = i*alpha + j into out[xi].
+// (Always inlined with a constant `t`, so the call through the pointer goes away.)
+AVX512BF16 INLINE void separable_tile(int alpha, int side, transform_1d t, const float *const *pixels, int c,
+                                      __mmask16 m, v16 *out) {
     v16 tmp[36], d[6], o[6];
-    for (int j = 0; j < alpha; j++) {
-        for (int k = 0; k < alpha; k++) d[k] = _mm512_maskz_loadu_ps(m, pixels[k * alpha + j] + c);
-        input_1d(alpha, d, o);
+    for (int j = 0; j < side; j++) {
+        for (int k = 0; k < side; k++) d[k] = _mm512_maskz_loadu_ps(m, pixels[k * side + j] + c);
+        t(alpha, d, o);
         for (int i = 0; i < alpha; i++) tmp[i * alpha + j] = o[i];
     }
     for (int i = 0; i < alpha; i++) {
-        for (int k = 0; k < alpha; k++) d[k] = tmp[i * alpha + k];
-        input_1d(alpha, d, o);
+        for (int k = 0; k < side; k++) d[k] = tmp[i * alpha + k];
+        t(alpha, d, o);
         for (int j = 0; j < alpha; j++) out[i * alpha + j] = o[j];
     }
 }
 
-// A dY A^T of the (alpha - 2)^2 output-gradient pixels at pixels[i*(alpha - 2) + j], channels c..c+15.
+// B^T d B of the alpha x alpha input tile.
+AVX512BF16 INLINE void input_tile(int alpha, const float *const *pixels, int c, __mmask16 m, v16 *out) {
+    separable_tile(alpha, alpha, input_1d, pixels, c, m, out);
+}
+
+// A dY A^T of the (alpha - 2)^2 output-gradient pixels.
 AVX512BF16 INLINE void output_gradient_tile(int alpha, const float *const *pixels, int c, __mmask16 m, v16 *out) {
-    const int mt = alpha - 2;
-    v16 tmp[36], d[6], o[6];
-    for (int j = 0; j < mt; j++) {
-        for (int k = 0; k < mt; k++) d[k] = _mm512_maskz_loadu_ps(m, pixels[k * mt + j] + c);
-        output_adjoint_1d(alpha, d, o);
-        for (int i = 0; i < alpha; i++) tmp[i * alpha + j] = o[i];
-    }
-    for (int i = 0; i < alpha; i++) {
-        for (int k = 0; k < mt; k++) d[k] = tmp[i * alpha + k];
-        output_adjoint_1d(alpha, d, o);
-        for (int j = 0; j < alpha; j++) out[i * alpha + j] = o[j];
-    }
+    separable_tile(alpha, alpha - 2, output_adjoint_1d, pixels, c, m, out);
 }
 
 AVX512BF16 INLINE __mmask16 lanes(int left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1); }

@@ -284,16 +284,16 @@ extension WinogradConvolution {
                                                   Int32(cin), (v + 4 * p * cin).assumingMemoryBound(to: UInt32.self),
                                                   strideV)
                 } else {
-                storePairs(cin, a2: a2, stage0: stage0, stage1: stage1, hasSecond: hasSecond,
-                           dst: v, wordOffset: p * cin, stride: strideV) { s, c, lanes, dst, stride in
-                    if lanes == 8 {
-                        WinogradTransform.inputTile(SIMD8<Float>.self, tile, pixels: pixels + 36 * s, channel: c, tmp: tmp,
-                                                    dst: dst, dstStride: stride)
-                    } else {
-                        WinogradTransform.inputTile(Float.self, tile, pixels: pixels + 36 * s, channel: c, tmp: tmp,
-                                                    dst: dst, dstStride: stride)
+                    storePairs(cin, a2: a2, stage0: stage0, stage1: stage1, hasSecond: hasSecond,
+                               dst: v, wordOffset: p * cin, stride: strideV) { s, c, lanes, dst, stride in
+                        if lanes == 8 {
+                            WinogradTransform.inputTile(SIMD8<Float>.self, tile, pixels: pixels + 36 * s, channel: c,
+                                                        tmp: tmp, dst: dst, dstStride: stride)
+                        } else {
+                            WinogradTransform.inputTile(Float.self, tile, pixels: pixels + 36 * s, channel: c,
+                                                        tmp: tmp, dst: dst, dstStride: stride)
+                        }
                     }
-                }
                 }
                 // dM: output-gradient tiles (zeros past the edge).
                 for s in 0..<2 {
