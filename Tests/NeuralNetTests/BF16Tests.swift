@@ -119,6 +119,58 @@ final class BF16Tests: XCTestCase {
         }
     }
 
+    /// A product of fewer than 16 columns with a transposed A runs as its transpose
+    /// (`dfl_bf16_set_transpose_narrow`): the same bits as the untransposed product, and the bits of the
+    /// documented order computed here (start from 0 or C, then per k pair the product of element 2p+1, then of
+    /// element 2p, each added in fp32). Shapes: one column into C itself (ldc 1) and into a strided C, 2–15
+    /// columns, both B layouts, beta 0 and 1, k over one 256-element block, odd k, the weight gradients of 1×1
+    /// convolutions with one output channel and of the 64→4 image head; and products that keep their own
+    /// layout (A not transposed, 16 columns, m ≤ n).
+    func testNarrowProductsRunAsTheirTransposeWithTheSameBits() {
+        defer { dfl_bf16_set_transpose_narrow(1) }
+        let shapes: [(m: Int, n: Int, k: Int, ta: Bool, tb: Bool, beta: Float, ldc: Int)] = [
+            (1000, 1, 32, true, false, 0, 1), (300, 1, 17, true, true, 1, 3), (77, 3, 600, true, false, 1, 5),
+            (520, 15, 9, true, false, 0, 15), (40, 7, 301, true, true, 1, 7), (32, 1, 4096, true, false, 1, 1),
+            (576, 4, 2304, true, false, 0, 4), (2, 1, 3, true, false, 1, 1),
+            (1000, 1, 32, false, false, 0, 1), (17, 16, 5, true, false, 0, 16), (3, 5, 40, true, true, 1, 5),
+        ]
+        for kernel in Self.kernels {
+            for (s, (m, n, k, ta, tb, beta, ldc)) in shapes.enumerated() {
+                let a = Self.random(m * k, seed: UInt64(s + 70), scale: 2), b = Self.random(k * n, seed: UInt64(s + 80))
+                let c0 = Self.random(m * ldc, seed: UInt64(s + 90))
+                let lda = ta ? m : k, ldb = tb ? k : n
+                var results: [[Float]] = []
+                for transpose in [Int32(1), 0] {
+                    dfl_bf16_set_transpose_narrow(transpose)
+                    var c = c0
+                    matmul(kernel, transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                           c: &c, ldc: ldc)
+                    results.append(c)
+                }
+                XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern),
+                               "\(kernel) m\(m) n\(n) k\(k) ta\(ta) tb\(tb) beta\(beta): transposed vs not")
+                var want = c0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        func term(_ kk: Int) -> Float {
+                            guard kk < k else { return 0 }
+                            let x = Self.referenceRound(ta ? a[kk * lda + i] : a[i * lda + kk])
+                            return x * Self.referenceRound(tb ? b[j * ldb + kk] : b[kk * ldb + j])
+                        }
+                        var acc: Float = beta == 0 ? 0 : c0[i * ldc + j]
+                        for p in 0..<((k + 1) / 2) {
+                            acc = acc + term(2 * p + 1)
+                            acc = acc + term(2 * p)
+                        }
+                        want[i * ldc + j] = acc
+                    }
+                }
+                XCTAssertEqual(results[0].map(\.bitPattern), want.map(\.bitPattern),
+                               "\(kernel) m\(m) n\(n) k\(k) ta\(ta) tb\(tb) beta\(beta): against the documented order")
+            }
+        }
+    }
+
     /// The Winograd entry points (operands already bf16: row-major A with a packed B, both k-major) against
     /// the generic bf16 GEMM on the same values: bit-identical (the same pairs, added in the same order).
     func testPrepackedAndKMajorEntryPointsEqualGenericGEMM() {

@@ -67,6 +67,10 @@ void dfl_bf16_set_blocking(int k_pairs, int n_block, int m_block);
 /// Micro-kernel column width of the AVX512 kernel: 16, 32 or 64 (0 = by n), for measurements.
 void dfl_bf16_set_panel(int columns);
 
+/// Whether dfl_bf16_gemm runs a product of fewer than 16 columns as its transpose (on by default; the
+/// results are the same bits either way), for tests and measurements.
+void dfl_bf16_set_transpose_narrow(int on);
+
 /// Winograd transforms that write the bf16 operands of the Winograd GEMMs, the AVX512-BF16 twins of
 /// NeuralNet's Swift transforms (same fp32 operations in the same order, same rounding: bit-identical).
 /// They require dfl_bf16_hardware(). alpha is 4 (F(2x2, 3x3)) or 6 (F(4x4, 3x3)); pixels[i*alpha + j] is
