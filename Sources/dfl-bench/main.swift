@@ -23,6 +23,13 @@
 // between the timed iterations, so both see the same machine load; the rate measured at the start of the
 // run is printed too (sgemm_gflops_at_start). cpu_time_fraction compares FLOPs per CPU-second of the step
 // and of sgemm, which a shared machine disturbs less than wall-clock rates.
+//
+// OpenBLAS's worker threads poll for work with sched_yield for 2^OPENBLAS_THREAD_TIMEOUT cycles (2^28 by
+// default, about 0.1 s) after each multi-threaded call before they sleep. Each reference sgemm therefore left
+// them polling through the next training step, on the same two cores: liae-ud-96 bf16 measured 7 % slower
+// (Zen 5). OpenBLAS reads the variable when it loads, so dfl-bench starts itself again with it set to 4 (they
+// sleep at once) unless the caller set it. The engine's own multiplies run OpenBLAS single-threaded and never
+// wake those threads, so a training run (dfl-train) does not meet this.
 import ArgumentParser
 import Foundation
 import COpenBLAS
@@ -105,6 +112,7 @@ func measureSgemm(threads: Int, size n: Int, repeats: Int) -> Double {
     for _ in 0..<repeats { let t0 = now(); run(); times.append(now() - t0) }
     return 2 * Double(n) * Double(n) * Double(n) / median(times) / 1e9
 }
+
 
 func sgemmCommand(_ args: BenchSgemm) {
     let threads = args.threads, size = args.size
@@ -326,4 +334,13 @@ func checkpointCommand(_ args: BenchCheckpoint) throws {
                  model.parameters.count * 3, losses.srcMean))
 }
 
+/// Runs this program again with OPENBLAS_THREAD_TIMEOUT=4 when the variable is unset (see the header).
+func restartWithShortBLASPolling() {
+    guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
+    // execv returns only when it failed: measure as things are.
+}
+
+restartWithShortBLASPolling()
 DFLBench.runAsTool()
