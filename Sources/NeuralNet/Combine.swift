@@ -43,7 +43,7 @@ public final class Concat {
             for p in r {
                 var offset = 0
                 for (x, c) in parts {
-                    (yp + p * total + offset).update(from: x + p * c, count: c)
+                    copyShort(yp + p * total + offset, from: x + p * c, count: c)
                     offset += c
                 }
             }
@@ -63,7 +63,7 @@ public final class Concat {
             for p in r {
                 var offset = 0
                 for (d, c) in parts {
-                    (d + p * c).update(from: dys + p * total + offset, count: c)
+                    copyShort(d + p * c, from: dys + p * total + offset, count: c)
                     offset += c
                 }
             }

@@ -260,16 +260,16 @@ enum Im2colConvolution {
             for ky in 0..<k {
                 let iy = oy * st - p + ky
                 let seg = dst + ky * k * C
-                if iy < 0 || iy >= H { seg.update(repeating: 0, count: k * C); continue }
+                if iy < 0 || iy >= H { zeroShort(seg, count: k * C); continue }
                 let src = x + ((n * H + iy) * W) * C
                 if rowInside {
                     // The k taps of one kernel row are k consecutive pixels: one copy.
-                    seg.update(from: src + ix0 * C, count: k * C)
+                    copyShort(seg, from: src + ix0 * C, count: k * C)
                 } else {
                     for kx in 0..<k {
                         let ix = ix0 + kx
-                        if ix < 0 || ix >= W { (seg + kx * C).update(repeating: 0, count: C) }
-                        else { (seg + kx * C).update(from: src + ix * C, count: C) }
+                        if ix < 0 || ix >= W { zeroShort(seg + kx * C, count: C) }
+                        else { copyShort(seg + kx * C, from: src + ix * C, count: C) }
                     }
                 }
             }

@@ -50,7 +50,7 @@ enum TransposedConvolution {
                     for ox in 0..<ow {
                         let mx = ox / 2, px = ox % 2
                         let dst = out + ox * cout
-                        dst.update(from: bias, count: cout)
+                        copyShort(dst, from: bias, count: cout)
                         // Column taps: kx = px at mx, and for px = 0 also kx = 2 at mx − 1.
                         let a0 = rowA + mx * taps + px * cout
                         for c in 0..<cout { dst[c] += a0[c] }
@@ -141,13 +141,13 @@ enum TransposedConvolution {
             for ky in 0..<3 {
                 let seg = dst + ky * 3 * cout
                 let oy = 2 * my + ky
-                if oy >= oh { seg.update(repeating: 0, count: 3 * cout); continue }
+                if oy >= oh { zeroShort(seg, count: 3 * cout); continue }
                 let src = dPre + ((sample * oh + oy) * ow + 2 * mx) * cout
                 if 2 * mx + 2 < ow {
-                    seg.update(from: src, count: 3 * cout)
+                    copyShort(seg, from: src, count: 3 * cout)
                 } else {
-                    seg.update(from: src, count: 2 * cout)
-                    (seg + 2 * cout).update(repeating: 0, count: cout)
+                    copyShort(seg, from: src, count: 2 * cout)
+                    zeroShort(seg + 2 * cout, count: cout)
                 }
             }
             dst += taps
