@@ -160,9 +160,11 @@ enum Im2colConvolution {
             forward(gt, x: dPre, weight: flipped, bias: nil, activation: .identity, y: dx, weightTransposed: true,
                     workspace: workspace)
         } else {
-            // Strided: dCol = dY · Wᵀ per chunk of samples, then gathered onto the input pixels.
+            // Strided: dCol = dY · Wᵀ per chunk of samples, then gathered onto the input pixels. A chunk of
+            // about 1 MB (one sample unless samples are small) is gathered while still in cache: the
+            // discriminator's 96×96 16→32 stride-2 backward b8 took 1.3 ms against 1.9 with 16 MB chunks.
             let outPixels = g.outHeight * g.outWidth
-            let chunk = max(1, min(g.batch, (16 << 20) / max(1, outPixels * g.patch)))
+            let chunk = max(1, min(g.batch, (1 << 18) / max(1, outPixels * g.patch)))
             let dCol = workspace.scratch(WorkspaceSlot.columnGradient, count: chunk * outPixels * g.patch)
             var s = 0
             while s < g.batch {
