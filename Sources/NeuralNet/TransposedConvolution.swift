@@ -18,8 +18,10 @@ enum TransposedConvolution {
         var taps: Int { 9 * outChannels }
     }
 
-    /// Floats of the forward columns per chunk of samples (at least one sample).
-    nonisolated(unsafe) static var columnBudget = 1 << 22
+    /// Floats of the forward columns per chunk of samples (at least one sample): about 1 MB, so that a
+    /// chunk's columns are gathered while still in cache (one sample of the discriminator's 48→96 64→16 layer).
+    static let defaultColumnBudget = 1 << 18
+    nonisolated(unsafe) static var columnBudget = defaultColumnBudget
 
     /// y = act(transposed conv(x) + bias).
     static func forward(_ s: Shape, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,

@@ -7,7 +7,7 @@ import XCTest
 final class TransposedConvTests: XCTestCase {
     override func tearDown() {
         Conv2DTranspose.directStride2 = true
-        TransposedConvolution.columnBudget = 1 << 22
+        TransposedConvolution.columnBudget = TransposedConvolution.defaultColumnBudget
         super.tearDown()
     }
 
