@@ -160,11 +160,9 @@ enum Im2colConvolution {
             forward(gt, x: dPre, weight: flipped, bias: nil, activation: .identity, y: dx, weightTransposed: true,
                     workspace: workspace)
         } else {
-            // Strided: dCol = dY · Wᵀ per chunk of samples, then gathered onto the input pixels. A chunk of
-            // about 1 MB (one sample unless samples are small) is gathered while still in cache: the
-            // discriminator's 96×96 16→32 stride-2 backward b8 took 1.3 ms against 1.9 with 16 MB chunks.
+            // Strided: dCol = dY · Wᵀ per chunk of samples, then gathered onto the input pixels.
             let outPixels = g.outHeight * g.outWidth
-            let chunk = max(1, min(g.batch, (1 << 18) / max(1, outPixels * g.patch)))
+            let chunk = gatherChunk(batch: g.batch, rowsPerSample: outPixels, rowFloats: g.patch)
             let dCol = workspace.scratch(WorkspaceSlot.columnGradient, count: chunk * outPixels * g.patch)
             var s = 0
             while s < g.batch {
@@ -178,6 +176,21 @@ enum Im2colConvolution {
                 s += n
             }
         }
+    }
+
+    /// Samples per chunk of a pass that writes columns and then gathers them onto pixels (a strided input
+    /// gradient here, the transposed convolution's forward pass): about `budget` floats of columns (1 MB), so
+    /// that the gather finds them in cache (the discriminator's 96×96 16→32 stride-2 backward b8: 1.3 ms
+    /// against 1.9 with 16 MB chunks), but at least `minimumRows` rows, so that each thread's multiply has
+    /// rows enough to pay for packing its other operand (the encoder's 12×12 128→256 5×5 stride-2 layer has
+    /// 36 rows per sample), and at most 16 MB. Chunks are made equal.
+    static func gatherChunk(batch: Int, rowsPerSample: Int, rowFloats: Int, budget: Int = 1 << 18,
+                            minimumRows: Int = 512) -> Int {
+        let perSample = max(1, rowsPerSample * rowFloats)
+        let wanted = max(budget / perSample, (minimumRows + rowsPerSample - 1) / max(1, rowsPerSample))
+        let chunk = max(1, min(batch, (1 << 22) / perSample, wanted))
+        let chunks = (batch + chunk - 1) / chunk
+        return (batch + chunks - 1) / chunks
     }
 
     /// dW += Colᵀ · dY. Wide layers (many output channels): each thread owns a range of dW's columns and

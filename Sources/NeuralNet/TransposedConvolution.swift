@@ -18,10 +18,11 @@ enum TransposedConvolution {
         var taps: Int { 9 * outChannels }
     }
 
-    /// Floats of the forward columns per chunk of samples (at least one sample): about 1 MB, so that a
-    /// chunk's columns are gathered while still in cache (one sample of the discriminator's 48→96 64→16 layer).
-    static let defaultColumnBudget = 1 << 18
+    /// Floats of the forward columns per chunk of samples, and rows a chunk has at least
+    /// (`Im2colConvolution.gatherChunk`; the tests lower both to run several chunks).
+    static let defaultColumnBudget = 1 << 18, defaultChunkRows = 512
     nonisolated(unsafe) static var columnBudget = defaultColumnBudget
+    nonisolated(unsafe) static var minimumChunkRows = defaultChunkRows
 
     /// y = act(transposed conv(x) + bias).
     static func forward(_ s: Shape, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
@@ -29,7 +30,8 @@ enum TransposedConvolution {
         let (h, w, cin, cout, taps) = (s.height, s.width, s.inChannels, s.outChannels, s.taps)
         let per = h * w, oh = 2 * h, ow = 2 * w
         let kernel = workspace.matmulKernel
-        let chunk = max(1, min(s.batch, columnBudget / max(1, per * taps)))
+        let chunk = Im2colConvolution.gatherChunk(batch: s.batch, rowsPerSample: per, rowFloats: taps, budget: columnBudget,
+                                                    minimumRows: minimumChunkRows)
         let cols = workspace.scratch(WorkspaceSlot.columnGradient, count: chunk * per * taps)
         var first = 0
         while first < s.batch {

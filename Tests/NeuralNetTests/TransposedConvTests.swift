@@ -8,6 +8,7 @@ final class TransposedConvTests: XCTestCase {
     override func tearDown() {
         Conv2DTranspose.directStride2 = true
         TransposedConvolution.columnBudget = TransposedConvolution.defaultColumnBudget
+        TransposedConvolution.minimumChunkRows = TransposedConvolution.defaultChunkRows
         super.tearDown()
     }
 
@@ -47,12 +48,25 @@ final class TransposedConvTests: XCTestCase {
         return num / den
     }
 
+    /// The chunks of the column-then-gather passes: about 1 MB of columns (the discriminator's 96×96 stride-2
+    /// layer and 24→48 transposed layer: one sample), at least 512 rows (the encoder's 12×12 5×5 stride-2
+    /// layer at b16, 36 rows a sample: two equal chunks of 8), all samples when they are small, one sample
+    /// when a sample's columns pass 16 MB.
+    func testColumnChunksAreAboutOneMegabyteWithRowsEnough() {
+        XCTAssertEqual(Im2colConvolution.gatherChunk(batch: 8, rowsPerSample: 48 * 48, rowFloats: 9 * 16), 1)
+        XCTAssertEqual(Im2colConvolution.gatherChunk(batch: 8, rowsPerSample: 24 * 24, rowFloats: 9 * 64), 1)
+        XCTAssertEqual(Im2colConvolution.gatherChunk(batch: 16, rowsPerSample: 6 * 6, rowFloats: 25 * 128), 8)
+        XCTAssertEqual(Im2colConvolution.gatherChunk(batch: 4, rowsPerSample: 16, rowFloats: 10), 4)
+        XCTAssertEqual(Im2colConvolution.gatherChunk(batch: 64, rowsPerSample: 4096, rowFloats: 1100), 1)
+    }
+
     /// Odd and even sizes, non-square, channel counts around the column layout's edges, several samples;
     /// a column budget of one sample so the forward pass runs in chunks too.
     func testDirectForwardIsTheSpecFormula() {
         for (n, h, w, cin, cout, budget) in [(2, 5, 4, 3, 2, 1 << 22), (3, 6, 6, 16, 8, 1), (1, 1, 1, 2, 3, 1 << 22),
                                              (2, 7, 3, 5, 17, 1)] {
             TransposedConvolution.columnBudget = budget
+            TransposedConvolution.minimumChunkRows = budget == 1 ? 1 : TransposedConvolution.defaultChunkRows
             let t = layer(cin, cout, seed: UInt64(h * 10 + w))
             let x = GradientCheck.random([n, h, w, cin], seed: 3)
             let y = t.forward(x)
