@@ -105,7 +105,7 @@ public final class Conv2D: Layer {
     /// stride-1 rewrite (`PolyphaseConvolution`) is worth running runs as that rewrite; any other runs as
     /// itself.
     private func forwardPass(_ g: ConvGeometry, x: Tensor) -> (g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>) {
-        guard let pg = PolyphaseConvolution.phaseGeometry(g), ConvolutionSelection.usesPolyphase(pg) else {
+        guard let pg = PolyphaseConvolution.phaseGeometry(g), ConvolutionSelection.usesPolyphase(pg, kernel: workspace.matmulKernel) else {
             ranPolyphase = false
             return (g, UnsafePointer(x.data), UnsafePointer(weight.value.data))
         }

@@ -60,17 +60,22 @@ public enum ConvolutionSelection {
     /// Whether 5×5 stride-2 convolutions may run as their 3×3 stride-1 rewrite (`PolyphaseConvolution`).
     nonisolated(unsafe) public static var polyphase = true
 
-    /// Whether the 5×5 stride-2 convolution whose 3×3 rewrite has geometry `pg` runs as that rewrite: under
-    /// `fast` when the rewrite gets F(4×4) (liae-ud-96 b8, Zen 4, 2 threads, forward + backward: 48×48 32→64
-    /// 11.1 ms vs 19.6 dense, 24×24 64→128 11.1 vs 16.1), not with F(2×2) (12×12 128→256 16.2 vs 15.4)
-    /// nor for the 1- or 3-channel first layer (4 or 12 channels in the rewrite, dense by the shape rule);
-    /// under `f2`/`f4` whenever the rewrite applies; never under `dense`.
-    static func usesPolyphase(_ pg: ConvGeometry) -> Bool {
+    /// Whether the 5×5 stride-2 convolution whose 3×3 rewrite has geometry `pg` runs as that rewrite, with
+    /// `kernel` the multiplies' precision: under `fast` when the rewrite gets F(4×4) (liae-ud-96 b8, Zen 4,
+    /// 2 threads, forward + backward: 48×48 32→64 11.1 ms vs 19.6 dense, 24×24 64→128 11.1 vs 16.1); with
+    /// F(2×2) only under bf16, whose cheaper multiplies leave the dense layer's columns as its cost (Zen 5,
+    /// 2 threads, the encoders' last 12×12 layer in their steps: df-ud-96 c3 b8 256→512 18.9 ms vs 29.7 dense,
+    /// liae-ud-96 b8 128→256 4.3 vs 6.0, df-udt-192 b4 384→384 17.4 vs 19.5; in fp32, Zen 4, 12×12 128→256
+    /// 16.2 vs 15.4); never for the 1- or 3-channel first layer (4 or 12 channels in the rewrite, dense by the
+    /// shape rule). Under `f2`/`f4` whenever the rewrite applies; never under `dense`.
+    static func usesPolyphase(_ pg: ConvGeometry, kernel: MatmulKernel) -> Bool {
         guard polyphase else { return false }
         switch choice {
         case .dense: return false
         case .f2, .f4: return true
-        case .fast: return algorithm(for: pg) == .winogradF4
+        case .fast:
+            let rewrite = algorithm(for: pg)
+            return rewrite == .winogradF4 || (rewrite == .winogradF2 && kernel.isBF16)
         }
     }
 

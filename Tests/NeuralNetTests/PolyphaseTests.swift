@@ -99,6 +99,19 @@ final class PolyphaseTests: XCTestCase {
         XCTAssertEqual(odd.algorithm, .dense)
     }
 
+    /// Under the fast choice a 12×12 layer, whose rewrite (6×6) gets F(2×2), stays dense in fp32 and runs
+    /// the rewrite under bf16 (`ConvolutionSelection.usesPolyphase`).
+    func testTwelvePixelLayerRunsTheRewriteOnlyUnderBF16() {
+        ConvolutionSelection.choice = .fast
+        defer { MatmulPrecision.global = .fp32 }
+        for (precision, want) in [(MatmulPrecision.fp32, ConvAlgorithm.dense), (.bf16, .winogradF2)] {
+            MatmulPrecision.global = precision
+            let conv = makeConv(cin: 32, cout: 48, seed: 5)
+            _ = conv.forward(GradientCheck.random([2, 12, 12, 32], seed: 5))
+            XCTAssertEqual(conv.algorithm, want, "\(precision)")
+        }
+    }
+
     /// Input, weight and bias gradients of a rewritten layer against finite differences (F(2×2) and F(4×4)).
     func testGradientsMatchFiniteDifferences() {
         for choice in [ConvAlgorithmChoice.f2, .f4] {
