@@ -1,11 +1,14 @@
 #!/bin/bash
-# The figures of docs/measurements/bench-zen5-2026-12-07b.txt (README speed table, bf16 and GAN lines): one run on
-# one machine, OpenBLAS left to choose its kernel as make bench does. Ours fp32 and bf16 alternately (2 rounds, medians),
-# the PyTorch peer in fp32 and under bf16 autocast, the GAN pair, and dfl-train's peak memory. Run from the repository
-# root after a release build, with ../shared/peers and torch available.
+# The figures of docs/measurements/bench-zen5-2026-12-07b.txt and -07c.txt (2 rounds) and -07d.txt (ROUNDS=3
+# PEER_GAN=1): README speed table, bf16 and GAN lines. One run on one machine, OpenBLAS left to choose its kernel
+# as make bench does. Ours fp32 and bf16 alternately (ROUNDS rounds, default 2; medians), the PyTorch peer in
+# fp32 and under bf16 autocast, the GAN pair (with PEER_GAN=1 also the peer's plain and GAN steps, fp32), and
+# dfl-train's peak memory. Run from the repository root after a release build, with ../shared/peers and torch
+# available.
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS
 B=.build/release/dfl-bench
+rounds=$(seq "${ROUNDS:-2}")
 date
 $B sgemm 2>/dev/null | head -3 || true
 configs='df-ud-96-256-64-64-22 3 8
@@ -14,7 +17,7 @@ df-udt-192-128-48-32-16 1 4
 df-udt-256-96-32-32-16 1 4
 liae-udt-128-96-32-32-16 1 8'
 while read -r config ch b; do
-  for r in 1 2; do
+  for r in $rounds; do
     for p in fp32 bf16; do
       $B train "$config" --channels "$ch" --batch "$b" --iterations 6 --warmup 1 --precision $p | grep '^bench train' | sed "s/^/round=$r /"
     done
@@ -23,13 +26,19 @@ while read -r config ch b; do
   echo "peer torch-fp32 $config $(python3 ../shared/peers/torch_saehd_step.py "$archi" "$res" "$ae" "$e" "$d" "$dm" "$ch" "$b" 2 8 2>&1 | tail -1)"
   echo "peer torch-bf16 $config $(python3 bench/torch_autocast_step.py --peer ../shared/peers/torch_saehd_step.py "$archi" "$res" "$ae" "$e" "$d" "$dm" "$ch" "$b" 2 8 2>&1 | tail -1)"
 done <<<"$configs"
-for r in 1 2; do
+for r in $rounds; do
   for p in bf16 fp32; do
     for g in 0 0.1; do
       $B train liae-ud-96-32-32-32-16 --channels 1 --batch 8 --iterations 8 --warmup 1 --precision $p --gan-power $g | grep '^bench train' | sed "s/^/gan=$g round=$r /"
     done
   done
 done
+if [ "${PEER_GAN:-0}" = 1 ]; then
+  for r in 1 2; do
+    echo "peer torch-plain round=$r liae-ud-96-32-32-32-16 $(python3 ../shared/peers/torch_saehd_step.py liae-ud 96 32 32 32 16 1 8 2 8 2>&1 | tail -1)"
+    echo "peer torch-gan round=$r liae-ud-96-32-32-32-16 $(python3 bench/torch_gan_step.py --peer ../shared/peers/torch_saehd_step.py liae-ud 96 32 32 32 16 1 8 2 8 --gan-power 0.1 2>&1 | tail -1)"
+  done
+fi
 faces=Tests/TrainerTests/Fixtures/faces
 for p in bf16 fp32; do
   rm -rf "${TMPDIR:-/tmp}"/dfl-bench-mt
