@@ -213,11 +213,11 @@ AVX512BF16 INLINE void filter_1d(int alpha, const v16 *g, v16 *o) {
     }
 }
 
-// G g G^T of one 3x3 filter slice: tap (ky, kx) at src + (ky*3 + kx)*tap, columns c..c+15.
-AVX512BF16 INLINE void filter_tile(int alpha, const float *src, size_t tap, __mmask16 m, v16 *out) {
+// G g G^T of one 3x3 filter slice, tap (ky, kx) in g[ky*3 + kx] (16 columns).
+AVX512BF16 INLINE void filter_tile(int alpha, const v16 *g, v16 *out) {
     v16 tmp[18], d[3], o[6];
     for (int kx = 0; kx < 3; kx++) {
-        for (int ky = 0; ky < 3; ky++) d[ky] = _mm512_maskz_loadu_ps(m, src + (ky * 3 + kx) * tap);
+        for (int ky = 0; ky < 3; ky++) d[ky] = g[ky * 3 + kx];
         filter_1d(alpha, d, o);
         for (int i = 0; i < alpha; i++) tmp[i * 3 + kx] = o[i];
     }
@@ -228,30 +228,136 @@ AVX512BF16 INLINE void filter_tile(int alpha, const float *src, size_t tap, __mm
     }
 }
 
+// U is written once and read by the next GEMMs: past the L2, streaming stores skip reading each line before
+// writing it, which measured 1.3-1.6x faster on the large layers (docs/bf16.md).
+static const size_t stream_bytes = (size_t)1 << 20;
+
+// Whether U's stores stream: U is large, and every full 16-column store lands on a 64-byte line (panels are
+// multiples of 16 columns).
+INLINE int streams(int a2, const uint32_t *packed, size_t packed_words) {
+    return (size_t)a2 * packed_words * 4 >= stream_bytes && (uintptr_t)packed % 64 == 0 && packed_words % 16 == 0;
+}
+
+// Stores pair words lo | hi << 16 of U element xi (xi = 0..a2-1) at packed + xi*packed_words + at, 16 columns
+// under mask m.
+AVX512BF16 INLINE void store_pairs(int a2, const v16 *lo, const v16 *hi, uint32_t *packed, size_t packed_words,
+                                   size_t at, __mmask16 m, int stream) {
+    if (stream && m == 0xffff) {
+        for (int xi = 0; xi < a2; xi++)
+            _mm512_stream_si512((void *)(packed + xi * packed_words + at), pair_words(lo[xi], hi[xi]));
+    } else {
+        for (int xi = 0; xi < a2; xi++)
+            _mm512_mask_storeu_epi32(packed + xi * packed_words + at, m, pair_words(lo[xi], hi[xi]));
+    }
+}
+
+// Word (p, c) of the packed layout (cbf16.h) for n columns in panels of nr, blocks of nc columns and kb pairs;
+// 16 columns from a multiple of 16 stay in one panel.
+INLINE size_t packed_word(int p, int c, int n, int pairs, int nr, int nc, int kb) {
+    const int pc = p / kb * kb, kp = pairs - pc < kb ? pairs - pc : kb;
+    const int jc = c / nc * nc, ncols = n - jc < nc ? n - jc : nc, q = (c - jc) / nr;
+    return (size_t)jc / nr * nr * pairs + (size_t)((ncols + nr - 1) / nr) * nr * pc + (size_t)q * nr * kp +
+           (size_t)(p - pc) * nr + (c - jc - q * nr);
+}
+
 AVX512BF16 INLINE void filter_packed(int alpha, const float *weight, int cin, int cout, int p_begin, int p_end,
                                      uint32_t *packed, size_t packed_words) {
     int nr, nc, kb;
     dfl_bf16_packed_layout(cout, &nr, &nc, &kb);
     const int a2 = alpha * alpha, pairs = (cin + 1) / 2;
+    const int stream = streams(a2, packed, packed_words);
     const size_t tap = (size_t)cin * cout;
-    v16 out0[36], out1[36];
+    v16 g[9], out0[36], out1[36];
     for (int p = p_begin; p < p_end; p++) {
         const float *src0 = weight + (size_t)2 * p * cout;
         const int second = 2 * p + 1 < cin;
-        const int pc = p / kb * kb, kp = pairs - pc < kb ? pairs - pc : kb;
         for (int c = 0; c < cout; c += 16) {
             __mmask16 m = lanes(cout - c);
-            filter_tile(alpha, src0 + c, tap, m, out0);
-            if (second) filter_tile(alpha, src0 + cout + c, tap, m, out1);
-            else for (int xi = 0; xi < a2; xi++) out1[xi] = _mm512_setzero_ps();
-            // Word (p, c) of the packed layout (cbf16.h); 16 columns from a multiple of 16 stay in one panel.
-            const int jc = c / nc * nc, ncols = cout - jc < nc ? cout - jc : nc, q = (c - jc) / nr;
-            const size_t at = (size_t)jc / nr * nr * pairs + (size_t)((ncols + nr - 1) / nr) * nr * pc +
-                              (size_t)q * nr * kp + (size_t)(p - pc) * nr + (c - jc - q * nr);
-            for (int xi = 0; xi < a2; xi++)
-                _mm512_mask_storeu_epi32(packed + xi * packed_words + at, m, pair_words(out0[xi], out1[xi]));
+            for (int t = 0; t < 9; t++) g[t] = _mm512_maskz_loadu_ps(m, src0 + c + t * tap);
+            filter_tile(alpha, g, out0);
+            if (second) {
+                for (int t = 0; t < 9; t++) g[t] = _mm512_maskz_loadu_ps(m, src0 + cout + c + t * tap);
+                filter_tile(alpha, g, out1);
+            } else {
+                for (int xi = 0; xi < a2; xi++) out1[xi] = _mm512_setzero_ps();
+            }
+            store_pairs(a2, out0, out1, packed, packed_words, packed_word(p, c, cout, pairs, nr, nc, kb), m, stream);
         }
     }
+    if (stream) _mm_sfence();
+}
+
+// The 16 x 16 transpose of r (row i in r[i]) in place.
+AVX512BF16 INLINE void transpose16(v16 *r) {
+    v16 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    // Per 128-bit lane L of group g = rows 4g..4g+3: r[4g + j] holds rows 4g..4g+3 of column 4L + j.
+    for (int g = 0; g < 16; g += 4) {
+        r[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+        r[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xee);
+        r[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+        r[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xee);
+    }
+    for (int j = 0; j < 4; j++) {
+        v16 a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), b = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);
+        v16 c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88), d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
+        t[j] = _mm512_shuffle_f32x4(a, c, 0x88);        // column j
+        t[8 + j] = _mm512_shuffle_f32x4(a, c, 0xdd);    // column 8 + j
+        t[4 + j] = _mm512_shuffle_f32x4(b, d, 0x88);    // column 4 + j
+        t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xdd);   // column 12 + j
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+// The packed U of the input-gradient convolution: its filter is the layer's, rotated 180 degrees with input and
+// output channels exchanged (tap (ky, kx), channel pair (o, i) = weight tap (2-ky, 2-kx), (i, o)). Pairs p of the
+// layer's output channels (the GEMM's k), columns = the layer's input channels. Blocks of 16 x 16 channels are
+// transposed in registers, so no flipped copy of the weight is written.
+AVX512BF16 INLINE void filter_packed_flipped(int alpha, const float *weight, int cin, int cout, int p_begin, int p_end,
+                                             uint32_t *packed, size_t packed_words) {
+    int nr, nc, kb;
+    dfl_bf16_packed_layout(cin, &nr, &nc, &kb);
+    const int a2 = alpha * alpha, pairs = (cout + 1) / 2;
+    const int stream = streams(a2, packed, packed_words);
+    const size_t tap = (size_t)cin * cout;
+    v16 block[9][16], g[9], out0[36], out1[36];
+    for (int c = 0; c < cin; c += 16) {
+        const __mmask16 m = lanes(cin - c);
+        for (int p0 = p_begin / 8 * 8; p0 < p_end; p0 += 8) {
+            const int o0 = 2 * p0;                              // the block's first output channel
+            const __mmask16 om = lanes(cout - o0);
+            // block[t][o] = weight tap t, input channels c..c+15, output channel o0 + o.
+            for (int t = 0; t < 9; t++) {
+                for (int i = 0; i < 16; i++)
+                    block[t][i] = c + i < cin ? _mm512_maskz_loadu_ps(om, weight + t * tap + (size_t)(c + i) * cout + o0)
+                                              : _mm512_setzero_ps();
+                transpose16(block[t]);
+            }
+            const int pa = p0 > p_begin ? p0 : p_begin, pb = p0 + 8 < p_end ? p0 + 8 : p_end;
+            for (int p = pa; p < pb; p++) {
+                const int o = 2 * (p - p0);
+                for (int t = 0; t < 9; t++) g[t] = block[8 - t][o];
+                filter_tile(alpha, g, out0);
+                if (2 * p + 1 < cout) {
+                    for (int t = 0; t < 9; t++) g[t] = block[8 - t][o + 1];
+                    filter_tile(alpha, g, out1);
+                } else {
+                    for (int xi = 0; xi < a2; xi++) out1[xi] = _mm512_setzero_ps();
+                }
+                store_pairs(a2, out0, out1, packed, packed_words, packed_word(p, c, cin, pairs, nr, nc, kb), m, stream);
+            }
+        }
+    }
+    if (stream) _mm_sfence();
+}
+
+AVX512BF16 void dfl_winograd_filter_packed_flipped_bf16(int alpha, const float *weight, int cin, int cout, int p_begin,
+                                                        int p_end, uint32_t *packed, size_t packed_words) {
+    if (alpha == 6) filter_packed_flipped(6, weight, cin, cout, p_begin, p_end, packed, packed_words);
+    else filter_packed_flipped(4, weight, cin, cout, p_begin, p_end, packed, packed_words);
 }
 
 AVX512BF16 void dfl_winograd_filter_packed_bf16(int alpha, const float *weight, int cin, int cout, int p_begin,

@@ -14,15 +14,19 @@ import CBF16
 extension WinogradConvolution {
     static func forwardBF16(_ g: ConvGeometry, tile: WinogradTile, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                             bias: UnsafePointer<Float>?, activation: Activation, y: UnsafeMutablePointer<Float>,
-                            shuffled: Bool, workspace: Workspace, kernel: MatmulKernel) {
+                            shuffled: Bool, workspace: Workspace, kernel: MatmulKernel, flippedFilter: Bool = false) {
         let a2 = tile.alpha * tile.alpha
         let cin = g.inChannels, cout = g.outChannels, cinWords = (cin + 1) / 2
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
         let packedWords = dfl_bf16_packed_words(Int32(cin), Int32(cout))
         let packed = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.packedFilter, count: a2 * packedWords))
-        transformFilterPacked(tile, weight: weight, cin: cin, cout: cout, packed: packed, packedWords: packedWords,
-                              kernel: kernel)
+        if flippedFilter {
+            transformFlippedFilterPacked(tile, weight: weight, cin: cout, cout: cin, packed: packed, packedWords: packedWords)
+        } else {
+            transformFilterPacked(tile, weight: weight, cin: cin, cout: cout, packed: packed, packedWords: packedWords,
+                                  kernel: kernel)
+        }
         let zeros = workspace.scratch(WinogradSlot.zeros, count: cin)
         zeros.update(repeating: 0, count: cin)
 
@@ -131,6 +135,20 @@ extension WinogradConvolution {
                     }
                 }
             }}
+        }
+    }
+
+    /// The packed U of the input-gradient convolution of the layer whose HWIO filter (3, 3, cin, cout) is
+    /// `weight` (rotated 180° with the channels exchanged: k = cout, columns = cin), on the AVX512 kernel only:
+    /// the same bits as `transformFilterPacked` of the flipped copy `inputGradient` makes for the other kernels.
+    static func transformFlippedFilterPacked(_ tile: WinogradTile, weight: UnsafePointer<Float>, cin: Int, cout: Int,
+                                             packed: UnsafeMutableRawPointer, packedWords: Int) {
+        let a2 = tile.alpha * tile.alpha, blocks = (cout + 15) / 16   // 16 output channels (8 pairs) per transpose
+        let words = packed.assumingMemoryBound(to: UInt32.self), pairs = (cout + 1) / 2
+        parallelRanges(blocks, costPerItem: 16 * cin * a2 * 4) { range in
+            dfl_winograd_filter_packed_flipped_bf16(Int32(tile.alpha), weight, Int32(cin), Int32(cout),
+                                                    Int32(8 * range.lowerBound), Int32(min(pairs, 8 * range.upperBound)),
+                                                    words, packedWords)
         }
     }
 

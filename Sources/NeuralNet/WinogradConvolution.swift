@@ -354,6 +354,14 @@ enum WinogradConvolution {
     static func inputGradient(_ g: ConvGeometry, tile: WinogradTile, weight: UnsafePointer<Float>,
                               dPre: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let cin = g.inChannels, cout = g.outChannels
+        let gt = ConvGeometry(batch: g.batch, height: g.outHeight, width: g.outWidth, inChannels: cout,
+                              outChannels: cin, kernel: 3, stride: 1, padding: 1)
+        if workspace.matmulKernel == .bf16AVX512 {
+            // The flipped filter is transformed straight from the weight (WinogradBF16.swift).
+            forwardBF16(gt, tile: tile, x: dPre, weight: weight, bias: nil, activation: .identity, y: dx, shuffled: false,
+                        workspace: workspace, kernel: .bf16AVX512, flippedFilter: true)
+            return
+        }
         let flipped = workspace.scratch(WorkspaceSlot.flippedWeights, count: 9 * cin * cout)
         // Tap t's cin × cout matrix transposed into tap 8 - t, in 32 × 32 blocks that stay in L1.
         let block = 32, coBlocks = (cout + block - 1) / block
@@ -372,8 +380,6 @@ enum WinogradConvolution {
                 }
             }
         }
-        let gt = ConvGeometry(batch: g.batch, height: g.outHeight, width: g.outWidth, inChannels: cout,
-                              outChannels: cin, kernel: 3, stride: 1, padding: 1)
         forward(gt, tile: tile, x: dPre, weight: flipped, bias: nil, activation: .identity, y: dx, workspace: workspace)
     }
 }

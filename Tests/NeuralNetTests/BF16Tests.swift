@@ -205,30 +205,45 @@ final class BF16Tests: XCTestCase {
 
     /// The bf16 forward's filter transform, written straight into the packed layout, equals the fp32 transform
     /// packed by `dfl_bf16_pack_b` word for word (odd channel counts, columns off the panel width, several
-    /// column and k blocks), with the Swift transform and, where the CPU has AVX512-BF16, CBF16's twin.
+    /// column and k blocks), with the Swift transform and, where the CPU has AVX512-BF16, CBF16's twin. So does
+    /// the input gradient's transform of the rotated, channel-exchanged filter (AVX512 only) against the flipped
+    /// copy transformed and packed. The output is 64-byte aligned, as the workspace's is, so the large cases take
+    /// the streaming stores.
     func testPackedFilterTransformEqualsTransformThenPack() {
         for tile in [WinogradTile.f2, .f4] {
-            for (cin, cout) in [(1, 1), (3, 12), (17, 40), (64, 88), (301, 600), (520, 96)] {
+            for (cin, cout) in [(1, 1), (3, 12), (17, 40), (64, 88), (301, 600), (520, 96), (96, 520)] {
                 let w = Self.random(9 * cin * cout, seed: UInt64(cin * 7 + cout))
-                let a2 = tile.alpha * tile.alpha, words = dfl_bf16_packed_words(Int32(cin), Int32(cout))
-                var u = [Float](repeating: 0, count: a2 * cin * cout)
-                WinogradConvolution.transformFilter(tile, weight: w, cin: cin, cout: cout, u: &u)
-                var want = [UInt32](repeating: 0, count: a2 * words), got = want
-                for xi in 0..<a2 {
-                    u.withUnsafeBufferPointer { ub in
-                        want.withUnsafeMutableBufferPointer { wb in
-                            dfl_bf16_pack_b(MatmulKernel.bf16Portable.code, 0, Int32(cin), Int32(cout), ub.baseAddress! + xi * cin * cout,
-                                            Int32(cout), wb.baseAddress! + xi * words)
+                var flipped = [Float](repeating: 0, count: w.count)   // tap t, (o, i) = w tap 8 - t, (i, o)
+                for t in 0..<9 { for i in 0..<cin { for o in 0..<cout { flipped[(t * cout + o) * cin + i] = w[((8 - t) * cin + i) * cout + o] } } }
+                for flip in [false, true] {
+                    let k = flip ? cout : cin, n = flip ? cin : cout
+                    let a2 = tile.alpha * tile.alpha, words = dfl_bf16_packed_words(Int32(k), Int32(n))
+                    var u = [Float](repeating: 0, count: a2 * k * n)
+                    WinogradConvolution.transformFilter(tile, weight: flip ? flipped : w, cin: k, cout: n, u: &u)
+                    var want = [UInt32](repeating: 0, count: a2 * words)
+                    for xi in 0..<a2 {
+                        u.withUnsafeBufferPointer { ub in
+                            want.withUnsafeMutableBufferPointer { wb in
+                                dfl_bf16_pack_b(MatmulKernel.bf16Portable.code, 0, Int32(k), Int32(n), ub.baseAddress! + xi * k * n,
+                                                Int32(n), wb.baseAddress! + xi * words)
+                            }
                         }
                     }
-                }
-                for kernel in Self.kernels {
-                    got.withUnsafeMutableBytes { g in
-                        g.initializeMemory(as: UInt8.self, repeating: 0)  // the padding lanes past cout are never written
-                        WinogradConvolution.transformFilterPacked(tile, weight: w, cin: cin, cout: cout, packed: g.baseAddress!,
-                                                                  packedWords: words, kernel: kernel)
+                    let got = UnsafeMutableRawPointer.allocate(byteCount: 4 * want.count, alignment: 64)
+                    defer { got.deallocate() }
+                    for kernel in Self.kernels where !flip || kernel == .bf16AVX512 {
+                        got.initializeMemory(as: UInt8.self, repeating: 0, count: 4 * want.count)  // padding past n is never written
+                        if flip {
+                            WinogradConvolution.transformFlippedFilterPacked(tile, weight: w, cin: cin, cout: cout, packed: got,
+                                                                             packedWords: words)
+                        } else {
+                            WinogradConvolution.transformFilterPacked(tile, weight: w, cin: cin, cout: cout, packed: got,
+                                                                      packedWords: words, kernel: kernel)
+                        }
+                        let result = Array(UnsafeBufferPointer(start: got.assumingMemoryBound(to: UInt32.self), count: want.count))
+                        let first = result.indices.first { result[$0] != want[$0] }
+                        XCTAssertNil(first, "\(kernel) \(tile) \(cin)->\(cout) flipped \(flip): first different word")
                     }
-                    XCTAssertEqual(got, want, "\(kernel) \(tile) \(cin)->\(cout)")
                 }
             }
         }

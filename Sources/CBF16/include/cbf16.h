@@ -102,6 +102,13 @@ void dfl_winograd_output(int alpha, const float *src, size_t src_stride, float *
 void dfl_winograd_filter_packed_bf16(int alpha, const float *weight, int cin, int cout, int p_begin, int p_end,
                                      uint32_t *packed, size_t packed_words);
 
+/// The packed U of the input-gradient convolution of the layer whose filter is `weight` (as above): the
+/// filter rotated 180 degrees with input and output channels exchanged, so k = cout (pairs p_begin..<p_end of
+/// the layer's output channels) and the columns are the layer's cin, in dfl_bf16_packed_layout(cin). The same
+/// bits as the flipped copy transformed by dfl_winograd_filter_packed_bf16.
+void dfl_winograd_filter_packed_flipped_bf16(int alpha, const float *weight, int cin, int cout, int p_begin, int p_end,
+                                             uint32_t *packed, size_t packed_words);
+
 /// dW += G^T dU G for the input channels ci_begin..<ci_end: dU element xi of (i, o) at du[(xi*cin + i)*cout + o],
 /// dW tap (ky, kx) at dweight[((ky*3 + kx)*cin + i)*ldw + o] (fp32; the Swift weight gradient's order). ldw >= cout
 /// lets dU be a block of dW's output channels.
