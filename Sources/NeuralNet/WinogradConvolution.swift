@@ -394,8 +394,10 @@ enum WinogradSlot {
     static let products = 700
     /// Per-thread staging of one tile's outputs (cropped or pixel-shuffled pixels): `outputStage + thread`.
     static let outputStage = 800
-    /// U[ξ] packed for the bf16 kernel (`WinogradBF16.swift`).
-    static let packedFilter = 502
+    /// U[ξ] packed for the bf16 kernel (`WinogradBF16.swift`). It shares `filter`'s slot: under bf16 that slot
+    /// holds only the weight gradient's dU, which is never live at the same time as a packed U (each is formed
+    /// and used within one pass), so the largest of the two is held instead of both.
+    static let packedFilter = filter
 }
 
 extension ConvGeometry {
