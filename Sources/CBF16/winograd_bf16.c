@@ -379,9 +379,9 @@ AVX512BF16 INLINE void filter_adjoint_1d(int alpha, const v16 *u, v16 *o) {
     }
 }
 
-AVX512BF16 INLINE void filter_gradient(int alpha, const float *du, int cin, int cout, int ci_begin, int ci_end,
-                                       float *dweight, size_t ldw) {
-    const size_t plane = (size_t)cin * cout, weight_plane = (size_t)cin * ldw;
+AVX512BF16 INLINE void filter_gradient(int alpha, const float *du, int cin, int cout, size_t plane, int ci_begin,
+                                       int ci_end, float *dweight, size_t ldw) {
+    const size_t weight_plane = (size_t)cin * ldw;
     v16 tmp[18], d[6], o[3];
     for (int ci = ci_begin; ci < ci_end; ci++) {
         const float *src = du + (size_t)ci * cout;
@@ -405,8 +405,8 @@ AVX512BF16 INLINE void filter_gradient(int alpha, const float *du, int cin, int 
     }
 }
 
-AVX512BF16 void dfl_winograd_filter_gradient(int alpha, const float *du, int cin, int cout, int ci_begin, int ci_end,
-                                             float *dweight, size_t ldw) {
-    if (alpha == 6) filter_gradient(6, du, cin, cout, ci_begin, ci_end, dweight, ldw);
-    else filter_gradient(4, du, cin, cout, ci_begin, ci_end, dweight, ldw);
+AVX512BF16 void dfl_winograd_filter_gradient(int alpha, const float *du, int cin, int cout, size_t plane, int ci_begin,
+                                             int ci_end, float *dweight, size_t ldw) {
+    if (alpha == 6) filter_gradient(6, du, cin, cout, plane, ci_begin, ci_end, dweight, ldw);
+    else filter_gradient(4, du, cin, cout, plane, ci_begin, ci_end, dweight, ldw);
 }

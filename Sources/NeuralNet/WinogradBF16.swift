@@ -19,7 +19,7 @@ extension WinogradConvolution {
         let cin = g.inChannels, cout = g.outChannels, cinWords = (cin + 1) / 2
         let tiling = Tiling(g: g, tile: tile)
         let tiles = tiling.count
-        let packedWords = dfl_bf16_packed_words(Int32(cin), Int32(cout))
+        let packedWords = skewed(dfl_bf16_packed_words(Int32(cin), Int32(cout)))
         let packed = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.packedFilter, count: a2 * packedWords))
         if flippedFilter {
             transformFlippedFilterPacked(tile, weight: weight, cin: cout, cout: cin, packed: packed, packedWords: packedWords)
@@ -31,11 +31,12 @@ extension WinogradConvolution {
         zeros.update(repeating: 0, count: cin)
 
         if tiles <= wholeBatchTiles || Threads.count == 1 && tiles <= 4 * wholeBatchTiles {
-            let v = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.inputTiles, count: a2 * tiles * cinWords))
-            let prod = workspace.scratch(WinogradSlot.products, count: a2 * tiles * cout)
+            let sv = skewed(tiles * cinWords), sm = skewed(tiles * cout)
+            let v = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.inputTiles, count: a2 * sv))
+            let prod = workspace.scratch(WinogradSlot.products, count: a2 * sm)
             parallelRanges(tiles, costPerItem: a2 * cin * 4) { r in
                 transformInputsBF16(tiling, x: x, zeros: zeros, tiles: r, v: v + 4 * r.lowerBound * cinWords,
-                                    strideWords: tiles * cinWords, kernel: kernel)
+                                    strideWords: sv, kernel: kernel)
             }
             let next = BlockCounter()
             let threads = min(Threads.count, a2)
@@ -43,32 +44,33 @@ extension WinogradConvolution {
                 while true {
                     let xi = next.take()
                     if xi >= a2 { break }
-                    matmulRows(kernel, m: tiles, n: cout, k: cin, a: v + 4 * xi * tiles * cinWords, ldaWords: cinWords,
-                               packedB: packed + 4 * xi * packedWords, beta: 0, c: prod + xi * tiles * cout, ldc: cout)
+                    matmulRows(kernel, m: tiles, n: cout, k: cin, a: v + 4 * xi * sv, ldaWords: cinWords,
+                               packedB: packed + 4 * xi * packedWords, beta: 0, c: prod + xi * sm, ldc: cout)
                 }
             }
             if threads <= 1 { gemm(0) } else { Threads.perform(iterations: threads, gemm) }
             parallelRanges(tiles, costPerItem: a2 * cout * 4) { r in
                 let stage = UnsafeMutablePointer<Float>.allocate(capacity: tile.m * tile.m * cout)
                 defer { stage.deallocate() }
-                transformOutputs(tiling, prod: prod + r.lowerBound * cout, stride: tiles * cout, tiles: r, bias: bias,
+                transformOutputs(tiling, prod: prod + r.lowerBound * cout, stride: sm, tiles: r, bias: bias,
                                  activation: activation, y: y, shuffled: shuffled, stage: stage, kernel: kernel)
             }
             return
         }
 
         let bt = blockTiles(tiles: tiles, tile: tile, cin: cin, cout: cout)
-        let vs = Im2colConvolution.perThread(workspace, base: WinogradSlot.inputTiles, count: a2 * bt * cinWords)
-        let ms = Im2colConvolution.perThread(workspace, base: WinogradSlot.products, count: a2 * bt * cout)
+        let sv = skewed(bt * cinWords), sm = skewed(bt * cout)
+        let vs = Im2colConvolution.perThread(workspace, base: WinogradSlot.inputTiles, count: a2 * sv)
+        let ms = Im2colConvolution.perThread(workspace, base: WinogradSlot.products, count: a2 * sm)
         let stages = Im2colConvolution.perThread(workspace, base: WinogradSlot.outputStage, count: tile.m * tile.m * cout)
         Im2colConvolution.forEachBlock(rows: tiles, blockRows: bt) { t, r in
             let v = UnsafeMutableRawPointer(vs[t]), prod = ms[t]
-            transformInputsBF16(tiling, x: x, zeros: zeros, tiles: r, v: v, strideWords: bt * cinWords, kernel: kernel)
+            transformInputsBF16(tiling, x: x, zeros: zeros, tiles: r, v: v, strideWords: sv, kernel: kernel)
             for xi in 0..<a2 {
-                matmulRows(kernel, m: r.count, n: cout, k: cin, a: v + 4 * xi * bt * cinWords, ldaWords: cinWords,
-                           packedB: packed + 4 * xi * packedWords, beta: 0, c: prod + xi * bt * cout, ldc: cout)
+                matmulRows(kernel, m: r.count, n: cout, k: cin, a: v + 4 * xi * sv, ldaWords: cinWords,
+                           packedB: packed + 4 * xi * packedWords, beta: 0, c: prod + xi * sm, ldc: cout)
             }
-            transformOutputs(tiling, prod: prod, stride: bt * cout, tiles: r, bias: bias, activation: activation,
+            transformOutputs(tiling, prod: prod, stride: sm, tiles: r, bias: bias, activation: activation,
                              y: y, shuffled: shuffled, stage: stages[t], kernel: kernel)
         }
     }
@@ -229,15 +231,16 @@ extension WinogradConvolution {
         // the same either way.
         let columns = chunk >= tiles ? min(cout, weightGradientColumns) : cout
         // dU is not zeroed: the first chunk's GEMMs start from 0 (beta 0), the same sums as zeroing and adding.
-        let du = workspace.scratch(WinogradSlot.filter, count: a2 * cin * columns)
-        let v = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.inputTiles, count: a2 * half * cin))
-        let dm = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.products, count: a2 * half * cout))
+        let plane = skewed(cin * columns), sv = skewed(half * cin), sm = skewed(half * cout)
+        let du = workspace.scratch(WinogradSlot.filter, count: a2 * plane)
+        let v = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.inputTiles, count: a2 * sv))
+        let dm = UnsafeMutableRawPointer(workspace.scratch(WinogradSlot.products, count: a2 * sm))
         var start = 0
         while start < tiles {
             let count = min(chunk, tiles - start), first = start, pairs = (count + 1) / 2
             parallelRanges(pairs, costPerItem: 2 * a2 * (cin + cout) * 4) { r in
                 transformPairsBF16(tiling, x: x, dPre: dPre, zeros: zeros, first: first, end: first + count, pairs: r,
-                                   v: v, dm: dm, strideV: half * cin, strideM: half * cout, kernel: kernel)
+                                   v: v, dm: dm, strideV: sv, strideM: sm, kernel: kernel)
             }
             var c0 = 0
             while c0 < cout {
@@ -247,22 +250,24 @@ extension WinogradConvolution {
                     while true {
                         let xi = next.take()
                         if xi >= a2 { break }
-                        matmulKMajor(kernel, m: cin, n: n, pairs: pairs, a: v + 4 * xi * half * cin, strideA: cin,
-                                     b: dm + 4 * (xi * half * cout + block), strideB: cout, beta: first == 0 ? 0 : 1,
-                                     c: du + xi * cin * n, ldc: n)
+                        matmulKMajor(kernel, m: cin, n: n, pairs: pairs, a: v + 4 * xi * sv, strideA: cin,
+                                     b: dm + 4 * (xi * sm + block), strideB: cout, beta: first == 0 ? 0 : 1,
+                                     c: du + xi * plane, ldc: n)
                     }
                 }
                 let threads = min(Threads.count, a2)
                 if threads <= 1 { gemm(0) } else { Threads.perform(iterations: threads, gemm) }
                 if columns < cout {
-                    addFilterGradient(tile, du: du, cin: cin, cout: n, dWeight: dWeight + c0, weightColumns: cout,
-                                      kernel: kernel)
+                    addFilterGradient(tile, du: du, cin: cin, cout: n, plane: plane, dWeight: dWeight + c0,
+                                      weightColumns: cout, kernel: kernel)
                 }
                 c0 += n
             }
             start += count
         }
-        if columns == cout { addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight, kernel: kernel) }
+        if columns == cout {
+            addFilterGradient(tile, du: du, cin: cin, cout: cout, plane: plane, dWeight: dWeight, kernel: kernel)
+        }
     }
 
     /// Output channels per block of dU in `weightGradientBF16` when all tiles fit one chunk.

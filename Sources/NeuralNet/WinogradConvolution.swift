@@ -17,9 +17,9 @@ enum WinogradConvolution {
     static func applies(_ g: ConvGeometry) -> Bool { g.kernel == 3 && g.stride == 1 && g.padding == 1 }
 
     /// Floats of V and M per thread and block (tunable for measurements through `ConvolutionTuning`).
-    nonisolated(unsafe) static var blockFloats = 1 << 18
+    nonisolated(unsafe) static var blockFloats = Int(ProcessInfo.processInfo.environment["DFL_WBF"] ?? "") ?? 1 << 18
     /// Fewest tiles per block: small blocks make the α² sgemm calls too thin (each repacks its U[ξ]).
-    nonisolated(unsafe) static var minimumBlockTiles = 64
+    nonisolated(unsafe) static var minimumBlockTiles = Int(ProcessInfo.processInfo.environment["DFL_WMIN"] ?? "") ?? 64
 
     /// Tiles per block: about `blockFloats` of V and M, at least `minimumBlockTiles`, a block count that is
     /// a multiple of the thread count.
@@ -57,6 +57,13 @@ enum WinogradConvolution {
             }
         }
     }
+
+    /// A plane stride of `elements` 4-byte elements, one cache line longer when it is a multiple of 4 KB. The
+    /// transforms write and read the α² planes of V, M, dM and dU together; planes 4 KB apart fall into the
+    /// same L1 sets (and 64 KB apart into the same L2 sets), and 16 or 36 of them then evict one another.
+    /// Only addresses change, not the arithmetic. Measured (bf16, b8, forward): 48×48 128→32 1.36 → 1.03 ms,
+    /// 48×48 64→64 1.02 → 0.84 ms (docs/bf16.md).
+    static func skewed(_ elements: Int) -> Int { elements % 1024 == 0 ? elements + 16 : elements }
 
     /// Tile counts up to this run as one batch with the α² sgemm calls spread over the threads (each call
     /// then has every tile as rows); above it, per-thread blocks keep V and M in cache.
@@ -100,10 +107,11 @@ enum WinogradConvolution {
         zeros.update(repeating: 0, count: cin)
 
         if tiles <= wholeBatchTiles || Threads.count == 1 && tiles <= 4 * wholeBatchTiles {
-            let v = workspace.scratch(WinogradSlot.inputTiles, count: a2 * tiles * cin)
-            let prod = workspace.scratch(WinogradSlot.products, count: a2 * tiles * cout)
+            let sv = skewed(tiles * cin), sm = skewed(tiles * cout)
+            let v = workspace.scratch(WinogradSlot.inputTiles, count: a2 * sv)
+            let prod = workspace.scratch(WinogradSlot.products, count: a2 * sm)
             parallelRanges(tiles, costPerItem: a2 * cin * 4) { r in
-                transformInputs(tiling, x: x, zeros: zeros, tiles: r, v: v + r.lowerBound * cin, stride: tiles * cin)
+                transformInputs(tiling, x: x, zeros: zeros, tiles: r, v: v + r.lowerBound * cin, stride: sv)
             }
             let next = BlockCounter()
             let threads = min(Threads.count, a2)
@@ -111,32 +119,33 @@ enum WinogradConvolution {
                 while true {
                     let xi = next.take()
                     if xi >= a2 { break }
-                    matmul(kernel, m: tiles, n: cout, k: cin, a: v + xi * tiles * cin, lda: cin, b: u + xi * cin * cout,
-                          ldb: cout, beta: 0, c: prod + xi * tiles * cout, ldc: cout)
+                    matmul(kernel, m: tiles, n: cout, k: cin, a: v + xi * sv, lda: cin, b: u + xi * cin * cout,
+                          ldb: cout, beta: 0, c: prod + xi * sm, ldc: cout)
                 }
             }
             if threads <= 1 { gemm(0) } else { Threads.perform(iterations: threads, gemm) }
             parallelRanges(tiles, costPerItem: a2 * cout * 4) { r in
                 let stage = UnsafeMutablePointer<Float>.allocate(capacity: tile.m * tile.m * cout)
                 defer { stage.deallocate() }
-                transformOutputs(tiling, prod: prod + r.lowerBound * cout, stride: tiles * cout, tiles: r, bias: bias,
+                transformOutputs(tiling, prod: prod + r.lowerBound * cout, stride: sm, tiles: r, bias: bias,
                                  activation: activation, y: y, shuffled: shuffled, stage: stage)
             }
             return
         }
 
         let bt = blockTiles(tiles: tiles, tile: tile, cin: cin, cout: cout)
-        let vs = Im2colConvolution.perThread(workspace, base: WinogradSlot.inputTiles, count: a2 * bt * cin)
-        let ms = Im2colConvolution.perThread(workspace, base: WinogradSlot.products, count: a2 * bt * cout)
+        let sv = skewed(bt * cin), sm = skewed(bt * cout)
+        let vs = Im2colConvolution.perThread(workspace, base: WinogradSlot.inputTiles, count: a2 * sv)
+        let ms = Im2colConvolution.perThread(workspace, base: WinogradSlot.products, count: a2 * sm)
         let stages = Im2colConvolution.perThread(workspace, base: WinogradSlot.outputStage, count: tile.m * tile.m * cout)
         Im2colConvolution.forEachBlock(rows: tiles, blockRows: bt) { t, r in
             let v = vs[t], prod = ms[t]
-            transformInputs(tiling, x: x, zeros: zeros, tiles: r, v: v, stride: bt * cin)
+            transformInputs(tiling, x: x, zeros: zeros, tiles: r, v: v, stride: sv)
             for xi in 0..<a2 {
-                matmul(kernel, m: r.count, n: cout, k: cin, a: v + xi * bt * cin, lda: cin, b: u + xi * cin * cout,
-                      ldb: cout, beta: 0, c: prod + xi * bt * cout, ldc: cout)
+                matmul(kernel, m: r.count, n: cout, k: cin, a: v + xi * sv, lda: cin, b: u + xi * cin * cout,
+                      ldb: cout, beta: 0, c: prod + xi * sm, ldc: cout)
             }
-            transformOutputs(tiling, prod: prod, stride: bt * cout, tiles: r, bias: bias, activation: activation,
+            transformOutputs(tiling, prod: prod, stride: sm, tiles: r, bias: bias, activation: activation,
                              y: y, shuffled: shuffled, stage: stages[t])
         }
     }
@@ -256,19 +265,21 @@ enum WinogradConvolution {
             weightGradientBF16(g, tile: tile, x: x, dPre: dPre, dWeight: dWeight, workspace: workspace, kernel: kernel)
             return
         }
-        let du = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
-        parallelRanges(a2 * cin * cout) { r in (du + r.lowerBound).update(repeating: 0, count: r.count) }
+        let plane = skewed(cin * cout)
+        let du = workspace.scratch(WinogradSlot.filter, count: a2 * plane)
+        parallelRanges(a2 * plane) { r in (du + r.lowerBound).update(repeating: 0, count: r.count) }
         let zeros = workspace.scratch(WinogradSlot.zeros, count: max(cin, cout))
         zeros.update(repeating: 0, count: max(cin, cout))
         let chunk = max(1, min(tiles, max(128, weightGradientChunkFloats / (a2 * (cin + cout)))))
-        let v = workspace.scratch(WinogradSlot.inputTiles, count: a2 * chunk * cin)
-        let dm = workspace.scratch(WinogradSlot.products, count: a2 * chunk * cout)
+        let sv = skewed(chunk * cin), sm = skewed(chunk * cout)
+        let v = workspace.scratch(WinogradSlot.inputTiles, count: a2 * sv)
+        let dm = workspace.scratch(WinogradSlot.products, count: a2 * sm)
         var start = 0
         while start < tiles {
             let count = min(chunk, tiles - start), first = start
             parallelRanges(count, costPerItem: a2 * (cin + cout) * 4) { r in
                 let range = (first + r.lowerBound)..<(first + r.upperBound)
-                transformInputs(tiling, x: x, zeros: zeros, tiles: range, v: v + r.lowerBound * cin, stride: chunk * cin)
+                transformInputs(tiling, x: x, zeros: zeros, tiles: range, v: v + r.lowerBound * cin, stride: sv)
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * WinogradTransform.laneStride) { tmpBuffer in
                 withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 16) { pixelBuffer in
                     let tmp = tmpBuffer.baseAddress!, pixels = pixelBuffer.baseAddress!
@@ -285,12 +296,12 @@ enum WinogradConvolution {
                         var c = 0
                         while c + 8 <= cout {
                             WinogradTransform.outputGradientTile(SIMD8<Float>.self, tile, pixels: pixels, channel: c,
-                                                                 tmp: tmp, dst: dst + c, dstStride: chunk * cout)
+                                                                 tmp: tmp, dst: dst + c, dstStride: sm)
                             c += 8
                         }
                         while c < cout {
                             WinogradTransform.outputGradientTile(Float.self, tile, pixels: pixels, channel: c,
-                                                                 tmp: tmp, dst: dst + c, dstStride: chunk * cout)
+                                                                 tmp: tmp, dst: dst + c, dstStride: sm)
                             c += 1
                         }
                     }
@@ -301,29 +312,30 @@ enum WinogradConvolution {
                 while true {
                     let xi = next.take()
                     if xi >= a2 { break }
-                    matmul(kernel, transA: true, m: cin, n: cout, k: count, a: v + xi * chunk * cin, lda: cin,
-                          b: dm + xi * chunk * cout, ldb: cout, beta: 1, c: du + xi * cin * cout, ldc: cout)
+                    matmul(kernel, transA: true, m: cin, n: cout, k: count, a: v + xi * sv, lda: cin,
+                          b: dm + xi * sm, ldb: cout, beta: 1, c: du + xi * plane, ldc: cout)
                 }
             }
             let threads = min(Threads.count, a2)
             if threads <= 1 { gemm(0) } else { Threads.perform(iterations: threads, gemm) }
             start += count
         }
-        addFilterGradient(tile, du: du, cin: cin, cout: cout, dWeight: dWeight)
+        addFilterGradient(tile, du: du, cin: cin, cout: cout, plane: plane, dWeight: dWeight)
     }
 
-    /// dW += Gᵀ dU[ξ] G for the transformed-domain gradient dU (α², cin, cout). dW's rows hold `weightColumns`
-    /// floats (default cout): dU may be a block of cout of its output channels, with dWeight at the block's first.
-    /// Under the AVX512-BF16 kernel, CBF16's twin does the work (the same bits).
-    static func addFilterGradient(_ tile: WinogradTile, du: UnsafePointer<Float>, cin: Int, cout: Int,
+    /// dW += Gᵀ dU[ξ] G for the transformed-domain gradient dU (α², cin, cout), dU[ξ] at `du + ξ·plane` (at
+    /// least cin·cout; `skewed`). dW's rows hold `weightColumns` floats (default cout): dU may be a block of cout
+    /// of its output channels, with dWeight at the block's first. Under the AVX512-BF16 kernel, CBF16's twin
+    /// does the work (the same bits).
+    static func addFilterGradient(_ tile: WinogradTile, du: UnsafePointer<Float>, cin: Int, cout: Int, plane: Int,
                                   dWeight: UnsafeMutablePointer<Float>, weightColumns: Int? = nil,
                                   kernel: MatmulKernel = .fp32) {
         let a2 = tile.alpha * tile.alpha
         let ldw = weightColumns ?? cout
-        let plane = cin * cout, weightPlane = cin * ldw
+        let weightPlane = cin * ldw
         if kernel == .bf16AVX512 {
             parallelRanges(cin, costPerItem: cout * a2 * 4) { rows in
-                dfl_winograd_filter_gradient(Int32(tile.alpha), du, Int32(cin), Int32(cout), Int32(rows.lowerBound),
+                dfl_winograd_filter_gradient(Int32(tile.alpha), du, Int32(cin), Int32(cout), plane, Int32(rows.lowerBound),
                                              Int32(rows.upperBound), dWeight, ldw)
             }
             return

@@ -269,13 +269,15 @@ final class BF16Tests: XCTestCase {
     }
 
     /// Whole Winograd layers (forward, input gradient, weight gradient; F(2×2), F(4×4), the polyphase rewrite;
-    /// whole-batch and per-block paths) on the AVX512-BF16 kernel are bit-identical to the portable kernel.
+    /// whole-batch and per-block paths, plane strides padded by `WinogradConvolution.skewed` or not) on the
+    /// AVX512-BF16 kernel are bit-identical to the portable kernel.
     func testWinogradLayersAreBitIdenticalAcrossKernels() throws {
         try XCTSkipUnless(MatmulPrecision.hardwareBF16, "no AVX512-BF16 on this CPU")
         MatmulPrecision.global = .bf16
         for choice in [ConvAlgorithmChoice.f2, .f4] {
             ConvolutionSelection.choice = choice
-            for (n, h, cin, cout, k, stride) in [(2, 7, 9, 5, 3, 1), (2, 24, 32, 48, 3, 1), (4, 48, 17, 24, 3, 1), (2, 16, 16, 24, 5, 2)] {
+            for (n, h, cin, cout, k, stride) in [(2, 7, 9, 5, 3, 1), (2, 24, 32, 48, 3, 1), (4, 48, 17, 24, 3, 1), (2, 16, 16, 24, 5, 2),
+                                                 (8, 48, 32, 96, 3, 1)] {
                 var results: [[[Float]]] = []
                 for portable in [false, true] {
                     MatmulPrecision.forcePortableKernel = portable
@@ -422,7 +424,7 @@ final class BF16Tests: XCTestCase {
             MatmulPrecision.forcePortableKernel = kernel == .bf16Portable
             for choice in [ConvAlgorithmChoice.f2, .f4] {
                 ConvolutionSelection.choice = choice
-                for (n, h, w, cin, cout) in [(2, 5, 7, 9, 4), (1, 13, 6, 24, 16), (2, 12, 12, 64, 48)] {
+                for (n, h, w, cin, cout) in [(2, 5, 7, 9, 4), (1, 13, 6, 24, 16), (2, 12, 12, 64, 48), (4, 16, 16, 32, 64)] {
                     var rng = SeededRNG(seed: UInt64(h * 10 + w))
                     let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: 3, workspace: Workspace(), rng: &rng)
                     for i in 0..<cout { conv.bias.value.data[i] = Float(i % 7) * 0.1 - 0.3 }

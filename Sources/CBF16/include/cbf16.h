@@ -109,10 +109,10 @@ void dfl_winograd_filter_packed_bf16(int alpha, const float *weight, int cin, in
 void dfl_winograd_filter_packed_flipped_bf16(int alpha, const float *weight, int cin, int cout, int p_begin, int p_end,
                                              uint32_t *packed, size_t packed_words);
 
-/// dW += G^T dU G for the input channels ci_begin..<ci_end: dU element xi of (i, o) at du[(xi*cin + i)*cout + o],
-/// dW tap (ky, kx) at dweight[((ky*3 + kx)*cin + i)*ldw + o] (fp32; the Swift weight gradient's order). ldw >= cout
-/// lets dU be a block of dW's output channels.
-void dfl_winograd_filter_gradient(int alpha, const float *du, int cin, int cout, int ci_begin, int ci_end,
+/// dW += G^T dU G for the input channels ci_begin..<ci_end: dU element xi of (i, o) at du[xi*plane + i*cout + o]
+/// (plane >= cin*cout), dW tap (ky, kx) at dweight[((ky*3 + kx)*cin + i)*ldw + o] (fp32; the Swift weight
+/// gradient's order). ldw >= cout lets dU be a block of dW's output channels.
+void dfl_winograd_filter_gradient(int alpha, const float *du, int cin, int cout, size_t plane, int ci_begin, int ci_end,
                                   float *dweight, size_t ldw);
 
 #ifdef __cplusplus
