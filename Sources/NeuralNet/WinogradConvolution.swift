@@ -33,10 +33,11 @@ enum WinogradConvolution {
         return max(1, (tiles + blocks - 1) / blocks)
     }
 
-    /// U[ξ][ci][co] = (G g Gᵀ)[ξ] of the HWIO weight (3, 3, cin, cout).
+    /// U[ξ][ci][co] = (G g Gᵀ)[ξ] of the HWIO weight (3, 3, cin, cout), U[ξ] at `u + ξ·plane` (plane ≥ cin·cout,
+    /// default cin·cout).
     static func transformFilter(_ tile: WinogradTile, weight: UnsafePointer<Float>, cin: Int, cout: Int,
-                                u: UnsafeMutablePointer<Float>) {
-        let a2 = tile.alpha * tile.alpha, tap = cin * cout
+                                u: UnsafeMutablePointer<Float>, plane: Int? = nil) {
+        let a2 = tile.alpha * tile.alpha, tap = cin * cout, plane = plane ?? tap
         parallelRanges(cin, costPerItem: cout * a2 * 4) { rows in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * 6 * WinogradTransform.laneStride) { tmp in
                 let tmp = tmp.baseAddress!
@@ -45,12 +46,12 @@ enum WinogradConvolution {
                     var c = 0
                     while c + 8 <= cout {
                         WinogradTransform.filterTile(SIMD8<Float>.self, tile, src: src + c, srcStride: tap, tmp: tmp,
-                                                     dst: dst + c, dstStride: tap)
+                                                     dst: dst + c, dstStride: plane)
                         c += 8
                     }
                     while c < cout {
                         WinogradTransform.filterTile(Float.self, tile, src: src + c, srcStride: tap, tmp: tmp,
-                                                     dst: dst + c, dstStride: tap)
+                                                     dst: dst + c, dstStride: plane)
                         c += 1
                     }
                 }
@@ -101,8 +102,9 @@ enum WinogradConvolution {
                         workspace: workspace, kernel: kernel)
             return
         }
-        let u = workspace.scratch(WinogradSlot.filter, count: a2 * cin * cout)
-        transformFilter(tile, weight: weight, cin: cin, cout: cout, u: u)
+        let uPlane = skewed(cin * cout)
+        let u = workspace.scratch(WinogradSlot.filter, count: a2 * uPlane)
+        transformFilter(tile, weight: weight, cin: cin, cout: cout, u: u, plane: uPlane)
         let zeros = workspace.scratch(WinogradSlot.zeros, count: cin)
         zeros.update(repeating: 0, count: cin)
 
@@ -119,7 +121,7 @@ enum WinogradConvolution {
                 while true {
                     let xi = next.take()
                     if xi >= a2 { break }
-                    matmul(kernel, m: tiles, n: cout, k: cin, a: v + xi * sv, lda: cin, b: u + xi * cin * cout,
+                    matmul(kernel, m: tiles, n: cout, k: cin, a: v + xi * sv, lda: cin, b: u + xi * uPlane,
                           ldb: cout, beta: 0, c: prod + xi * sm, ldc: cout)
                 }
             }
@@ -142,7 +144,7 @@ enum WinogradConvolution {
             let v = vs[t], prod = ms[t]
             transformInputs(tiling, x: x, zeros: zeros, tiles: r, v: v, stride: sv)
             for xi in 0..<a2 {
-                matmul(kernel, m: r.count, n: cout, k: cin, a: v + xi * sv, lda: cin, b: u + xi * cin * cout,
+                matmul(kernel, m: r.count, n: cout, k: cin, a: v + xi * sv, lda: cin, b: u + xi * uPlane,
                       ldb: cout, beta: 0, c: prod + xi * sm, ldc: cout)
             }
             transformOutputs(tiling, prod: prod, stride: sm, tiles: r, bias: bias, activation: activation,
