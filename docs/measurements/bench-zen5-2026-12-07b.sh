@@ -1,5 +1,5 @@
 #!/bin/bash
-# The figures of docs/measurements/bench-zen5-2026-12-07b.txt and -07c.txt (2 rounds) and -07d.txt to -07f.txt (ROUNDS=3
+# The figures of docs/measurements/bench-zen5-2026-12-07b.txt and -07c.txt (2 rounds) and -07d.txt to -07g.txt (ROUNDS=3
 # PEER_GAN=1): README speed table, bf16 and GAN lines. One run on one machine, OpenBLAS left to choose its kernel
 # as make bench does. Ours fp32 and bf16 alternately (ROUNDS rounds, default 2; medians), the PyTorch peer in
 # fp32 and under bf16 autocast, the GAN pair (with PEER_GAN=1 also the peer's plain and GAN steps, fp32), and
