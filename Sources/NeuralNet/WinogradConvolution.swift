@@ -17,9 +17,9 @@ enum WinogradConvolution {
     static func applies(_ g: ConvGeometry) -> Bool { g.kernel == 3 && g.stride == 1 && g.padding == 1 }
 
     /// Floats of V and M per thread and block (tunable for measurements through `ConvolutionTuning`).
-    nonisolated(unsafe) static var blockFloats = Int(ProcessInfo.processInfo.environment["DFL_WBF"] ?? "") ?? 1 << 18
+    nonisolated(unsafe) static var blockFloats = 1 << 18
     /// Fewest tiles per block: small blocks make the α² sgemm calls too thin (each repacks its U[ξ]).
-    nonisolated(unsafe) static var minimumBlockTiles = Int(ProcessInfo.processInfo.environment["DFL_WMIN"] ?? "") ?? 64
+    nonisolated(unsafe) static var minimumBlockTiles = 64
 
     /// Tiles per block: about `blockFloats` of V and M, at least `minimumBlockTiles`, a block count that is
     /// a multiple of the thread count.
