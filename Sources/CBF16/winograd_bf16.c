@@ -228,6 +228,14 @@ AVX512BF16 INLINE void filter_tile(int alpha, const v16 *g, v16 *out) {
     }
 }
 
+// The transforms of one packed word's channel pair: taps g0, and g1 for the second channel (NULL where the pair
+// has none: zeros).
+AVX512BF16 INLINE void filter_pair(int alpha, const v16 *g0, const v16 *g1, v16 *out0, v16 *out1) {
+    filter_tile(alpha, g0, out0);
+    if (g1) filter_tile(alpha, g1, out1);
+    else for (int xi = 0; xi < alpha * alpha; xi++) out1[xi] = _mm512_setzero_ps();
+}
+
 // U is written once and read by the next GEMMs: past the L2, streaming stores skip reading each line before
 // writing it, which measured 1.3-1.6x faster on the large layers (docs/bf16.md).
 static const size_t stream_bytes = (size_t)1 << 20;
@@ -267,20 +275,17 @@ AVX512BF16 INLINE void filter_packed(int alpha, const float *weight, int cin, in
     const int a2 = alpha * alpha, pairs = (cin + 1) / 2;
     const int stream = streams(a2, packed, packed_words);
     const size_t tap = (size_t)cin * cout;
-    v16 g[9], out0[36], out1[36];
+    v16 g0[9], g1[9], out0[36], out1[36];
     for (int p = p_begin; p < p_end; p++) {
         const float *src0 = weight + (size_t)2 * p * cout;
         const int second = 2 * p + 1 < cin;
         for (int c = 0; c < cout; c += 16) {
             __mmask16 m = lanes(cout - c);
-            for (int t = 0; t < 9; t++) g[t] = _mm512_maskz_loadu_ps(m, src0 + c + t * tap);
-            filter_tile(alpha, g, out0);
-            if (second) {
-                for (int t = 0; t < 9; t++) g[t] = _mm512_maskz_loadu_ps(m, src0 + cout + c + t * tap);
-                filter_tile(alpha, g, out1);
-            } else {
-                for (int xi = 0; xi < a2; xi++) out1[xi] = _mm512_setzero_ps();
+            for (int t = 0; t < 9; t++) {
+                g0[t] = _mm512_maskz_loadu_ps(m, src0 + c + t * tap);
+                if (second) g1[t] = _mm512_maskz_loadu_ps(m, src0 + cout + c + t * tap);
             }
+            filter_pair(alpha, g0, second ? g1 : NULL, out0, out1);
             store_pairs(a2, out0, out1, packed, packed_words, packed_word(p, c, cout, pairs, nr, nc, kb), m, stream);
         }
     }
@@ -323,7 +328,7 @@ AVX512BF16 INLINE void filter_packed_flipped(int alpha, const float *weight, int
     const int a2 = alpha * alpha, pairs = (cout + 1) / 2;
     const int stream = streams(a2, packed, packed_words);
     const size_t tap = (size_t)cin * cout;
-    v16 block[9][16], g[9], out0[36], out1[36];
+    v16 block[9][16], g0[9], g1[9], out0[36], out1[36];
     for (int c = 0; c < cin; c += 16) {
         const __mmask16 m = lanes(cin - c);
         for (int p0 = p_begin / 8 * 8; p0 < p_end; p0 += 8) {
@@ -338,15 +343,12 @@ AVX512BF16 INLINE void filter_packed_flipped(int alpha, const float *weight, int
             }
             const int pa = p0 > p_begin ? p0 : p_begin, pb = p0 + 8 < p_end ? p0 + 8 : p_end;
             for (int p = pa; p < pb; p++) {
-                const int o = 2 * (p - p0);
-                for (int t = 0; t < 9; t++) g[t] = block[8 - t][o];
-                filter_tile(alpha, g, out0);
-                if (2 * p + 1 < cout) {
-                    for (int t = 0; t < 9; t++) g[t] = block[8 - t][o + 1];
-                    filter_tile(alpha, g, out1);
-                } else {
-                    for (int xi = 0; xi < a2; xi++) out1[xi] = _mm512_setzero_ps();
+                const int o = 2 * (p - p0), second = 2 * p + 1 < cout;
+                for (int t = 0; t < 9; t++) {
+                    g0[t] = block[8 - t][o];
+                    g1[t] = block[8 - t][o + 1];
                 }
+                filter_pair(alpha, g0, second ? g1 : NULL, out0, out1);
                 store_pairs(a2, out0, out1, packed, packed_words, packed_word(p, c, cin, pairs, nr, nc, kb), m, stream);
             }
         }
