@@ -125,21 +125,32 @@ public final class Conv2D: Layer {
         precondition(dy.count == y.count)
         MACCounter.backward += g.batch * g.outHeight * g.outWidth * g.patch * outChannels
             * ((needsInputGradient ? 1 : 0) + (needsWeightGradient ? 1 : 0))
-        // Gradient before the activation.
+        // Gradient before the activation, written a run of output rows at a time; with the weight gradient,
+        // the bias gradient (its column sums) is taken from each run while it is in cache.
+        let rows = y.count / outChannels, cout = outChannels
+        let act = activation, ys = UnsafePointer(y.data), dys = UnsafePointer(dy.data)
         let dPre: UnsafeMutablePointer<Float>
-        if pixelShuffle {
-            dPre = workspace.scratch(WorkspaceSlot.preActivationGradient, count: y.count)
-            Im2colConvolution.unshuffledActivationGradient(g, activation: activation, y: y.data, dy: dy.data, dPre: dPre)
-        } else if activation == .identity {
+        let produce: ((Range<Int>) -> Void)?
+        if activation == .identity && !pixelShuffle {
             dPre = dy.data
+            produce = nil
         } else {
-            dPre = workspace.scratch(WorkspaceSlot.preActivationGradient, count: y.count)
-            let act = activation, ys = y.data, dys = dy.data
-            parallelRanges(y.count, costPerItem: 2) { r in
-                act.backward(y: ys + r.lowerBound, dy: dys + r.lowerBound, dx: dPre + r.lowerBound, r.count)
+            let scratch = workspace.scratch(WorkspaceSlot.preActivationGradient, count: y.count)
+            dPre = scratch
+            if pixelShuffle {
+                produce = { r in Im2colConvolution.unshuffledActivationGradient(g, activation: act, y: ys, dy: dys, dPre: scratch, rows: r) }
+            } else {
+                produce = { r in
+                    act.backward(y: ys + r.lowerBound * cout, dy: dys + r.lowerBound * cout, dx: scratch + r.lowerBound * cout,
+                                 r.count * cout)
+                }
             }
         }
-        if needsWeightGradient { addColumnSums(dPre, rows: y.count / outChannels, cols: outChannels, into: bias.grad.data) }
+        if needsWeightGradient {
+            produceRowsAddingColumnSums(dPre, rows: rows, cols: cout, into: bias.grad.data) { r in produce?(r) }
+        } else if let produce {
+            parallelRanges(rows, costPerItem: 2 * cout, produce)
+        }
         var dx: Tensor? = nil
         if needsInputGradient {
             dx = GradientPool.take(x.shape)

@@ -12,17 +12,71 @@ func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
 
 /// Adds the column sums of a rows×cols row-major matrix into `sums` (bias gradients).
 func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Float>) {
+    produceRowsAddingColumnSums(m, rows: rows, cols: cols, into: sums) { _ in }
+}
+
+/// Calls `produce` on runs of the rows of a rows×cols row-major matrix, each run before it is read, and adds
+/// the matrix's column sums into `sums`: a backward pass writes a pre-activation gradient and its bias
+/// gradient in one sweep, the sums read each run while it is still in cache. The rows are summed as
+/// `addColumnSums` always summed them (by one thread straight into `sums` for small matrices; else fixed
+/// row runs per thread into partials added in thread order), so the sums are bit for bit the same whether
+/// the matrix was produced first or here. `produce` runs on the engine threads (it must not use them itself);
+/// below 128 Ki elements, once over all rows on the calling thread.
+func produceRowsAddingColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Float>,
+                                 produce: (Range<Int>) -> Void) {
     let threads = columnSumThreads(rows: rows, cols: cols)
     if threads <= 1 {
-        for r in 0..<rows {
-            let row = m + r * cols
-            for c in 0..<cols { sums[c] += row[c] }
-        }
+        produce(0..<rows)
+        accumulateColumns(m, rows: 0..<rows, cols: cols, into: sums)
         return
     }
-    let partial: UnsafeMutablePointer<Float> = partialColumnSums(m, rows: rows, cols: cols, threads: threads)
+    let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * cols)
     defer { partial.deallocate() }
+    partial.initialize(repeating: 0, count: threads * cols)
+    let run = max(1, 8192 / cols)   // rows per produced run: 32 KB
+    Threads.perform(iterations: threads) { t in
+        var r = rows * t / threads
+        let end = rows * (t + 1) / threads
+        while r < end {
+            let next = min(end, r + run)
+            produce(r..<next)
+            accumulateColumns(m, rows: r..<next, cols: cols, into: partial + t * cols)
+            r = next
+        }
+    }
     for t in 0..<threads { for c in 0..<cols { sums[c] += partial[t * cols + c] } }
+}
+
+/// acc[c] += m[r·cols + c] for r in `rows`, in row order. The narrow layouts of the output heads (1, 4 and 12
+/// channels) keep their running sums in registers: the same additions in the same order as the plain loop,
+/// without a store and reload of the sum per row.
+@inline(__always)
+private func accumulateColumns(_ m: UnsafePointer<Float>, rows: Range<Int>, cols: Int, into acc: UnsafeMutablePointer<Float>) {
+    let raw = UnsafeRawPointer(m), out = UnsafeMutableRawPointer(acc)
+    switch cols {
+    case 1:
+        var s = acc[0]
+        for r in rows { s += m[r] }
+        acc[0] = s
+    case 4:
+        var s = out.loadUnaligned(as: SIMD4<Float>.self)
+        for r in rows { s += raw.loadUnaligned(fromByteOffset: r * 16, as: SIMD4<Float>.self) }
+        out.storeBytes(of: s, as: SIMD4<Float>.self)
+    case 12:
+        var s = out.loadUnaligned(as: SIMD8<Float>.self)
+        var t = out.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+        for r in rows {
+            s += raw.loadUnaligned(fromByteOffset: r * 48, as: SIMD8<Float>.self)
+            t += raw.loadUnaligned(fromByteOffset: r * 48 + 32, as: SIMD4<Float>.self)
+        }
+        out.storeBytes(of: s, as: SIMD8<Float>.self)
+        out.storeBytes(of: t, toByteOffset: 32, as: SIMD4<Float>.self)
+    default:
+        for r in rows {
+            let row = m + r * cols
+            for c in 0..<cols { acc[c] += row[c] }
+        }
+    }
 }
 
 /// `addColumnSums` with the sums accumulated in Double (deterministic: fixed row runs per thread, added in

@@ -115,17 +115,16 @@ enum Im2colConvolution {
         }
     }
 
-    /// dPre[row, sub·C + c] = f'(y) · dy read from the depth_to_space (DCR) layout of y and dy.
+    /// dPre[row, sub·C + c] = f'(y) · dy read from the depth_to_space (DCR) layout of y and dy, for GEMM rows
+    /// `rows`.
     static func unshuffledActivationGradient(_ g: ConvGeometry, activation: Activation, y: UnsafePointer<Float>,
-                                             dy: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>) {
+                                             dy: UnsafePointer<Float>, dPre: UnsafeMutablePointer<Float>, rows: Range<Int>) {
         let c = g.outChannels / 4
-        parallelRanges(g.rows, costPerItem: g.outChannels) { rows in
-            for row in rows {
-                let (n, oy, ox) = g.outputPixel(row)
-                for sub in 0..<4 {
-                    let offset = g.shuffledPixel(UnsafeMutablePointer(mutating: y), n, oy, ox, sub) - UnsafeMutablePointer(mutating: y)
-                    activation.backward(y: y + offset, dy: dy + offset, dx: dPre + row * g.outChannels + sub * c, c)
-                }
+        for row in rows {
+            let (n, oy, ox) = g.outputPixel(row)
+            for sub in 0..<4 {
+                let offset = g.shuffledPixel(UnsafeMutablePointer(mutating: y), n, oy, ox, sub) - UnsafeMutablePointer(mutating: y)
+                activation.backward(y: y + offset, dy: dy + offset, dx: dPre + row * g.outChannels + sub * c, c)
             }
         }
     }
