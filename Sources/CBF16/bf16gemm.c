@@ -162,7 +162,9 @@ AVX512BF16 static inline __m512i pair_words(__m512 lo, __m512 hi) {
 AVX512BF16 static inline __m512i run_words(const float *x, int count) {
     __mmask16 m0 = count >= 16 ? 0xffff : (__mmask16)((1u << count) - 1);
     __mmask16 m1 = count >= 32 ? 0xffff : count <= 16 ? 0 : (__mmask16)((1u << (count - 16)) - 1);
-    __m512 v0 = _mm512_maskz_loadu_ps(m0, x), v1 = _mm512_maskz_loadu_ps(m1, x + 16);
+    // No load at all for an empty second half (a short row's, e.g. a 1x1 convolution's 16 channels): a
+    // masked load with no lanes still cost as much as the row's whole conversion.
+    __m512 v0 = _mm512_maskz_loadu_ps(m0, x), v1 = m1 ? _mm512_maskz_loadu_ps(m1, x + 16) : _mm512_setzero_ps();
     return (__m512i)_mm512_cvtne2ps_pbh(v1, v0);
 }
 
@@ -205,6 +207,19 @@ AVX512BF16 static void pack_avx512(const float *x, int ld, int trans, int k, int
 
 /// As rows_portable, vectorised: whole runs of 16 pairs unmasked, the last one masked.
 AVX512BF16 static void rows_avx512(const float *x, int ld, int k, int r0, int rows, int p0, int kp, uint32_t *dst) {
+    if (k == 1 && ld == 1) {
+        // One value per row, rows adjacent (the input gradient of a 1x1 convolution with one output
+        // channel): 16 rows per conversion instead of one.
+        const float *src = x + r0;
+        int i = 0;
+        for (; i + 16 <= rows; i += 16)
+            _mm512_storeu_si512(dst + i, pair_words(_mm512_loadu_ps(src + i), _mm512_setzero_ps()));
+        if (i < rows) {
+            __mmask16 m = (__mmask16)((1u << (rows - i)) - 1);
+            _mm512_mask_storeu_epi32(dst + i, m, pair_words(_mm512_maskz_loadu_ps(m, src + i), _mm512_setzero_ps()));
+        }
+        return;
+    }
     int full = kp / 16;
     if (2 * (p0 + kp) > k) full = (k - 2 * p0) / 32;   // the last pair is odd: its run is masked
     if (full > kp / 16) full = kp / 16;

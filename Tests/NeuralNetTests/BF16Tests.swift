@@ -69,11 +69,14 @@ final class BF16Tests: XCTestCase {
     }
 
     /// Shapes: tails of every blocking (m, n off the panel sizes, odd k, k over one 256-element block, n over
-    /// one 512-column block), every transpose, beta 0 and 1.
+    /// one 512-column block), every transpose, beta 0 and 1; rows of one value (k 1, rows adjacent: a 1×1
+    /// convolution's input gradient with one output channel, converted 16 rows at a time, with a tail) and of
+    /// 16 (the forward pass of a 1×1 convolution with 16 input channels and one output).
     static let shapes: [(m: Int, n: Int, k: Int, ta: Bool, tb: Bool, beta: Float)] = [
         (1, 1, 1, false, false, 0), (7, 5, 3, false, false, 1), (37, 70, 91, false, true, 0), (100, 64, 128, true, false, 1),
         (33, 130, 301, true, true, 0), (300, 16, 64, false, false, 1), (13, 48, 1000, false, false, 0),
         (97, 600, 40, false, false, 1), (25, 33, 257, true, false, 0), (8, 200, 513, false, true, 1),
+        (1003, 16, 1, false, false, 1), (45, 3, 1, false, true, 0), (203, 1, 16, false, false, 0),
     ]
 
     func testKernelsMatchFloat64ProductOfRoundedOperands() {
