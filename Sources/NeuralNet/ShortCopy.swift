@@ -10,6 +10,17 @@ func copyShort(_ dst: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float
         UnsafeMutableRawPointer(dst + i).storeBytes(of: v, as: SIMD16<Float>.self)
         i += 16
     }
+    // The tail in 8- and 4-float steps: a kernel row of a few channels (5 taps of 1 channel, 3 of 4) is all tail.
+    if i + 8 <= count {
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self),
+                                                    as: SIMD8<Float>.self)
+        i += 8
+    }
+    if i + 4 <= count {
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self),
+                                                    as: SIMD4<Float>.self)
+        i += 4
+    }
     while i < count { dst[i] = src[i]; i += 1 }
 }
 
@@ -22,5 +33,7 @@ func zeroShort(_ dst: UnsafeMutablePointer<Float>, count: Int) {
         UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD16<Float>(), as: SIMD16<Float>.self)
         i += 16
     }
+    if i + 8 <= count { UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self); i += 8 }
+    if i + 4 <= count { UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD4<Float>(), as: SIMD4<Float>.self); i += 4 }
     while i < count { dst[i] = 0; i += 1 }
 }

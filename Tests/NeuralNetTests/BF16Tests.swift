@@ -369,7 +369,7 @@ final class BF16Tests: XCTestCase {
         return out
     }
 
-    /// im2col convolutions (3×3 stride 1, 5×5 stride 2, 1×1, pixel-shuffled) and a dense layer: in bf16 mode,
+    /// im2col convolutions (3×3 stride 1, 5×5 stride 2, 1×1, pixel-shuffled, a narrow head) and a dense layer: in bf16 mode,
     /// y, dx and dW equal the fp32 pass on operands rounded to bf16 first (x and W for y, W and dy for dx,
     /// x and dy for dW), to 1e-5 normwise; the bias gradient (an fp32 reduction of dy) equals fp32 mode's
     /// exactly. And bf16 mode differs from plain fp32 by more than 1e-4 (the operands were rounded).
@@ -385,6 +385,9 @@ final class BF16Tests: XCTestCase {
                 ("conv1x1", Conv2D(name: "c", inChannels: 16, outChannels: 8, kernel: 1, workspace: ws, rng: &rng), [3, 5, 5, 16]),
                 ("upscale", Conv2D(name: "d", inChannels: 8, outChannels: 16, kernel: 3, pixelShuffle: true, workspace: ws, rng: &rng), [2, 6, 5, 8]),
                 ("dense", Dense(name: "e", inFeatures: 300, outFeatures: 70, rng: &rng), [6, 300]),
+                // A narrow head (4 outputs from 24 inputs): under bf16 both gradients come from dY's columns
+                // (`Im2colConvolution.gradientsFromOutputColumns`), over two row blocks on two threads.
+                ("head", Conv2D(name: "f", inChannels: 24, outChannels: 4, kernel: 3, workspace: ws, rng: &rng), [4, 24, 20, 24]),
             ]
             for (name, layer, shape) in layers {
                 let x = GradientCheck.random(shape, seed: 11)
