@@ -149,6 +149,9 @@ static void kernel_portable(int kp, const uint32_t *ap, size_t si, size_t sp, in
 
 #ifdef DFL_X86
 #define AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx512dq")))
+#define INLINE static inline __attribute__((always_inline))
+typedef __m512 v16;
+#include "transpose16.h"
 
 /// 32 bf16: words 0..15 from lo, 16..31 from hi, interleaved into 16 pair words (lo[i] | hi[i] << 16).
 AVX512BF16 static inline __m512i pair_words(__m512 lo, __m512 hi) {
@@ -186,6 +189,21 @@ AVX512BF16 static void pack_avx512(const float *x, int ld, int trans, int k, int
         }
         for (int p = 0; p < kp; p++)
             for (int i = rows; i < width; i++) dst[(size_t)p * width + i] = 0;
+        return;
+    }
+    if (rows == 1 && ld == 1) {
+        // One row of op(X) that is a run in memory (the transposed product of a weight gradient with one
+        // output channel): its pairs are adjacent floats, converted 16 pairs at a time; word p goes to lane 0
+        // of line p, the other lanes zero, as below.
+        for (int p = 0; p < kp; p += 16) {
+            int k0 = 2 * (p0 + p), left = k - k0, n = kp - p < 16 ? kp - p : 16;
+            __m512i w = run_words(x + r0 + k0, left < 32 ? left : 32);
+            for (int q = 0; q < n; q++) {
+                __m512i line = _mm512_maskz_permutexvar_epi32(1, _mm512_set1_epi32(q), w);
+                _mm512_mask_storeu_epi32(dst + (size_t)(p + q) * width, (__mmask16)((1u << (width < 16 ? width : 16)) - 1), line);
+                for (int i = 16; i < width; i += 16) _mm512_storeu_si512(dst + (size_t)(p + q) * width + i, _mm512_setzero_si512());
+            }
+        }
         return;
     }
     for (int p = 0; p < kp; p++) {
@@ -285,6 +303,43 @@ static const kernel_fn kernels2[13] = {NULL, kernel_1x2, kernel_2x2, kernel_3x2,
     kernel_6x2, kernel_7x2, kernel_8x2, kernel_9x2, kernel_10x2, kernel_11x2, kernel_12x2};
 static const kernel_fn kernels4[7] = {NULL, kernel_1x4, kernel_2x4, kernel_3x4, kernel_4x4, kernel_5x4,
     kernel_6x4};
+
+/// C (m x 1) (+)= A · b for a row-major A and one column b (a 1x1 convolution with one output channel, and
+/// the input gradient of one with one input channel). The panel kernels put C's columns in the vector lanes,
+/// here 1 of 16; this puts 16 rows in the lanes instead: 16 rows' runs of 16 k pairs are converted as the
+/// row packing converts them, transposed in registers, and each pair's 16 words go through VDPBF16PS against
+/// b's pair word broadcast. Each lane is the same instruction on the same two words in the same pair order,
+/// so every element of C is bit for bit what the panel kernels give (a product of two bf16 values is exact,
+/// so which operand is which does not matter). `bw` holds b's kpairs pair words.
+AVX512BF16 static void gemv_avx512(int m, int k, const float *a, int lda, const uint32_t *bw, float beta, float *c,
+                                   int ldc) {
+    const int kpairs = (k + 1) / 2;
+    for (int i0 = 0; i0 < m; i0 += 16) {
+        int rows = m - i0 < 16 ? m - i0 : 16;
+        float start[16] = {0};
+        if (beta != 0.0f)
+            for (int i = 0; i < rows; i++) start[i] = c[(size_t)(i0 + i) * ldc];
+        __m512 acc = _mm512_loadu_ps(start);
+        for (int p0 = 0; p0 < kpairs; p0 += 16) {
+            int pairs = kpairs - p0 < 16 ? kpairs - p0 : 16;
+            v16 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = i < rows ? _mm512_castsi512_ps(run_words(a + (size_t)(i0 + i) * lda + 2 * p0,
+                                                                k - 2 * p0 < 32 ? k - 2 * p0 : 32))
+                                : _mm512_setzero_ps();
+            transpose16(r);   // r[p]: word p0 + p of each of the 16 rows
+            for (int p = 0; p < pairs; p++)
+                acc = _mm512_dpbf16_ps(acc, (__m512bh)r[p], (__m512bh)_mm512_set1_epi32((int)bw[p0 + p]));
+        }
+        if (rows == 16 && ldc == 1) {
+            _mm512_storeu_ps(c + i0, acc);
+        } else {
+            float out[16];
+            _mm512_storeu_ps(out, acc);
+            for (int i = 0; i < rows; i++) c[(size_t)(i0 + i) * ldc] = out[i];
+        }
+    }
+}
 
 AVX512BF16 static void round_avx512(const float *x, float *y, size_t count) {
     size_t i = 0;
@@ -449,6 +504,18 @@ static void run(int kernel, int m, int n, int k, operand A, operand B, float bet
 void dfl_bf16_gemm(int kernel, int trans_a, int trans_b, int m, int n, int k,
                    const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     operand A = {OP_FLOAT, a, lda, trans_a, NULL, 0}, B = {OP_FLOAT, b, ldb, !trans_b, NULL, 0};
+#ifdef DFL_X86
+    if (n == 1 && !trans_a && m >= 16 && k > 0 && kernel == DFL_BF16_AVX512 && dfl_bf16_hardware()) {
+        int kpairs = (k + 1) / 2;
+        uint32_t *bw = grow(&buf_b, &cap_b, (size_t)kpairs);
+        for (int p = 0; p < kpairs; p++) {
+            const float *b0 = trans_b ? b + 2 * p : b + (size_t)2 * p * ldb;
+            bw[p] = to_bf16(*b0) | (2 * p + 1 < k ? to_bf16(trans_b ? b0[1] : b0[ldb]) << 16 : 0);
+        }
+        gemv_avx512(m, k, a, lda, bw, beta, c, ldc);
+        return;
+    }
+#endif
     if (!transpose_narrow || !trans_a || n >= 16 || m <= n) {
         run(kernel, m, n, k, A, B, beta, c, ldc);
         return;

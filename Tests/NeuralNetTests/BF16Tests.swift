@@ -128,7 +128,8 @@ final class BF16Tests: XCTestCase {
     /// element 2p, each added in fp32). Shapes: one column into C itself (ldc 1) and into a strided C, 2–15
     /// columns, both B layouts, beta 0 and 1, k over one 256-element block, odd k, the weight gradients of 1×1
     /// convolutions with one output channel and of the 64→4 image head; and products that keep their own
-    /// layout (A not transposed, 16 columns, m ≤ n).
+    /// layout (A not transposed, 16 columns, m ≤ n), among them one column from a plain A, which the AVX512
+    /// kernel runs with rows in the lanes.
     func testNarrowProductsRunAsTheirTransposeWithTheSameBits() {
         defer { dfl_bf16_set_transpose_narrow(1) }
         let shapes: [(m: Int, n: Int, k: Int, ta: Bool, tb: Bool, beta: Float, ldc: Int)] = [
@@ -136,6 +137,10 @@ final class BF16Tests: XCTestCase {
             (520, 15, 9, true, false, 0, 15), (40, 7, 301, true, true, 1, 7), (32, 1, 4096, true, false, 1, 1),
             (576, 4, 2304, true, false, 0, 4), (2, 1, 3, true, false, 1, 1),
             (1000, 1, 32, false, false, 0, 1), (17, 16, 5, true, false, 0, 16), (3, 5, 40, true, true, 1, 5),
+            // One column from a plain A (rows in the lanes, `gemv_avx512`): runs of 16 pairs and a tail, a strided
+            // C, beta 1, both B layouts; and one row of a transposed A that is a run in memory.
+            (1000, 1, 77, false, false, 1, 3), (37, 1, 16, false, true, 0, 1), (16, 1, 64, false, false, 1, 1),
+            (1, 16, 1001, true, false, 1, 16), (1, 5, 300, true, true, 0, 5),
         ]
         for kernel in Self.kernels {
             for (s, (m, n, k, ta, tb, beta, ldc)) in shapes.enumerated() {
