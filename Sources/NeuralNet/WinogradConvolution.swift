@@ -199,6 +199,8 @@ enum WinogradConvolution {
         var slope: Float = 0, leaky: Int32 = 0
         if case .leakyReLU(let a) = activation { slope = a; leaky = 1 }
         let remaining: Activation = fused && activation != .sigmoid ? .identity : activation
+        // Whether the pixels need a pass after the transform (bias, activation or the shuffle not done in it).
+        let finish = !fused || remaining != .identity || shuffled
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 36 * WinogradTransform.laneStride) { tmpBuffer in
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 16) { pixelBuffer in
             let tmp = tmpBuffer.baseAddress!, pixels = pixelBuffer.baseAddress!
@@ -229,6 +231,7 @@ enum WinogradConvolution {
                         c += 1
                     }
                 }
+                if !finish { continue }
                 for i in 0..<m {
                     for j in 0..<m {
                         let oy = oy0 + i, ox = ox0 + j
