@@ -73,7 +73,7 @@ public final class Conv2D: Layer {
         input = x
         let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
         let pass = forwardPass(g, x: x)
-        algorithm = ConvolutionSelection.algorithm(for: pass.g)
+        algorithm = ConvolutionSelection.algorithm(for: pass.g, kernel: workspace.matmulKernel)
         if let tile = algorithm.winogradTile {
             WinogradConvolution.forward(pass.g, tile: tile, x: pass.x, weight: pass.weight, bias: bias.value.data,
                                         activation: activation, y: y.data, shuffled: pixelShuffle, workspace: workspace)
@@ -173,8 +173,9 @@ public final class Conv2D: Layer {
         // The polyphase input gradient (space-to-depth layout) is written over the space-to-depth input: every
         // path below finishes the weight gradient, the input's last reader, before it writes the input gradient.
         let pdx: UnsafeMutablePointer<Float>? = dx.map { dx in phase?.operands.x ?? dx.data }
-        inputGradientAlgorithm = needsInputGradient ? ConvolutionSelection.algorithm(for: pg.inputGradientGeometry) : .dense
-        weightGradientAlgorithm = ConvolutionSelection.weightGradientAlgorithm(for: pg)
+        inputGradientAlgorithm = needsInputGradient
+            ? ConvolutionSelection.algorithm(for: pg.inputGradientGeometry, kernel: workspace.matmulKernel) : .dense
+        weightGradientAlgorithm = ConvolutionSelection.weightGradientAlgorithm(for: pg, kernel: workspace.matmulKernel)
         let denseWeightGradient = needsWeightGradient && weightGradientAlgorithm == .dense
         if needsWeightGradient, let tile = weightGradientAlgorithm.winogradTile {
             WinogradConvolution.weightGradient(pg, tile: tile, x: px, dPre: dPre, dWeight: pdW, workspace: workspace)

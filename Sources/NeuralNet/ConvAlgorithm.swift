@@ -45,15 +45,39 @@ public enum ConvolutionSelection {
         return .fast
     }()
 
-    /// The algorithm for a convolution pass of geometry `g` under the current `choice`.
-    static func algorithm(for g: ConvGeometry) -> ConvAlgorithm {
+    /// The algorithm for a convolution pass of geometry `g` under the current `choice`, with `kernel` the
+    /// multiplies' precision.
+    static func algorithm(for g: ConvGeometry, kernel: MatmulKernel) -> ConvAlgorithm {
         guard WinogradConvolution.applies(g) else { return .dense }
         switch choice {
         case .dense: return .dense
         case .f2: return .winogradF2
         case .f4: return .winogradF4
-        case .fast: return fastAlgorithm(inChannels: g.inChannels, outChannels: g.outChannels,
-                                         height: g.height, width: g.width)
+        case .fast:
+            let rule = fastAlgorithm(inChannels: g.inChannels, outChannels: g.outChannels, height: g.height, width: g.width)
+            return kernel.isBF16 ? bf16Algorithm(rule, g) : rule
+        }
+    }
+
+    /// Under bf16 the multiplies cost less next to the tile transforms, which moves two of the shape rule's
+    /// boundaries (Zen 5, 2 threads, `dfl-bench conv … --precision bf16`, two runs each; fp32 keeps the rule
+    /// and its bits):
+    /// - F(2×2) instead of dense on 3×3 images (16 channels or more): forward + backward, 3×3 256→1024 b16
+    ///   3.7 ms against 5.9–6.6 dense (F(4×4) 5.6–5.8), 64→256 b8 0.10 against 0.15.
+    /// - F(2×2) instead of F(4×4) where F(4×4) would have fewer than 64 tiles in all: its α² GEMMs are then
+    ///   too short to pay for the larger transforms. Forward at batch 1 (the merge): 12×12 512→1024 2.2 ms
+    ///   against 3.7, 16×16 256→1024 1.3 against 1.8, 24×24 128→256 (36 tiles) 0.26 against 0.29, 28×28
+    ///   256→256 (49) equal, 24×24 at batch 2 (72) and 48×48 (144) F(4×4) ahead. Forward + backward at 12×12
+    ///   b4 (36 tiles, df-udt-192's decoders): 256→1024 6.5–6.9 against 7.0–7.4, 256→256 1.41–1.43 against
+    ///   1.45–1.57, 128→512 equal.
+    static func bf16Algorithm(_ rule: ConvAlgorithm, _ g: ConvGeometry) -> ConvAlgorithm {
+        switch rule {
+        case .dense where min(g.height, g.width) == 3 && g.inChannels >= 16:
+            return .winogradF2
+        case .winogradF4 where g.batch * ((g.height + 3) / 4) * ((g.width + 3) / 4) < 64:
+            return .winogradF2
+        default:
+            return rule
         }
     }
 
@@ -74,7 +98,7 @@ public enum ConvolutionSelection {
         case .dense: return false
         case .f2, .f4: return true
         case .fast:
-            let rewrite = algorithm(for: pg)
+            let rewrite = algorithm(for: pg, kernel: kernel)
             return rewrite == .winogradF4 || (rewrite == .winogradF2 && kernel.isBF16)
         }
     }
@@ -87,10 +111,10 @@ public enum ConvolutionSelection {
     /// have the output channels as columns). Measured backward passes (dW + dx), Zen 3, 2 threads:
     /// 12×12 512→512 b8 F4 110 ms vs 168 with a dense dW (dense 251); 48×48 128→128 b8 78 vs 127 (dense 199);
     /// 96×96 64→64 b4 49 vs 68 (dense 135); F2 at 6×6 256→2048 b8 64 vs 66.
-    static func weightGradientAlgorithm(for g: ConvGeometry) -> ConvAlgorithm {
+    static func weightGradientAlgorithm(for g: ConvGeometry, kernel: MatmulKernel) -> ConvAlgorithm {
         guard winogradWeightGradient else { return .dense }
         if choice == .fast && g.outChannels < 8 { return .dense }
-        return algorithm(for: g)
+        return algorithm(for: g, kernel: kernel)
     }
 
     /// The shape rule of the `fast` choice for a 3×3 stride-1 pass, from `dfl-bench conv SIZE CIN COUT 3 1 B

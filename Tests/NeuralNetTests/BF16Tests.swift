@@ -435,7 +435,8 @@ final class BF16Tests: XCTestCase {
             MatmulPrecision.forcePortableKernel = kernel == .bf16Portable
             for choice in [ConvAlgorithmChoice.f2, .f4] {
                 ConvolutionSelection.choice = choice
-                for (n, h, w, cin, cout) in [(2, 5, 7, 9, 4), (1, 13, 6, 24, 16), (2, 12, 12, 64, 48), (4, 16, 16, 32, 64)] {
+                for (n, h, w, cin, cout) in [(2, 5, 7, 9, 4), (1, 13, 6, 24, 16), (2, 12, 12, 64, 48), (4, 16, 16, 32, 64),
+                                             (4, 3, 3, 32, 64)] {
                     var rng = SeededRNG(seed: UInt64(h * 10 + w))
                     let conv = Conv2D(name: "c", inChannels: cin, outChannels: cout, kernel: 3, workspace: Workspace(), rng: &rng)
                     for i in 0..<cout { conv.bias.value.data[i] = Float(i % 7) * 0.1 - 0.3 }
@@ -477,12 +478,33 @@ final class BF16Tests: XCTestCase {
         }
     }
 
+    /// The fast choice under bf16 (`ConvolutionSelection.bf16Algorithm`): F(2×2) on 3×3 images of 16 channels
+    /// or more, and where F(4×4) would have fewer than 64 tiles; fp32 keeps the shape rule.
+    func testFastChoiceUnderBF16MovesSmallLayersToF2() {
+        ConvolutionSelection.choice = .fast
+        let cases: [(n: Int, side: Int, cin: Int, fp32: ConvAlgorithm, bf16: ConvAlgorithm)] = [
+            (4, 3, 32, .dense, .winogradF2), (4, 3, 8, .dense, .dense), (4, 12, 32, .winogradF4, .winogradF2),
+            (3, 16, 32, .winogradF4, .winogradF2), (4, 16, 32, .winogradF4, .winogradF4), (8, 12, 32, .winogradF4, .winogradF4),
+            (1, 48, 32, .winogradF4, .winogradF4), (4, 6, 32, .winogradF2, .winogradF2),
+        ]
+        for (n, side, cin, fp32, bf16) in cases {
+            for (precision, want) in [(MatmulPrecision.fp32, fp32), (.bf16, bf16)] {
+                MatmulPrecision.global = precision
+                var rng = SeededRNG(seed: 9)
+                let conv = Conv2D(name: "c", inChannels: cin, outChannels: 16, kernel: 3, workspace: Workspace(), rng: &rng)
+                _ = conv.forward(GradientCheck.random([n, side, side, cin], seed: 3))
+                XCTAssertEqual(conv.algorithm, want, "\(precision) \(n)x\(side)x\(side) \(cin)->16")
+            }
+        }
+    }
+
     /// A small net (3×3 convolution with leaky ReLU, 5×5 stride 2, dense) in bf16: its analytic gradients in
     /// bf16 mode against central differences of the fp32 objective Σ y·r, normwise over 12 probes per tensor
     /// (kinks skipped). Measured: dense convolutions ≤ 8e-3, F(2×2) ≤ 1.5e-2, F(4×4) ≤ 6.5e-2 (the input
     /// gradient); bounds 2e-2, 2e-2, 1e-1.
     func testSmallNetGradientsInBF16MatchFiniteDifferencesOfFP32() {
-        for (choice, tolerance) in [(ConvAlgorithmChoice.dense, 2e-2), (.f2, 2e-2), (.fast, 1e-1)] {
+        // F(4×4) by name: at 18 tiles the fast choice gives this layer F(2×2) under bf16 (`bf16Algorithm`).
+        for (choice, tolerance) in [(ConvAlgorithmChoice.dense, 2e-2), (.f2, 2e-2), (.f4, 1e-1)] {
         ConvolutionSelection.choice = choice
         for kernel in Self.kernels {
             MatmulPrecision.forcePortableKernel = kernel == .bf16Portable
