@@ -6,8 +6,9 @@
 //   DIR/previous -> saves/<generation before it>  (the backup every model keeps)
 //   DIR/<linked file> -> current/<linked file>    (fixed links, so the flat names keep working)
 //
-// A save writes and fsyncs a whole new generation directory first, then moves `previous` to the old
-// generation, then switches `current`, and only then deletes generations that neither link names. Killed at
+// A save removes what a killed run left (generations neither link names) while `current` is a link, then
+// writes and fsyncs a whole new generation directory, then moves `previous` to the old generation, then
+// switches `current`, and only then deletes generations that neither link names. Killed at
 // any instant, `current` names a complete generation (the new or the old one), so the model always loads;
 // `previous` is tried when `current` is missing or unreadable.
 import AtomicIO
@@ -97,6 +98,12 @@ public struct GenerationStore: Sendable {
         precondition(files.contains { $0.name == markerFile }, "a save must hold \(markerFile)")
         try createDirectory(path)
         try createDirectory(savesDirectory)
+        // What a killed run left (a half-written save, or an old one it had not yet removed) goes first, so that
+        // a kill during this save leaves at most current, previous and one more. Only while `current` is a
+        // link: what goes is then what this save's own clean-up below would remove anyway.
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: path + "/current")) != nil {
+            removeUnreferencedGenerations()
+        }
         let name = label + "-" + UUID().uuidString.prefix(8).lowercased()
         let gen = savesDirectory + "/" + name
         try createDirectory(gen)

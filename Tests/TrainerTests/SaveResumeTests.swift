@@ -102,6 +102,33 @@ final class SaveResumeTests: XCTestCase {
         XCTAssertEqual(state.iteration, 2)
     }
 
+    /// A save first removes what a killed run left under saves/ (here a half-written generation), before it
+    /// writes its own, so that a kill at any point of a save leaves at most current, previous and one more
+    /// (`TrainerToolTests.testModelDirectoryLoadsAfterSIGKILLDuringSaves`). With `current` not a link (a folder
+    /// copied without its links) nothing is removed: the save fails and every generation is still there.
+    func testSaveRemovesAKilledRunsLeftoversBeforeWriting() throws {
+        final class Listing: @unchecked Sendable { var names: [String] = [] }
+        let dir = temporaryDirectory(self)
+        let store = GenerationStore(path: dir, markerFile: "model.json", linkedFiles: ["model.json"])
+        for (i, label) in ["a", "b"].enumerated() { try store.save([.init("model.json", bytes: [UInt8(i)])], label: label) }
+        try FileManager.default.createDirectory(atPath: dir + "/saves/c-killed", withIntermediateDirectories: true)
+        let seen = Listing()
+        try store.save([.init("model.json") { sink in
+            seen.names = try FileManager.default.contentsOfDirectory(atPath: dir + "/saves")
+            try [UInt8(2)].withUnsafeBytes { try sink($0) }
+        }], label: "d")
+        XCTAssertFalse(seen.names.contains("c-killed"), "\(seen.names)")
+        XCTAssertEqual(seen.names.count, 3, "a, b and the save being written: \(seen.names)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/saves").count, 2)
+
+        let copied = temporaryDirectory(self)
+        try FileManager.default.createDirectory(atPath: copied + "/saves/a-1", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: copied + "/current", withIntermediateDirectories: true)
+        let plain = GenerationStore(path: copied, markerFile: "model.json", linkedFiles: ["model.json"])
+        XCTAssertThrowsError(try plain.save([.init("model.json", bytes: [0])], label: "b"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: copied + "/saves/a-1"))
+    }
+
     /// Options allowed to change on resume are taken and saved; dated backups are complete copies.
     func testResumeWithChangedOptionsAndBackups() throws {
         let dir = temporaryDirectory(self)
