@@ -69,6 +69,20 @@ enum Im2colConvolution {
         }
     }
 
+    /// Calls `body(thread, block)` for blocks 0..<blocks, thread t taking the fixed contiguous run
+    /// blocks·t/threads ..< blocks·(t+1)/threads in order. For sums into per-thread partials: handing blocks
+    /// out as threads come free (as `forEachBlock` does) would group the sums differently from run to run, and
+    /// a gradient would change in its last bits between identical steps.
+    static func forEachBlockInFixedRuns(blocks: Int, threads: Int, _ body: (Int, Int) -> Void) {
+        if threads <= 1 {
+            for b in 0..<blocks { body(0, b) }
+            return
+        }
+        Threads.perform(iterations: threads) { t in
+            for b in (blocks * t / threads)..<(blocks * (t + 1) / threads) { body(t, b) }
+        }
+    }
+
     /// One scratch buffer of `count` floats per engine thread (slots `base + t`).
     static func perThread(_ workspace: Workspace, base: Int, count: Int) -> [UnsafeMutablePointer<Float>] {
         (0..<Threads.count).map { workspace.scratch(base + $0, count: count) }
@@ -251,9 +265,7 @@ enum Im2colConvolution {
         }
         for t in 1..<max(1, used) { partials[t].update(repeating: 0, count: k * cout) }
         let cols = g.isPointwise ? [] : perThread(workspace, base: WorkspaceSlot.columns, count: br * g.patch)
-        // Each thread sums a fixed, contiguous run of blocks into its partial: handing blocks out as threads
-        // come free (as forEachBlock does) would group the sums differently from run to run, and the
-        // gradient would change in its last bits between identical steps.
+        // Each thread sums a fixed, contiguous run of blocks into its partial (`forEachBlockInFixedRuns`).
         let block: (Int, Int) -> Void = { t, b in
             let r = (b * br)..<min(g.rows, (b + 1) * br)
             let a: UnsafePointer<Float>
@@ -266,13 +278,7 @@ enum Im2colConvolution {
             matmul(kernel, transA: true, m: k, n: cout, k: r.count, a: a, lda: k, b: dPre + r.lowerBound * cout, ldb: cout,
                   beta: 1, c: partials[t], ldc: cout)
         }
-        if used <= 1 {
-            for b in 0..<blocks { block(0, b) }
-        } else {
-            Threads.perform(iterations: used) { t in
-                for b in (blocks * t / used)..<(blocks * (t + 1) / used) { block(t, b) }
-            }
-        }
+        forEachBlockInFixedRuns(blocks: blocks, threads: used, block)
         if used > 1 {
             let count = k * cout
             parallelRanges(count) { range in
@@ -355,13 +361,7 @@ enum Im2colConvolution {
                        beta: 0, c: dx + r.lowerBound * cin, ldc: cin)
             }
         }
-        if used <= 1 {
-            for b in 0..<blocks { block(0, b) }
-        } else {
-            Threads.perform(iterations: used) { t in
-                for b in (blocks * t / used)..<(blocks * (t + 1) / used) { block(t, b) }
-            }
-        }
+        forEachBlockInFixedRuns(blocks: blocks, threads: used, block)
         // dW[(taps−1−tap', ci), co] += partial[ci, (tap', co)], the partials in thread order.
         for p in partials {
             for ci in 0..<cin {

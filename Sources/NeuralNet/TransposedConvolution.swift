@@ -119,14 +119,7 @@ enum TransposedConvolution {
                        ldb: cin, beta: 1, c: partials[t], ldc: cin)
             }
         }
-        // Fixed contiguous runs of blocks per thread (see Im2colConvolution.weightGradient).
-        if used <= 1 {
-            for b in 0..<blocks { block(0, b) }
-        } else {
-            Threads.perform(iterations: used) { t in
-                for b in (blocks * t / used)..<(blocks * (t + 1) / used) { block(t, b) }
-            }
-        }
+        Im2colConvolution.forEachBlockInFixedRuns(blocks: blocks, threads: used, block)
         if let dWeight, used > 1 {
             parallelRanges(taps * cin) { range in
                 for t in 1..<used { let p = partials[t]; for i in range { dWeight[i] += p[i] } }
