@@ -52,10 +52,12 @@ let package = Package(
         .target(name: "CDlib", cxxSettings: nativeCxx,
                 linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("lapack"), .linkedLibrary("blas"),
                                  .linkedLibrary("m")]),
-        library("FaceDetect", ["CDlib", "Imaging", "FaceAlign"]),
+        library("FaceDetect", ["CDlib", "CBLASCore", "Imaging", "FaceAlign"]),
         // bf16 GEMM kernels (AVX512-BF16, chosen at run time, and a portable twin; docs/bf16.md).
         .target(name: "CBF16", cSettings: nativeC),
-        library("NeuralNet", ["COpenBLAS", "CBF16", "AtomicIO"]),
+        // OpenBLAS's kernels on CPUs it does not know (docs/blas-core.md).
+        .target(name: "CBLASCore"),
+        library("NeuralNet", ["COpenBLAS", "CBLASCore", "CBF16", "AtomicIO"]),
         library("ColorTransfer", ["Imaging"]),
         library("Samples", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
         library("Merge", ["Imaging", "FaceSet", "FaceAlign", "ColorTransfer"]),
@@ -92,7 +94,7 @@ let package = Package(
         .testTarget(name: "FaceAlignTests", dependencies: ["FaceAlign", "FaceSet", "Imaging"],
                     exclude: ["make_dfl_reference.py", "make_pose_reference.py", "make_mask_reference.py"],
                     swiftSettings: nativeSwift),
-        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "CBF16", "TestSupport"],
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "CBF16", "CBLASCore", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "SAEHDTests", dependencies: ["SAEHD", "NeuralNet", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: nativeSwift),

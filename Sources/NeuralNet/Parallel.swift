@@ -1,15 +1,21 @@
 import Foundation
 import COpenBLAS
+import CBLASCore
 
 /// Thread settings of the engine: elementwise loops and OpenBLAS use the same count.
 public enum Threads {
     nonisolated(unsafe) private static var current = ProcessInfo.processInfo.activeProcessorCount
-    /// OpenBLAS runs single-threaded under the engine's own threads (see `set`).
-    private static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
+    /// OpenBLAS set up once, before its first call: its kernels for this CPU where it fell back to generic
+    /// ones (`dfl_blas_choose_core`, docs/blas-core.md), then single-threaded under the engine's own
+    /// threads (see `set`).
+    static let blasSetUp: Void = {
+        _ = dfl_blas_choose_core()
+        openblas_set_num_threads(1)
+    }()
 
     /// The number of threads the engine uses.
     public static var count: Int {
-        _ = singleThreadedBLAS
+        _ = blasSetUp
         return current
     }
 
@@ -17,12 +23,14 @@ public enum Threads {
     /// runs OpenBLAS single-threaded inside each (`openblas_set_num_threads(1)`): one pool, no second set
     /// of spinning BLAS threads competing for the cores.
     public static func set(_ n: Int) {
+        _ = blasSetUp
         current = max(1, min(64, n))
         openblas_set_num_threads(1)
     }
 
     /// Sets OpenBLAS's own thread count (for measuring sgemm alone; the engine resets it to 1 in `set`).
     public static func setBLAS(_ n: Int) {
+        _ = blasSetUp
         openblas_set_num_threads(Int32(max(1, n)))
     }
 
@@ -34,8 +42,16 @@ public enum Threads {
 
     /// OpenBLAS's kernel name for this CPU (`openblas_get_corename`).
     public static var blasCoreName: String {
+        _ = blasSetUp
         guard let p = openblas_get_corename() else { return "unknown" }
         return String(cString: p)
+    }
+
+    /// The kernel set OpenBLAS had picked itself where the engine replaced it (docs/blas-core.md), or nil.
+    public static var blasCoreReplaced: String? {
+        _ = blasSetUp
+        let name = String(cString: dfl_blas_core_replaced())
+        return name.isEmpty ? nil : name
     }
 }
 

@@ -256,7 +256,7 @@ func allCommand(_ args: BenchAll) {
     let threads = args.threads
     let vec = vectorDescription()
     setvbuf(stdout, nil, _IOLBF, 0)
-    print("bench machine cpu=\"\(cpuModel())\" cores=\(ProcessInfo.processInfo.activeProcessorCount) isa=\"\(vec.isa)\" vector_bits=\(vec.bits) blas_core=\(Threads.blasCoreName) openblas_coretype_env=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
+    print("bench machine cpu=\"\(cpuModel())\" cores=\(ProcessInfo.processInfo.activeProcessorCount) isa=\"\(vec.isa)\" vector_bits=\(vec.bits) blas_core=\(Threads.blasCoreName) blas_core_replaced=\(Threads.blasCoreReplaced ?? "no") openblas_coretype_env=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")")
     let repeats = quick ? 3 : 7
     var rates: [Int: Double] = [:]
     for t in Set([1, 2, threads]).sorted() {
