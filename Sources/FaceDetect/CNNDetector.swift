@@ -1,6 +1,5 @@
 // dlib's CNN face detector (MMOD, mmod_human_face_detector.dat) behind a Swift class. HOG is trained on
 // frontal faces; the CNN also finds faces at 3/4 view and in profile, at several times HOG's cost.
-import CBLASCore
 import CDlib
 import Foundation
 import Imaging
@@ -37,8 +36,6 @@ public final class CNNFaceModel: @unchecked Sendable {
     /// Loads the network from `path` (resolved with `resolvePath`). Throws `detectorModelMissing` when the
     /// file cannot be opened and `detectorModelInvalid` when it is not this network.
     public init(path explicit: String? = nil) throws {
-        // dlib's CNN multiplies through OpenBLAS: its kernels for this CPU first (docs/blas-core.md).
-        _ = dfl_blas_choose_core()
         let path = CNNFaceModel.resolvePath(explicit)
         handle = try loadShimModel(.cnnDetector, path: path, cdlib_cnn_load)
         self.path = path

@@ -36,6 +36,7 @@ public final class HOGDetector {
     private let handle: OpaquePointer
 
     public init() throws {
+        _ = dlibBLASReady
         var message = [CChar](repeating: 0, count: 512)
         guard let h = cdlib_detector_create(&message, message.count) else {
             throw FaceDetectError.detectorFailed(messageString(message))

@@ -1,6 +1,12 @@
 // What the CDlib callers of this module share: where a model file is, loading it (status → error), and detecting
 // boxes into a buffer that grows until every box fits.
+import CBLASCore
 import CDlib
+
+/// dlib multiplies through OpenBLAS (the CNN detector, and matrix products elsewhere): OpenBLAS's kernels for
+/// this CPU are settled before dlib's first call (docs/blas-core.md), whichever detector a run uses, so every
+/// run of a process kind computes with the same kernels.
+let dlibBLASReady: Void = { _ = dfl_blas_choose_core() }()
 
 /// Which model file a shim loader reads, to word its failure.
 enum ShimModel {
@@ -25,6 +31,7 @@ typealias ShimLoader = (UnsafePointer<CChar>?, UnsafeMutablePointer<Int32>?, Uns
 /// opened (or no path) → missing; not that model → invalid; anything else → invalid for the landmark model,
 /// `detectorFailed` for the CNN.
 func loadShimModel(_ model: ShimModel, path: String, _ load: ShimLoader) throws -> OpaquePointer {
+    _ = dlibBLASReady
     var message = [CChar](repeating: 0, count: 512)
     var status: Int32 = 0
     if let handle = load(path, &status, &message, message.count) { return handle }
