@@ -81,12 +81,12 @@ extension DFLTrain {
         settings.samplerWorkers = loop.samplerThreads
         settings.profileConvolutions = loop.verbose
         settings.evalEvery = faces.evalEvery
-        // fp32's multiplies run in OpenBLAS: which kernels, and whether they replace its generic fallback
-        // (docs/blas-core.md), so a slow machine says why.
-        let blasNote = MatmulPrecision.global.resolved == .fp32
-            ? " (OpenBLAS \(Threads.blasCoreName)" + (Threads.blasCoreReplaced.map { " in place of its fallback \($0)" } ?? "") + ")"
-            : ""
         if !quiet {
+            // fp32's multiplies run in OpenBLAS: which kernels, and whether they replace its generic fallback
+            // (docs/blas-core.md), so a slow machine says why.
+            let blasNote = MatmulPrecision.global.resolved == .fp32
+                ? " (OpenBLAS \(Threads.blasCoreName)" + (Threads.blasCoreReplaced.map { " in place of its fallback \($0)" } ?? "") + ")"
+                : ""
             printError("dfl-train: \(saved == nil ? "new" : "resumed") \(options.channels == 1 ? "SAEHDBW" : "SAEHD") model \(options.config) "
                        + (options.isPretraining ? "(pretraining) " : "")
                        + "face type \(options.faceType.shortName), \(session.model.parameterCount) parameters, iteration \(session.state.iteration), "
