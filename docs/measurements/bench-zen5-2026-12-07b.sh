@@ -4,10 +4,11 @@
 # as make bench does. Ours fp32 and bf16 alternately (ROUNDS rounds, default 2; medians), the PyTorch peer in
 # fp32 and under bf16 autocast, the GAN pair (with PEER_GAN=1 also the peer's plain and GAN steps, fp32), and
 # dfl-train's peak memory. Run from the repository root after a release build, with ../shared/peers and torch
-# available.
+# available. BIN names another build folder (default .build/release).
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS
-B=.build/release/dfl-bench
+BIN=${BIN:-.build/release}
+B=$BIN/dfl-bench
 rounds=$(seq "${ROUNDS:-2}")
 date
 $B sgemm 2>/dev/null | head -3 || true
@@ -42,6 +43,6 @@ fi
 faces=Tests/TrainerTests/Fixtures/faces
 for p in bf16 fp32; do
   rm -rf "${TMPDIR:-/tmp}"/dfl-bench-mt
-  /usr/bin/time -f "trainer df-udt-256 c1 b4 $p maxrss_kib=%M" .build/release/dfl-train --model "${TMPDIR:-/tmp}"/dfl-bench-mt --src $faces/src_gray/train --dst $faces/dst_gray/train --config df-udt-256-96-32-32-16 --channels 1 --batch-size 4 --iterations 8 --save-every 4 --preview-every 0 --precision $p -q 2>&1 | tail -1
+  /usr/bin/time -f "trainer df-udt-256 c1 b4 $p maxrss_kib=%M" "$BIN"/dfl-train --model "${TMPDIR:-/tmp}"/dfl-bench-mt --src $faces/src_gray/train --dst $faces/dst_gray/train --config df-udt-256-96-32-32-16 --channels 1 --batch-size 4 --iterations 8 --save-every 4 --preview-every 0 --precision $p -q 2>&1 | tail -1
 done
 date
