@@ -32,6 +32,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="the PNG to write")
     ap.add_argument("--title", default="held-out SSIM")
+    ap.add_argument("--mark-minutes", type=float, help="a dashed line at this training time (a run's planned end)")
     ap.add_argument("runs", nargs="+", metavar="LABEL=CSV")
     args = ap.parse_args()
     fig, (by_iter, by_time) = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
@@ -40,6 +41,8 @@ def main():
         its, minutes, ssim = read_quality(path)
         by_iter.plot(its, ssim, marker=".", label=label)
         by_time.plot(minutes, ssim, marker=".", label=label)
+    if args.mark_minutes is not None:
+        by_time.axvline(args.mark_minutes, color="gray", linestyle="--", linewidth=1)
     by_iter.set_xlabel("iteration")
     by_time.set_xlabel("training minutes")
     by_iter.set_ylabel(args.title)
