@@ -4,7 +4,7 @@
 // chains' loop is unrolled so the accumulators stay in registers (gcc -O2 otherwise keeps them in memory and
 // measures half the rate).
 //   cc -O2 bench/bf16/peak.c -o /tmp/peak && /tmp/peak        (gcc or clang)
-// Needs a CPU with AVX512-BF16 (the bf16 line is skipped without it).
+// Without AVX512-BF16 (or AVX-512F) the lines that need it are left out.
 #include <immintrin.h>
 #include <stdio.h>
 #include <time.h>
