@@ -120,11 +120,12 @@ public final class Conv2D: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
-        defer { if ConvProfiler.enabled, let g = geometry { ConvProfiler.record(profileKey(g), backward: ConvProfiler.now() - t0) } }
         guard let x = input, let y = output, let g = geometry else { preconditionFailure("backward before forward") }
         precondition(dy.count == y.count)
-        MACCounter.backward += g.batch * g.outHeight * g.outWidth * g.patch * outChannels
+        let macs = g.batch * g.outHeight * g.outWidth * g.patch * outChannels
             * ((needsInputGradient ? 1 : 0) + (needsWeightGradient ? 1 : 0))
+        MACCounter.backward += macs
+        defer { if ConvProfiler.enabled { ConvProfiler.record(profileKey(g), backward: ConvProfiler.now() - t0, macs: macs) } }
         // Gradient before the activation, written a run of output rows at a time; with the weight gradient,
         // the bias gradient (its column sums) is taken from each run while it is in cache.
         let rows = y.count / outChannels, cout = outChannels

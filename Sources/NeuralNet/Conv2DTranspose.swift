@@ -141,12 +141,13 @@ public final class Conv2DTranspose: Layer {
         if let x = input, let y = output {
             precondition(dy.count == y.count)
             let t0 = ConvProfiler.enabled ? ConvProfiler.now() : 0
-            MACCounter.backward += x.count * 9 * outChannels * ((needsInputGradient ? 1 : 0) + (needsWeightGradient ? 1 : 0))
+            let macs = x.count * 9 * outChannels * ((needsInputGradient ? 1 : 0) + (needsWeightGradient ? 1 : 0))
+            MACCounter.backward += macs
             let dx = needsInputGradient ? GradientPool.take(x.shape) : nil
             TransposedConvolution.backward(shape, x: x.data, weight: weight.value.data, activation: activation, y: y.data,
                                            dy: dy.data, dWeight: needsWeightGradient ? weight.grad.data : nil,
                                            dBias: needsWeightGradient ? bias.grad.data : nil, dx: dx?.data, workspace: workspace)
-            if ConvProfiler.enabled { ConvProfiler.record(profileKey(x.shape[1], x.shape[2]), backward: ConvProfiler.now() - t0) }
+            if ConvProfiler.enabled { ConvProfiler.record(profileKey(x.shape[1], x.shape[2]), backward: ConvProfiler.now() - t0, macs: macs) }
             return dx ?? Self.emptyTensor
         }
         if needsWeightGradient {

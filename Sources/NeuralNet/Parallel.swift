@@ -85,7 +85,10 @@ public enum MACCounter {
 /// Optional per-convolution timing (off by default), keyed by shape, for finding where a step's time goes.
 public enum ConvProfiler {
     nonisolated(unsafe) public static var enabled = false
-    /// key → (forward seconds, backward seconds, forward MACs, calls).
+    /// key → (forward seconds, backward seconds, MACs of the passes that ran, calls). The MACs count each
+    /// forward pass and each input or weight gradient that ran, as `MACCounter` does, so a layer whose calls
+    /// skip a gradient (a forward pass without backward, a discriminator's generator-side pass) is not
+    /// credited with work it did not do.
     nonisolated(unsafe) public static var table: [String: (forward: Double, backward: Double, macs: Int, calls: Int)] = [:]
 
     /// Process CPU time (all threads) instead of wall-clock time, for a shared machine: set from the

@@ -218,7 +218,7 @@ func trainCommand(_ args: BenchTrain) throws {
         for (key, v) in rows {
             let sec = v.forward + v.backward
             print(String(format: "bench conv %@ calls=%d fwd_ms=%.1f bwd_ms=%.1f gflops=%.1f", key.replacingOccurrences(of: " ", with: "_"),
-                         v.calls, v.forward * 1000, v.backward * 1000, 6 * Double(v.macs) / sec / 1e9))
+                         v.calls, v.forward * 1000, v.backward * 1000, 2 * Double(v.macs) / sec / 1e9))
         }
     }
     let ms = median(times) * 1000
