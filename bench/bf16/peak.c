@@ -17,56 +17,34 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-__attribute__((target("avx512f,avx512bf16"))) static double bf16_dot(long n) {
-    __m512 acc[CHAINS];
-    for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_setzero_ps();
-    __m512bh x = (__m512bh)_mm512_set1_epi32(0x3f803f80);   // pairs of 1.0
-    double t = now();
-    for (long k = 0; k < n; k++) {
-#pragma GCC unroll 12
-        for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_dpbf16_ps(acc[i], x, x);
-        __asm__ volatile("" : : "v"(acc[0]), "v"(acc[CHAINS - 1]));
+// One function per instruction: CHAINS accumulators of type T, each updated by STEP(acc) n times; FLOPS per
+// instruction; LANE0(acc) reads one lane so the sums stay alive.
+#define DEFINE_PEAK(NAME, TARGET, T, ZERO, STEP, FLOPS, LANE0)                                              \
+    __attribute__((target(TARGET))) static double NAME(long n) {                                          \
+        T acc[CHAINS];                                                                                    \
+        for (int i = 0; i < CHAINS; i++) acc[i] = ZERO;                                                   \
+        double t = now();                                                                                 \
+        for (long k = 0; k < n; k++) {                                                                    \
+            _Pragma("GCC unroll 12") for (int i = 0; i < CHAINS; i++) acc[i] = STEP(acc[i]);              \
+            __asm__ volatile("" : : "v"(acc[0]), "v"(acc[CHAINS - 1]));                                   \
+        }                                                                                                 \
+        t = now() - t;                                                                                    \
+        float s = 0;                                                                                      \
+        for (int i = 0; i < CHAINS; i++) s += LANE0(acc[i]);                                              \
+        if (s == 1) puts("");                                                                             \
+        return (double)CHAINS * n * FLOPS / t / 1e9;                                                      \
     }
-    t = now() - t;
-    float s = 0;
-    for (int i = 0; i < CHAINS; i++) s += _mm512_reduce_add_ps(acc[i]);
-    if (s == 1) puts("");   // keeps the sums alive
-    return (double)CHAINS * n * 64 / t / 1e9;
-}
 
-__attribute__((target("avx2,fma"))) static double fma_ymm(long n) {
-    __m256 acc[CHAINS];
-    for (int i = 0; i < CHAINS; i++) acc[i] = _mm256_setzero_ps();
-    __m256 x = _mm256_set1_ps(1e-9f);
-    double t = now();
-    for (long k = 0; k < n; k++) {
-#pragma GCC unroll 12
-        for (int i = 0; i < CHAINS; i++) acc[i] = _mm256_fmadd_ps(acc[i], x, x);
-        __asm__ volatile("" : : "v"(acc[0]), "v"(acc[CHAINS - 1]));
-    }
-    t = now() - t;
-    float s = 0;
-    for (int i = 0; i < CHAINS; i++) s += acc[i][0];
-    if (s == 1) puts("");
-    return (double)CHAINS * n * 16 / t / 1e9;
-}
+// Pairs of 1.0 (bf16 0x3f80) for the dot product; a tiny addend for the FMAs so no value overflows.
+#define BF16_STEP(a) _mm512_dpbf16_ps(a, (__m512bh)_mm512_set1_epi32(0x3f803f80), (__m512bh)_mm512_set1_epi32(0x3f803f80))
+#define YMM_STEP(a) _mm256_fmadd_ps(a, _mm256_set1_ps(1e-9f), _mm256_set1_ps(1e-9f))
+#define ZMM_STEP(a) _mm512_fmadd_ps(a, _mm512_set1_ps(1e-9f), _mm512_set1_ps(1e-9f))
+#define ZMM_LANE0(a) _mm512_cvtss_f32(a)
+#define YMM_LANE0(a) _mm256_cvtss_f32(a)
 
-__attribute__((target("avx512f"))) static double fma_zmm(long n) {
-    __m512 acc[CHAINS];
-    for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_setzero_ps();
-    __m512 x = _mm512_set1_ps(1e-9f);
-    double t = now();
-    for (long k = 0; k < n; k++) {
-#pragma GCC unroll 12
-        for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_fmadd_ps(acc[i], x, x);
-        __asm__ volatile("" : : "v"(acc[0]), "v"(acc[CHAINS - 1]));
-    }
-    t = now() - t;
-    float s = 0;
-    for (int i = 0; i < CHAINS; i++) s += _mm512_reduce_add_ps(acc[i]);
-    if (s == 1) puts("");
-    return (double)CHAINS * n * 32 / t / 1e9;
-}
+DEFINE_PEAK(bf16_dot, "avx512f,avx512bf16", __m512, _mm512_setzero_ps(), BF16_STEP, 64, ZMM_LANE0)
+DEFINE_PEAK(fma_ymm, "avx2,fma", __m256, _mm256_setzero_ps(), YMM_STEP, 16, YMM_LANE0)
+DEFINE_PEAK(fma_zmm, "avx512f", __m512, _mm512_setzero_ps(), ZMM_STEP, 32, ZMM_LANE0)
 
 int main(void) {
     const long n = 100000000;
